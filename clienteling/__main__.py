@@ -1,0 +1,3 @@
+from clienteling.cli import main
+
+raise SystemExit(main())

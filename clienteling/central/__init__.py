@@ -1,0 +1,1 @@
+"""The centre: the central API, its storage and the demo chain."""

@@ -1,0 +1,331 @@
+"""The central API: FastAPI over `CentralStore`, speaking the shared contract.
+
+Every route under `/v1` needs a device's bearer token; the token names the device's
+store, which scopes the customer feeds and is the origin of stock distances. Every
+error is an RFC 9457 problem document; nothing ever answers with a stack trace.
+"""
+
+
+import json
+import logging
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clienteling import __version__
+from clienteling.contract import (
+    Conversation,
+    Customer,
+    CustomerSummary,
+    Health,
+    Order,
+    Problem,
+    Product,
+    ProductMatch,
+    Return,
+    ReturnCommand,
+    ShipToHomeOrderCommand,
+    Store,
+    StockLevel,
+    StockOverview,
+    SyncPage,
+    WishlistItem,
+)
+from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
+from clienteling.central.store import CentralStore, card_or_problem
+
+log = logging.getLogger("clienteling.central")
+
+JSON = "application/json"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_STATUS_CODES = {400: "bad-request", 401: "unauthorized", 404: "not-found", 405: "method-not-allowed"}
+
+CustomerIdPath = Annotated[str, Path(pattern=r"^C[0-9]{7,}$", examples=["C0000001"])]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="A client-made unique id (UUIDv7 or ULID); the same key with the same body gives the same answer",
+    ),
+]
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses a route can give."""
+    titles = {401: "No valid device token", 404: "Not found", 409: "Conflict", 410: "Gone", 422: "Not valid"}
+    return {
+        status: {
+            "description": titles.get(status, "Problem"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def _json(body: str, status: int = 200, **headers: str) -> Response:
+    return Response(content=body, status_code=status, media_type=JSON, headers=headers or None)
+
+
+def _list(docs: list[str]) -> Response:
+    return _json("[" + ",".join(docs) + "]")
+
+
+def _problem_response(problem: ProblemError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(problem.document(), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
+    """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in."""
+    app = FastAPI(
+        title="Clienteling central API",
+        version=__version__,
+        description=(
+            "The company's single version of the truth for customers, loyalty, wishlists, orders, chats, "
+            "stores, products and stock, as store devices see it. Errors are RFC 9457 problem documents."
+        ),
+    )
+    bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
+
+    # ------------------------------------------------------------------ errors
+
+    @app.exception_handler(ProblemError)
+    async def on_problem(_: Request, problem: ProblemError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+        return _problem_response(problem, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"where": ".".join(str(part) for part in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:5]) or "the request is not valid"
+        return _problem_response(ProblemError("invalid-request", detail, errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(error.status_code, "bad-request")
+        detail = error.detail if isinstance(error.detail, str) else CATALOGUE[code][1]
+        return _problem_response(ProblemError(code, detail, status=error.status_code), getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _problem_response(
+            ProblemError("internal-error", "the centre could not answer this request; it has been logged")
+        )
+
+    def device_store(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+        if credentials is None:
+            raise ProblemError("unauthorized", "send the device token as 'Authorization: Bearer <token>'")
+        found = store.device_store(credentials.credentials, allow_demo=demo)
+        if found is None:
+            raise ProblemError("unauthorized", "this device token is not known to the centre")
+        return found
+
+    DeviceStore = Annotated[str, Depends(device_store)]
+
+    # ------------------------------------------------------------------ the routes
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        return Health(status="ok", version=__version__, demo=demo)
+
+    @app.get("/problems/{code}", include_in_schema=False)
+    def problem_page(code: str) -> dict[str, Any]:
+        if code not in CATALOGUE:
+            raise ProblemError("not-found", f"there is no problem type {code!r}")
+        status, title = CATALOGUE[code]
+        return {"code": code, "status": status, "title": title}
+
+    @app.get(
+        "/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422)
+    )
+    def lookup_customer(
+        _: DeviceStore,
+        card: Annotated[str | None, Query(max_length=64, description="Loyalty card number (13 digits)")] = None,
+        email: Annotated[str | None, Query(max_length=254, description="Email address, any case")] = None,
+    ) -> Response:
+        if (card is None) == (email is None):
+            raise ProblemError("invalid-request", "give either card or email, not both and not neither")
+        if card is not None:
+            number = card_or_problem(card)
+            doc = store.customer_by_card(number)
+            missing = f"no customer has card number {number}"
+        else:
+            if not _EMAIL.match(email.strip()):
+                raise ProblemError("invalid-request", f"{email!r} is not an email address")
+            doc = store.customer_by_email(email)
+            missing = f"no customer has the email address {email.strip()}"
+        if doc is None:
+            raise ProblemError("customer-not-found", missing)
+        return _json(doc)
+
+    @app.get(
+        "/v1/customers/search",
+        response_model=list[CustomerSummary],
+        tags=["customers"],
+        responses=_problems(401, 422),
+    )
+    def search_customers(
+        _: DeviceStore,
+        q: Annotated[str, Query(min_length=2, max_length=100, description="Start of a name, email or phone")],
+    ) -> Response:
+        return _list(store.search_customers(q, 50))
+
+    @app.get(
+        "/v1/customers/{customer_id}", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422)
+    )
+    def get_customer(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+        return _json(_customer_or_404(customer_id))
+
+    def _customer_or_404(customer_id: str) -> str:
+        doc = store.customer_by_id(customer_id)
+        if doc is None:
+            raise ProblemError("customer-not-found", f"there is no customer {customer_id}")
+        return doc
+
+    @app.get(
+        "/v1/customers/{customer_id}/wishlist",
+        response_model=list[WishlistItem],
+        tags=["customers"],
+        responses=_problems(401, 404, 422),
+    )
+    def get_wishlist(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+        _customer_or_404(customer_id)
+        return _list(store.wishlist(customer_id))
+
+    @app.get(
+        "/v1/customers/{customer_id}/orders",
+        response_model=list[Order],
+        tags=["customers"],
+        responses=_problems(401, 404, 422),
+    )
+    def get_orders(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+        _customer_or_404(customer_id)
+        return _list(store.orders(customer_id))
+
+    @app.get(
+        "/v1/customers/{customer_id}/conversations",
+        response_model=list[Conversation],
+        tags=["customers"],
+        responses=_problems(401, 404, 422),
+    )
+    def get_conversations(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+        _customer_or_404(customer_id)
+        return _list(store.conversations(customer_id))
+
+    @app.get(
+        "/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422)
+    )
+    def search_products(
+        _: DeviceStore,
+        q: Annotated[str, Query(min_length=1, max_length=100, description="Words of a name, style, category or colour")],
+    ) -> Response:
+        return _list(store.search_products(q))
+
+    @app.get(
+        "/v1/products/by-code/{code}",
+        response_model=ProductMatch,
+        tags=["products"],
+        responses=_problems(401, 404, 422),
+    )
+    def product_by_code(
+        _: DeviceStore, code: Annotated[str, Path(max_length=64, description="A GTIN (8, 12, 13 or 14 digits) or a SKU")]
+    ) -> Response:
+        found = store.product_by_code(code)
+        if found is None:
+            raise ProblemError("product-not-found", f"no product has the code {code!r}")
+        product, sku = found
+        return _json(f'{{"product":{product},"variant":' + _variant_json(product, sku) + "}")
+
+    @app.get("/v1/stock/{sku}", response_model=StockOverview, tags=["stock"], responses=_problems(401, 404, 422))
+    def stock(from_store: DeviceStore, sku: Annotated[str, Path(max_length=40)]) -> StockOverview:
+        levels = store.stock_overview(sku, from_store)
+        if levels is None:
+            raise ProblemError("product-not-found", f"there is no product with SKU {sku!r}")
+        return StockOverview(sku=sku, from_store=from_store, levels=levels)
+
+    @app.get("/v1/orders/{number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422))
+    def get_order(_: DeviceStore, number: Annotated[str, Path(pattern=r"^ORD-[0-9]{8,}$")]) -> Response:
+        doc = store.order_doc(number)
+        if doc is None:
+            raise ProblemError("order-not-found", f"there is no order {number}")
+        return _json(doc)
+
+    @app.post(
+        "/v1/orders/ship-to-home",
+        response_model=Order,
+        status_code=201,
+        tags=["orders"],
+        responses=_problems(401, 409, 422),
+    )
+    def ship_to_home(from_store: DeviceStore, command: ShipToHomeOrderCommand, key: IdempotencyKey) -> Response:
+        return _command_answer(store.place_ship_to_home(command, key, from_store))
+
+    @app.post("/v1/returns", response_model=Return, status_code=201, tags=["returns"], responses=_problems(401, 404, 422))
+    def register_return(from_store: DeviceStore, command: ReturnCommand, key: IdempotencyKey) -> Response:
+        return _command_answer(store.register_return(command, key, from_store))
+
+    def _command_answer(answer: tuple[int, str, bool]) -> Response:
+        status, body, replayed = answer
+        media_type = JSON if status < 400 else PROBLEM_MEDIA_TYPE
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(content=body, status_code=status, media_type=media_type, headers=headers)
+
+    for collection, model in (
+        ("stores", Store),
+        ("products", Product),
+        ("stock", StockLevel),
+        ("customers", Customer),
+        ("wishlists", WishlistItem),
+        ("orders", Order),
+        ("conversations", Conversation),
+    ):
+        app.add_api_route(
+            f"/v1/sync/{collection}",
+            _sync_route(store, collection, device_store),
+            methods=["GET"],
+            response_model=SyncPage[model],
+            tags=["sync"],
+            summary=f"Changes to {collection} after a cursor",
+            responses=_problems(401, 410, 422),
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _variant_json(product_json: str, sku: str) -> str:
+    variant = next(v for v in json.loads(product_json)["variants"] if v["sku"] == sku)
+    return json.dumps(variant, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sync_route(store: CentralStore, collection: str, device_store):
+    def sync(
+        from_store: Annotated[str, Depends(device_store)],
+        after: Annotated[
+            str, Query(pattern=r"^[0-9]{1,18}$", description="The `next_cursor` of the previous page; 0 to start")
+        ] = "0",
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    ) -> Response:
+        return _json(store.sync_page(collection, int(after), limit, from_store))
+
+    sync.__name__ = f"sync_{collection}"
+    return sync

@@ -1,0 +1,454 @@
+"""The demo chain: five Dutch stores, a DC, a catalogue, customers and their history.
+
+Generated from a fixed seed, so the same command makes the same chain. Every date is
+an offset from an anchor day (today, unless `today` is given), so that "delivered
+last week" stays true whenever the demo is made; with the same anchor the file's
+content is identical. Three customers are always there, for the docs and the tests:
+Sanne de Vries, Daan Jansen and Emma Bakker.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time as clock
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from clienteling.codes import gs1_check_digit, make_card_number
+from clienteling.central import demo_vocab as vocab
+from clienteling.central.store import INDEXES, SCHEMA, SCHEMA_VERSION, CentralStore, hash_token, iso
+
+DEMO_SEED = 20261123
+MAX_CUSTOMERS = 1_000_000
+GTIN_PREFIX = "871234"  # a GS1 Netherlands company prefix, for the demo only
+
+STORES = (
+    # code, name, city, latitude, longitude, kind
+    ("AMS01", "Clienteling Amsterdam Kalverstraat", "Amsterdam", 52.3702, 4.8910, "store"),
+    ("UTR01", "Clienteling Utrecht Oudegracht", "Utrecht", 52.0907, 5.1214, "store"),
+    ("RTD01", "Clienteling Rotterdam Lijnbaan", "Rotterdam", 51.9205, 4.4752, "store"),
+    ("DHG01", "Clienteling Den Haag Spuistraat", "Den Haag", 52.0786, 4.3130, "store"),
+    ("EIN01", "Clienteling Eindhoven Demer", "Eindhoven", 51.4393, 5.4776, "store"),
+    ("DC01", "Distributiecentrum Tilburg", "Tilburg", 51.5606, 5.0919, "dc"),
+)
+HOME_STORE_WEIGHTS = {"AMS01": 30, "RTD01": 22, "DHG01": 20, "UTR01": 16, "EIN01": 12}
+TIERS = (("basic", 60), ("silver", 25), ("gold", 12), ("platinum", 3))
+POINTS = {"basic": (0, 900), "silver": (1000, 2999), "gold": (3000, 7999), "platinum": (8000, 20000)}
+
+
+@dataclass(frozen=True)
+class Special:
+    """A customer who is always in the demo, with the history the docs promise."""
+
+    number: int
+    first_name: str
+    last_name: str
+    email: str
+    tier: str
+    home_store: str
+    marketing: bool
+    joined_days_ago: int
+
+
+SANNE = Special(1, "Sanne", "de Vries", "sanne.devries@example.com", "gold", "AMS01", True, 2100)
+DAAN = Special(2, "Daan", "Jansen", "daan.jansen@example.com", "silver", "UTR01", True, 1300)
+EMMA = Special(3, "Emma", "Bakker", "emma.bakker@example.com", "basic", "AMS01", False, 2)
+SPECIALS = {s.number: s for s in (SANNE, DAAN, EMMA)}
+
+
+@dataclass
+class DemoSummary:
+    path: Path
+    customers: int
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def ascii_fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+class ChainBuilder:
+    """Builds the chain's rows in memory-sized chunks and writes them with `executemany`."""
+
+    def __init__(self, conn: sqlite3.Connection, customers: int, seed: int, today: date) -> None:
+        self.conn = conn
+        self.customers = customers
+        self.rng = random.Random(seed)
+        self.anchor = datetime.combine(today, time(0, 0), tzinfo=timezone.utc)
+        self.seq = 0
+        self.order_number = 0
+        self.conversation_number = 0
+        self.rows: dict[str, int] = {}
+        self.variants: list[dict] = []  # with "style" and "name" added
+        self.product_names: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def ago(self, days: float, *, hour: int | None = None) -> datetime:
+        """A moment `days` before the anchor; at a random daytime hour unless `hour` is given."""
+        moment = self.anchor - timedelta(days=int(days) + 1)
+        if hour is None:
+            hour = self.rng.randint(8, 21)
+        return moment + timedelta(hours=hour, minutes=self.rng.randint(0, 59))
+
+    def write(self, table: str, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            self.conn.executemany(sql, rows)
+            self.rows[table] = self.rows.get(table, 0) + len(rows)
+
+    # ------------------------------------------------------------------ the chain
+
+    def build(self) -> None:
+        self.build_stores()
+        self.build_catalogue()
+        self.build_stock()
+        for start in range(1, self.customers + 1, 10_000):
+            self.build_customers(start, min(start + 10_000, self.customers + 1))
+        self.conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [
+                ("seq", str(self.seq)),
+                ("tombstone_floor", "0"),
+                ("schema_version", str(SCHEMA_VERSION)),
+                ("order_number", str(self.order_number)),
+                ("return_number", "0"),
+                ("demo", "1"),
+                ("demo_customers", str(self.customers)),
+                ("demo_anchor", self.anchor.date().isoformat()),
+            ],
+        )
+        self.conn.executemany(
+            "INSERT INTO devices VALUES (?, ?, 'demo', 1, ?)",
+            [(hash_token(f"demo-{s[0]}"), s[0], iso(self.anchor)) for s in STORES],
+        )
+
+    def build_stores(self) -> None:
+        rows = []
+        for code, name, city, lat, lon, kind in STORES:
+            doc = {
+                "code": code, "name": name, "city": city, "latitude": lat, "longitude": lon, "kind": kind,
+                "updated_at": iso(self.anchor - timedelta(days=400)),
+            }
+            rows.append((code, self.next_seq(), lat, lon, dumps(doc)))
+        self.write("stores", "INSERT INTO stores VALUES (?, ?, ?, ?, ?)", rows)
+
+    def build_catalogue(self) -> None:
+        products, variants = [], []
+        item = 0
+        for style, name, category, description, price, colours in vocab.STYLES:
+            docs = []
+            for colour in colours:
+                for size in vocab.SIZES[category]:
+                    item += 1
+                    body = f"{GTIN_PREFIX}{item:06d}"
+                    gtin = body + str(gs1_check_digit(body))
+                    variant = {
+                        "sku": f"{style}-{colour}-{size}", "gtin": gtin, "colour": vocab.COLOURS[colour],
+                        "size": size, "price": {"cents": price, "currency": "EUR"},
+                    }
+                    docs.append(variant)
+                    variants.append((variant["sku"], gtin.zfill(14), style))
+                    self.variants.append({**variant, "style": style, "name": name})
+            self.product_names[style] = name
+            doc = {
+                "style": style, "name": name, "category": category, "description": description, "image": None,
+                "variants": docs, "updated_at": iso(self.anchor - timedelta(days=90)),
+            }
+            search = " ".join([style, name, category, *(vocab.COLOURS[c] for c in colours)]).lower()
+            products.append((style, self.next_seq(), search, dumps(doc)))
+        self.write("products", "INSERT INTO products VALUES (?, ?, ?, ?)", products)
+        self.write("variants", "INSERT INTO variants VALUES (?, ?, ?)", variants)
+
+    def build_stock(self) -> None:
+        rng = self.rng
+        levels: dict[tuple[str, str], list[int]] = {}
+        for code, *_rest, kind in STORES:
+            for variant in self.variants:
+                if kind == "dc":
+                    on_hand = 0 if rng.random() < 0.1 else rng.randint(5, 60)
+                else:
+                    on_hand = 0 if rng.random() < 0.35 else rng.randint(1, 6)
+                reserved = min(on_hand, 1) if rng.random() < 0.05 else 0
+                levels[(code, variant["sku"])] = [on_hand, reserved]
+        # Sanne's wishlist promises: her first item is here in Amsterdam, her second only elsewhere.
+        here, elsewhere, _ = self.sanne_wishlist_skus()
+        levels[("AMS01", here)] = [3, 0]
+        levels[("AMS01", elsewhere)] = [0, 0]
+        levels[("UTR01", elsewhere)] = [2, 0]
+        levels[("RTD01", elsewhere)] = [1, 0]
+        rows = []
+        for (code, sku), (on_hand, reserved) in levels.items():
+            as_of = self.anchor - timedelta(minutes=rng.randint(5, 300))
+            rows.append((f"{code}:{sku}", self.next_seq(), code, sku, on_hand, reserved, iso(as_of)))
+        self.write("stock", "INSERT INTO stock VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def sanne_wishlist_skus(self) -> tuple[str, str, str]:
+        """Three fixed variants for Sanne's wishlist: a coat, a knit and sneakers, size M / 39."""
+        def pick(category_prefix: str, size: str, nth: int) -> str:
+            matches = [v["sku"] for v in self.variants if v["sku"].startswith(category_prefix) and v["size"] == size]
+            return matches[nth]
+        return pick("CT", "M", 0), pick("KN", "M", 2), pick("SN", "39", 1)
+
+    # ------------------------------------------------------------------ customers
+
+    def build_customers(self, start: int, stop: int) -> None:
+        customers, fts, scope, wishlists, orders, conversations = [], [], [], [], [], []
+        for number in range(start, stop):
+            customer = self.make_customer(number)
+            cid = customer["id"]
+            stores = {customer["home_store"]}
+            customer_orders = self.make_orders(number, customer)
+            stores.update(o["store"] for o in customer_orders if o["store"])
+            customers.append(
+                (number, cid, self.next_seq(), customer["card_number"], customer["email"].lower(),
+                 customer["home_store"], dumps(customer))
+            )
+            fts.append((number, f"{customer['first_name']} {customer['last_name']}", customer["email"], customer["phone"]))
+            scope.extend((cid, s, "home" if s == customer["home_store"] else "buyer") for s in sorted(stores))
+            for item in self.make_wishlist(number, customer):
+                wishlists.append((item["id"], self.next_seq(), cid, dumps(item)))
+            for order in customer_orders:
+                orders.append((order["number"], self.next_seq(), cid, order["created_at"], dumps(order)))
+            for conversation in self.make_conversations(number, customer, customer_orders):
+                conversations.append(
+                    (conversation["id"], self.next_seq(), cid, conversation["updated_at"], dumps(conversation))
+                )
+        self.write("customers", "INSERT INTO customers(rowid, id, seq, card, email_lc, home_store, doc) VALUES (?, ?, ?, ?, ?, ?, ?)", customers)
+        self.write("customers_fts", "INSERT INTO customers_fts(rowid, name, email, phone) VALUES (?, ?, ?, ?)", fts)
+        self.write("customer_scope", "INSERT INTO customer_scope VALUES (?, ?, ?)", scope)
+        self.write("wishlists", "INSERT INTO wishlists VALUES (?, ?, ?, ?)", wishlists)
+        self.write("orders", "INSERT INTO orders VALUES (?, ?, ?, ?, ?)", orders)
+        self.write("conversations", "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", conversations)
+
+    def make_customer(self, number: int) -> dict:
+        rng = self.rng
+        special = SPECIALS.get(number)
+        if special:
+            first, last, email, tier = special.first_name, special.last_name, special.email, special.tier
+            home, marketing, profiling = special.home_store, special.marketing, special.marketing
+            created = self.ago(special.joined_days_ago)
+        else:
+            first = rng.choice(vocab.FIRST_NAMES_FEMALE if rng.random() < 0.55 else vocab.FIRST_NAMES_MALE)
+            last = rng.choice(vocab.SURNAMES)
+            local = ascii_fold(f"{first}.{last}").lower().replace(" ", "").replace("'", "")
+            email = f"{local}{number}@{rng.choice(vocab.EMAIL_DOMAINS)}"
+            tier = weighted(rng, TIERS)
+            home = weighted(rng, tuple(HOME_STORE_WEIGHTS.items()))
+            marketing, profiling = rng.random() < 0.7, rng.random() < 0.5
+            created = self.ago(rng.randint(3, 2500))
+        city = vocab.CITIES[home]
+        low, high = city["postcode_range"]
+        letters = "ABCDEFGHJKLMNPRTVWXZ"
+        postcode = f"{rng.randint(low, high)} {rng.choice(letters)}{rng.choice(letters)}"
+        updated = min(created + timedelta(days=rng.randint(0, 400)), self.anchor - timedelta(hours=1))
+        low_points, high_points = POINTS[tier]
+        return {
+            "id": f"C{number:07d}",
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": f"{vocab.PHONE_PREFIX}{rng.randint(10_000_000, 99_999_999)}",
+            "home_store": home,
+            "card_number": make_card_number(number),
+            "tier": tier,
+            "points": 0 if special is EMMA else rng.randint(low_points, high_points),
+            "consent": {"marketing": marketing, "profiling": profiling, "updated_at": iso(created)},
+            "addresses": [
+                {
+                    "street": rng.choice(city["streets"]), "house_number": str(rng.randint(1, 250)),
+                    "postcode": postcode, "city": city["city"], "country": "NL", "label": "home",
+                }
+            ],
+            "sizes": {
+                "tops": rng.choice(("XS", "S", "M", "L", "XL")),
+                "trousers": rng.choice(("28", "30", "31", "32", "33", "34")),
+                "shoes": rng.choice(("37", "38", "39", "40", "42", "43", "44")),
+            },
+            "preferences": rng.sample(vocab.PREFERENCES, rng.randint(0, 3)),
+            "created_at": iso(created),
+            "updated_at": iso(max(updated, created)),
+        }
+
+    def make_wishlist(self, number: int, customer: dict) -> Iterator[dict]:
+        rng = self.rng
+        if customer["id"] == "C0000001":
+            skus = list(self.sanne_wishlist_skus())
+        elif number in SPECIALS or rng.random() > 0.35:
+            return
+        else:
+            skus = [v["sku"] for v in rng.sample(self.variants, rng.randint(1, 5))]
+        for age, sku in enumerate(skus):
+            yield {
+                "id": f"{customer['id']}:{sku}", "customer_id": customer["id"], "style": sku.split("-")[0],
+                "sku": sku, "added_at": iso(self.ago(3 + age * 9 if number == 1 else rng.randint(1, 120))),
+            }
+
+    def make_orders(self, number: int, customer: dict) -> list[dict]:
+        rng = self.rng
+        if number == SANNE.number:
+            plan = [("web", 9, 2), ("web", 64, 1), ("store", 21, 1), ("app", 200, 2)]
+        elif number == DAAN.number:
+            plan = [("app", 15, 1), ("store", 40, 2), ("web", 120, 1)]
+        elif number == EMMA.number:
+            return []
+        else:
+            count = weighted(rng, ((0, 40), (1, 25), (2, 15), (3, 10), (4, 6), (6, 4)))
+            joined = (self.anchor - datetime.fromisoformat(customer["created_at"])).days
+            plan = [
+                (weighted(rng, (("web", 45), ("app", 20), ("store", 35))), rng.randint(0, max(joined, 1)), rng.randint(1, 3))
+                for _ in range(count)
+            ]
+        return [self.make_order(customer, channel, days, lines, special=number in SPECIALS) for channel, days, lines in plan]
+
+    def make_order(self, customer: dict, channel: str, days_ago: int, line_count: int, *, special: bool) -> dict:
+        rng = self.rng
+        self.order_number += 1
+        created = self.ago(days_ago)
+        lines = []
+        for line_no, variant in enumerate(rng.sample(self.variants, line_count), start=1):
+            lines.append({
+                "line_no": line_no, "sku": variant["sku"], "name": variant["name"], "colour": variant["colour"],
+                "size": variant["size"], "quantity": 1 if rng.random() < 0.9 else 2,
+                "unit_price": variant["price"], "returned_quantity": 0,
+            })
+        subtotal = sum(line["unit_price"]["cents"] * line["quantity"] for line in lines)
+        history = [{"status": "placed", "at": iso(created), "note": None}]
+        delivered_at = None
+        if channel == "store":
+            store = customer["home_store"] if special or rng.random() < 0.8 else rng.choice(list(HOME_STORE_WEIGHTS))
+            fulfilment, fulfilled_by, address, shipping, status = "in_store", store, None, 0, "completed"
+            history = [{"status": "completed", "at": iso(created), "note": None}]
+        else:
+            store, fulfilment, address = None, "delivery", customer["addresses"][0]
+            fulfilled_by = "DC01" if special or rng.random() < 0.8 else rng.choice(list(HOME_STORE_WEIGHTS))
+            shipping = 0 if subtotal >= 50_00 else 4_95
+            age_hours = (self.anchor - created).total_seconds() / 3600
+            if not special and rng.random() < 0.03:
+                status = "cancelled"
+                history.append({"status": "cancelled", "at": iso(created + timedelta(hours=2)), "note": None})
+            elif age_hours < 30:
+                status = "placed"
+            elif age_hours < 72:
+                status = "shipped"
+                history.append({"status": "shipped", "at": iso(created + timedelta(hours=20)), "note": None})
+            else:
+                shipped = created + timedelta(hours=20)
+                delivered = shipped + timedelta(hours=rng.randint(18, 40))
+                status, delivered_at = "delivered", iso(delivered)
+                history.append({"status": "shipped", "at": iso(shipped), "note": None})
+                history.append({"status": "delivered", "at": delivered_at, "note": None})
+                if not special and rng.random() < 0.12:
+                    returned = delivered + timedelta(days=rng.randint(2, 20))
+                    for line in lines[: rng.randint(1, len(lines))]:
+                        line["returned_quantity"] = line["quantity"]
+                    fully = all(line["returned_quantity"] == line["quantity"] for line in lines)
+                    status = "returned" if fully else "partially_returned"
+                    history.append({"status": status, "at": iso(min(returned, self.anchor)), "note": None})
+        return {
+            "number": f"ORD-{self.order_number:08d}", "customer_id": customer["id"], "channel": channel,
+            "fulfilment": fulfilment, "store": store, "fulfilled_by": fulfilled_by, "status": status,
+            "status_history": history, "lines": lines, "shipping_address": address,
+            "totals": {
+                "subtotal": {"cents": subtotal, "currency": "EUR"},
+                "shipping": {"cents": shipping, "currency": "EUR"},
+                "total": {"cents": subtotal + shipping, "currency": "EUR"},
+            },
+            "placed_by": None, "created_at": iso(created), "updated_at": history[-1]["at"],
+            "delivered_at": delivered_at,
+        }
+
+    def make_conversations(self, number: int, customer: dict, orders: list[dict]) -> Iterator[dict]:
+        rng = self.rng
+        if number == SANNE.number:
+            plan = [(3, "whatsapp", 1), (45, "email", 0)]
+        elif number in SPECIALS or rng.random() > 0.2:
+            return
+        else:
+            plan = [
+                (rng.randint(0, 365), weighted(rng, (("web_chat", 35), ("whatsapp", 30), ("email", 20), ("phone", 10), ("social", 5))), None)
+                for _ in range(rng.randint(1, 3))
+            ]
+        for days, channel, topic_index in plan:
+            self.conversation_number += 1
+            topic = vocab.CHAT_TOPICS[topic_index if topic_index is not None else rng.randrange(len(vocab.CHAT_TOPICS))]
+            fill = {
+                "first_name": customer["first_name"],
+                "order": orders[0]["number"] if orders else "ORD-00000000",
+                "product": rng.choice(self.variants)["name"],
+            }
+            started = self.ago(days)
+            at = started
+            messages = []
+            for author, text in topic["messages"]:
+                messages.append({"author": author, "text": text.format(**fill), "at": iso(at)})
+                at += timedelta(minutes=rng.randint(1, 25))
+            updated = messages[-1]["at"]
+            yield {
+                "id": f"CV{self.conversation_number:07d}", "customer_id": customer["id"], "channel": channel,
+                "subject": topic["subject"].format(**fill), "status": "open" if days < 2 else "closed",
+                "messages": messages, "started_at": iso(started), "updated_at": updated,
+            }
+
+
+def weighted(rng: random.Random, choices: tuple) -> object:
+    values = [c[0] for c in choices]
+    weights = [c[1] for c in choices]
+    return rng.choices(values, weights)[0]
+
+
+def dumps(doc: dict) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def build_demo(path: str | Path, customers: int = 5000, *, seed: int = DEMO_SEED, today: date | None = None) -> DemoSummary:
+    """Write a fresh demo chain to `path` (replacing what is there) and return what was made."""
+    if not 3 <= customers <= MAX_CUSTOMERS:
+        raise ValueError(f"the demo chain has from 3 to {MAX_CUSTOMERS:,} customers, not {customers:,}")
+    started = clock.perf_counter()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    # A bulk load into a new file: no journal while loading, the indexes after it.
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.executescript(SCHEMA)
+    conn.execute("BEGIN")
+    builder = ChainBuilder(conn, customers, seed, today or datetime.now(timezone.utc).date())
+    builder.build()
+    conn.execute("COMMIT")
+    conn.executescript(INDEXES)
+    conn.execute("INSERT INTO customers_fts(customers_fts) VALUES ('optimize')")
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    CentralStore(path).close()  # the schema's own checks, and WAL from now on
+    return DemoSummary(path, customers, builder.rows, clock.perf_counter() - started)
+
+
+def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False) -> DemoSummary | None:
+    """Make the demo chain at `path` unless a demo of that size is already there (its orders kept)."""
+    path = Path(path)
+    if path.exists() and not fresh:
+        conn = sqlite3.connect(path)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'demo_customers'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        finally:
+            conn.close()
+        if row is not None and int(row[0]) == customers:
+            return None
+    return build_demo(path, customers)

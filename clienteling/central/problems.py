@@ -1,0 +1,72 @@
+"""Problems the centre answers with: RFC 9457 documents, one `code` per kind of problem.
+
+`ProblemError` is raised anywhere below the HTTP layer; the app turns it into an
+`application/problem+json` response. `/problems/{code}` on the centre describes each code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# code -> (status, title): the catalogue behind the `type` URIs.
+CATALOGUE: dict[str, tuple[int, str]] = {
+    "bad-request": (400, "The request is malformed"),
+    "unauthorized": (401, "A valid device token is required"),
+    "not-found": (404, "There is nothing at this address"),
+    "method-not-allowed": (405, "This method is not allowed here"),
+    "customer-not-found": (404, "No such customer"),
+    "product-not-found": (404, "No such product"),
+    "order-not-found": (404, "No such order"),
+    "collection-not-found": (404, "No such sync collection"),
+    "invalid-request": (422, "The request is not valid"),
+    "invalid-card-number": (422, "That is not a valid loyalty card number"),
+    "unknown-customer": (422, "The command names a customer the centre does not know"),
+    "unknown-store": (422, "The command names a store the centre does not know"),
+    "unknown-sku": (422, "The command names a product the centre does not know"),
+    "idempotency-key-reused": (422, "This idempotency key was used for a different request"),
+    "out-of-stock": (409, "Not enough stock"),
+    "not-an-online-order": (422, "Only orders delivered to the customer can be returned here"),
+    "order-not-delivered": (422, "The order has not been delivered yet"),
+    "return-window-closed": (422, "The 30-day return window has closed"),
+    "order-line-not-found": (422, "The order has no such line"),
+    "return-quantity-exceeded": (422, "More items than are left to return on that line"),
+    "reset-required": (410, "The sync cursor is too old: fetch the collection afresh"),
+    "internal-error": (500, "Something went wrong on the centre"),
+}
+
+
+def problem_type(code: str) -> str:
+    """The `type` URI of a problem: a page on the centre itself that describes it."""
+    return f"/problems/{code}"
+
+
+class ProblemError(Exception):
+    """A refusal that reaches the caller as a problem document.
+
+    `extra` members (for example the SKUs that ran out) are added to the document.
+    """
+
+    def __init__(self, code: str, detail: str, *, status: int | None = None, **extra: Any) -> None:
+        known_status, title = CATALOGUE[code]
+        self.code = code
+        self.status = status or known_status
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+        super().__init__(detail)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "type": problem_type(self.code),
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            **self.extra,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.document(), ensure_ascii=False)

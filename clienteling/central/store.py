@@ -1,0 +1,683 @@
+"""The centre's storage: one SQLite file (WAL) with a change feed.
+
+Every row of a synced collection carries `seq`, the value the server sequence had
+when the row was last inserted or updated; deletes leave a tombstone with its own
+`seq`. The sync feed reads both in `seq` order. Rows are kept as their contract
+JSON (`doc`) beside the columns that queries need, so reads serve JSON as stored.
+
+Writes run one at a time (a process lock and `BEGIN IMMEDIATE`), which keeps the
+sequence gap-free in commit order: a reader never sees seq N+1 before N.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from math import asin, cos, radians, sin, sqrt
+from pathlib import Path
+
+import sqlite_utils
+
+from clienteling import codes
+from clienteling.contract import (
+    SYNC_COLLECTIONS,
+    Order,
+    Return,
+    ReturnCommand,
+    ReturnLine,
+    ShipToHomeOrderCommand,
+    StatusChange,
+    utc_now,
+)
+from clienteling.central.problems import ProblemError
+
+SCHEMA_VERSION = 1
+RETURN_WINDOW = timedelta(days=30)
+FREE_SHIPPING_FROM_CENTS = 50_00
+SHIPPING_CENTS = 4_95
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stores (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, search TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stock (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL,
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, card TEXT NOT NULL UNIQUE, email_lc TEXT NOT NULL UNIQUE,
+    home_store TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS customers_fts USING fts5(
+    name, email, phone, tokenize = "unicode61 remove_diacritics 2");
+CREATE TABLE IF NOT EXISTS customer_scope (
+    customer_id TEXT NOT NULL, store TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (customer_id, store)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wishlists (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, created_at TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, updated_at TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS returns (
+    id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tombstones (
+    seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+"""
+
+# Made after a bulk load, so that loading does not pay for them row by row.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS stores_seq ON stores(seq);
+CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
+CREATE INDEX IF NOT EXISTS stock_seq ON stock(seq);
+CREATE INDEX IF NOT EXISTS stock_sku ON stock(sku);
+CREATE INDEX IF NOT EXISTS customers_seq ON customers(seq);
+CREATE INDEX IF NOT EXISTS customer_scope_store ON customer_scope(store);
+CREATE INDEX IF NOT EXISTS wishlists_seq ON wishlists(seq);
+CREATE INDEX IF NOT EXISTS wishlists_customer ON wishlists(customer_id);
+CREATE INDEX IF NOT EXISTS orders_seq ON orders(seq);
+CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, created_at);
+CREATE INDEX IF NOT EXISTS conversations_seq ON conversations(seq);
+CREATE INDEX IF NOT EXISTS conversations_customer ON conversations(customer_id, updated_at);
+CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
+CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
+"""
+
+# Collections whose rows belong to a customer, and so to the stores in that customer's scope.
+CUSTOMER_SCOPED = {"customers": "id", "wishlists": "customer_id", "orders": "customer_id", "conversations": "customer_id"}
+
+_STOCK_DOC = (
+    "json_object('store', store, 'sku', sku, 'on_hand', on_hand, 'reserved', reserved, "
+    "'available', max(on_hand - reserved, 0), 'as_of', as_of)"
+)
+
+
+def iso(moment: datetime) -> str:
+    """The wire and database form of a UTC timestamp."""
+    return moment.isoformat(timespec="seconds")
+
+
+def hash_token(token: str) -> str:
+    # Device tokens are 256-bit random strings, so a plain SHA-256 cannot be brute-forced.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), rounded to 0.1 km."""
+    dlat, dlon = radians(lat2 - lat1), radians(lon2 - lon1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlon / 2) ** 2
+    return round(2 * 6371.0 * asin(sqrt(a)), 1)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query that matches every word of `text` as a prefix, or None if no word is left.
+
+    A phone number is searched by its digits, in international form (`06…` -> `316…`).
+    """
+    compact = re.sub(r"[\s()-]", "", text)
+    if re.fullmatch(r"\+?[0-9]{2,}", compact):
+        digits = compact.lstrip("+")
+        words = ["31" + digits[1:] if digits.startswith("0") else digits]
+    else:
+        words = [w for w in re.split(r"[^\w]+", text.lower()) if w]
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', "") + '"*' for w in words)
+
+
+class CentralStore:
+    """The centre's database. Safe to share between threads: reads use one connection per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._writer = self._connect()
+        db = sqlite_utils.Database(self._writer)
+        db.enable_wal()
+        db.executescript(SCHEMA)
+        db.executescript(INDEXES)
+        self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0'), ('tombstone_floor', '0')")
+        self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._writer.commit()
+
+    # ------------------------------------------------------------------ connections
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        self._writer.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the sequence moves only inside one of these."""
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        return self._reader().execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: tuple | list = ()) -> tuple | None:
+        return self._reader().execute(sql, params).fetchone()
+
+    # ------------------------------------------------------------------ meta and sequence
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.query_one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else default
+
+    @staticmethod
+    def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    @staticmethod
+    def next_seq(conn: sqlite3.Connection) -> int:
+        return conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING CAST(value AS INTEGER)"
+        ).fetchone()[0]
+
+    @staticmethod
+    def next_number(conn: sqlite3.Connection, counter: str) -> int:
+        conn.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (counter,))
+        return conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING CAST(value AS INTEGER)",
+            (counter,),
+        ).fetchone()[0]
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "1"
+
+    # ------------------------------------------------------------------ devices
+
+    def add_device(self, store: str, label: str | None = None) -> str:
+        """Register a device of `store` and return its new token; only the token's hash is kept."""
+        if self.store_doc(store) is None:
+            raise ProblemError("unknown-store", f"there is no store {store!r}")
+        token = "clt_" + secrets.token_urlsafe(32)
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO devices VALUES (?, ?, ?, 0, ?)", (hash_token(token), store, label, iso(utc_now()))
+            )
+        return token
+
+    def add_demo_devices(self, conn: sqlite3.Connection, stores: list[str]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO devices VALUES (?, ?, 'demo', 1, ?)",
+            [(hash_token(f"demo-{code}"), code, iso(utc_now())) for code in stores],
+        )
+
+    def device_store(self, token: str, *, allow_demo: bool) -> str | None:
+        row = self.query_one("SELECT store, demo FROM devices WHERE token_hash = ?", (hash_token(token),))
+        if row is None or (row[1] and not allow_demo):
+            return None
+        return row[0]
+
+    # ------------------------------------------------------------------ reads
+
+    def store_doc(self, code: str) -> str | None:
+        row = self.query_one("SELECT doc FROM stores WHERE id = ?", (code,))
+        return row[0] if row else None
+
+    def customer_by_id(self, customer_id: str) -> str | None:
+        row = self.query_one("SELECT doc FROM customers WHERE id = ?", (customer_id,))
+        return row[0] if row else None
+
+    def customer_by_card(self, card: str) -> str | None:
+        row = self.query_one("SELECT doc FROM customers WHERE card = ?", (card,))
+        return row[0] if row else None
+
+    def customer_by_email(self, email: str) -> str | None:
+        row = self.query_one("SELECT doc FROM customers WHERE email_lc = ?", (email.strip().lower(),))
+        return row[0] if row else None
+
+    def search_customers(self, text: str, limit: int = 50) -> list[str]:
+        """Customers whose name, email or phone starts with the words of `text`, as summaries."""
+        query = fts_query(text)
+        if query is None:
+            return []
+        rows = self.query(
+            "SELECT json_object('id', c.id, 'first_name', c.doc->>'first_name', 'last_name', c.doc->>'last_name',"
+            " 'email', c.doc->>'email', 'phone', c.doc->>'phone', 'home_store', c.home_store,"
+            " 'tier', c.doc->>'tier') FROM customers_fts f JOIN customers c ON c.rowid = f.rowid"
+            " WHERE customers_fts MATCH ? ORDER BY f.rank LIMIT ?",
+            (query, limit),
+        )
+        return [r[0] for r in rows]
+
+    def wishlist(self, customer_id: str) -> list[str]:
+        return [r[0] for r in self.query("SELECT doc FROM wishlists WHERE customer_id = ? ORDER BY doc->>'added_at' DESC", (customer_id,))]
+
+    def orders(self, customer_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC", (customer_id,)
+            )
+        ]
+
+    def conversations(self, customer_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM conversations WHERE customer_id = ? ORDER BY updated_at DESC, id DESC",
+                (customer_id,),
+            )
+        ]
+
+    def order_doc(self, number: str) -> str | None:
+        row = self.query_one("SELECT doc FROM orders WHERE id = ?", (number,))
+        return row[0] if row else None
+
+    def search_products(self, text: str, limit: int = 50) -> list[str]:
+        words = [w for w in re.split(r"\s+", text.strip().lower()) if w]
+        if not words:
+            return []
+        where = " AND ".join("instr(search, ?) > 0" for _ in words)
+        return [r[0] for r in self.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))]
+
+    def product_by_code(self, code: str) -> tuple[str, str] | None:
+        """(product JSON, SKU) for a GTIN (8, 12, 13 or 14 digits) or a SKU, or None."""
+        code = code.strip()
+        if code.isdigit() and len(code) in (8, 12, 13, 14):
+            row = self.query_one("SELECT style, sku FROM variants WHERE gtin14 = ?", (code.zfill(14),))
+        else:
+            row = self.query_one("SELECT style, sku FROM variants WHERE sku = ?", (code.upper(),))
+        if row is None:
+            return None
+        return self.query_one("SELECT doc FROM products WHERE id = ?", (row[0],))[0], row[1]
+
+    def stock_overview(self, sku: str, from_store: str) -> list[dict] | None:
+        """Every location's stock of `sku` with its distance from `from_store`, nearest first; None if no such SKU."""
+        if self.query_one("SELECT 1 FROM variants WHERE sku = ?", (sku,)) is None:
+            return None
+        origin = self.query_one("SELECT latitude, longitude FROM stores WHERE id = ?", (from_store,))
+        rows = self.query(
+            "SELECT s.id, s.doc->>'name', s.doc->>'city', s.doc->>'kind', s.latitude, s.longitude,"
+            " coalesce(k.on_hand, 0), coalesce(k.reserved, 0), coalesce(k.as_of, s.doc->>'updated_at')"
+            " FROM stores s LEFT JOIN stock k ON k.store = s.id AND k.sku = ?",
+            (sku,),
+        )
+        levels = []
+        for code, name, city, kind, lat, lon, on_hand, reserved, as_of in rows:
+            levels.append(
+                {
+                    "store": code,
+                    "sku": sku,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "available": max(on_hand - reserved, 0),
+                    "as_of": as_of,
+                    "store_name": name,
+                    "city": city,
+                    "kind": kind,
+                    "distance_km": distance_km(origin[0], origin[1], lat, lon) if origin else 0.0,
+                }
+            )
+        levels.sort(key=lambda level: (level["store"] != from_store, level["distance_km"], level["store"]))
+        return levels
+
+    # ------------------------------------------------------------------ change feed
+
+    def sync_page(self, collection: str, after: int, limit: int, store: str) -> str:
+        """One page of `collection` after cursor `after`, as the JSON of a `SyncPage`.
+
+        Raises `ProblemError('reset-required')` when tombstones the caller needs were pruned.
+        """
+        if collection not in SYNC_COLLECTIONS:
+            raise ProblemError("collection-not-found", f"there is no sync collection {collection!r}")
+        conn = self._reader()
+        conn.execute("BEGIN")  # one snapshot for rows, tombstones and the floor
+        try:
+            floor = int(conn.execute("SELECT value FROM meta WHERE key = 'tombstone_floor'").fetchone()[0])
+            if 0 < after < floor:
+                raise ProblemError(
+                    "reset-required",
+                    f"cursor {after} is older than the tombstones kept (from {floor}); "
+                    "fetch the collection afresh from the start",
+                    collection=collection,
+                )
+            items = conn.execute(self._feed_sql(collection), (after, store, limit + 1) if collection in CUSTOMER_SCOPED else (after, limit + 1)).fetchall()
+            deleted = (
+                conn.execute(
+                    "SELECT seq, id FROM tombstones WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (collection, after, limit + 1),
+                ).fetchall()
+                if after > 0
+                else []
+            )
+        finally:
+            conn.execute("COMMIT")
+        merged = sorted([(seq, doc, False) for seq, doc in items] + [(seq, id_, True) for seq, id_ in deleted])
+        page = merged[:limit]
+        next_cursor = page[-1][0] if page else after
+        return (
+            '{"items":['
+            + ",".join(doc for _, doc, gone in page if not gone)
+            + '],"deleted":'
+            + json.dumps([id_ for _, id_, gone in page if gone])
+            + f',"next_cursor":"{next_cursor}","has_more":{"true" if len(merged) > limit else "false"}}}'
+        )
+
+    @staticmethod
+    def _feed_sql(collection: str) -> str:
+        if collection == "stock":
+            return f"SELECT seq, {_STOCK_DOC} FROM stock WHERE seq > ? ORDER BY seq LIMIT ?"
+        if collection in CUSTOMER_SCOPED:
+            key = CUSTOMER_SCOPED[collection]
+            return (
+                f"SELECT t.seq, t.doc FROM {collection} t WHERE t.seq > ? AND EXISTS (SELECT 1 FROM customer_scope s"
+                f" WHERE s.customer_id = t.{key} AND s.store = ?) ORDER BY t.seq LIMIT ?"
+            )
+        return f"SELECT seq, doc FROM {collection} WHERE seq > ? ORDER BY seq LIMIT ?"
+
+    def delete(self, conn: sqlite3.Connection, collection: str, row_id: str) -> bool:
+        """Delete one row of a synced collection, leaving a tombstone. True if it existed."""
+        if conn.execute(f"DELETE FROM {collection} WHERE id = ?", (row_id,)).rowcount == 0:
+            return False
+        conn.execute(
+            "INSERT INTO tombstones VALUES (?, ?, ?, ?)", (self.next_seq(conn), collection, row_id, iso(utc_now()))
+        )
+        return True
+
+    def forget_customer(self, customer_id: str) -> bool:
+        """Erase a customer and everything personal about them (a GDPR erasure), with tombstones."""
+        with self.write() as conn:
+            row = conn.execute("SELECT rowid FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            if row is None:
+                return False
+            conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (row[0],))
+            for collection in ("wishlists", "orders", "conversations"):
+                for (row_id,) in conn.execute(f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)).fetchall():
+                    self.delete(conn, collection, row_id)
+            self.delete(conn, "customers", customer_id)
+            conn.execute("DELETE FROM customer_scope WHERE customer_id = ?", (customer_id,))
+        return True
+
+    def prune_tombstones(self, older_than: timedelta) -> int:
+        """Drop tombstones older than `older_than`; cursors from before them will get `reset-required`."""
+        cutoff = iso(utc_now() - older_than)
+        with self.write() as conn:
+            top = conn.execute("SELECT max(seq) FROM tombstones WHERE deleted_at < ?", (cutoff,)).fetchone()[0]
+            if top is None:
+                return 0
+            count = conn.execute("DELETE FROM tombstones WHERE seq <= ?", (top,)).rowcount
+            floor = int(conn.execute("SELECT value FROM meta WHERE key = 'tombstone_floor'").fetchone()[0])
+            self.set_meta(conn, "tombstone_floor", str(max(floor, top)))
+        return count
+
+    def _touch(self, conn: sqlite3.Connection, collection: str, row_id: str, doc: str | None = None) -> None:
+        """Give a row the next sequence value (and a new doc), so that the feed sends it again."""
+        if doc is None:
+            conn.execute(f"UPDATE {collection} SET seq = ? WHERE id = ?", (self.next_seq(conn), row_id))
+        else:
+            conn.execute(f"UPDATE {collection} SET seq = ?, doc = ? WHERE id = ?", (self.next_seq(conn), doc, row_id))
+
+    def _add_to_scope(self, conn: sqlite3.Connection, customer_id: str, store: str, reason: str) -> None:
+        """Bring a customer into a store's scope; their rows go out again so that store's devices get them."""
+        if conn.execute("INSERT OR IGNORE INTO customer_scope VALUES (?, ?, ?)", (customer_id, store, reason)).rowcount:
+            self._touch(conn, "customers", customer_id)
+            for collection in ("wishlists", "orders", "conversations"):
+                for (row_id,) in conn.execute(f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)).fetchall():
+                    self._touch(conn, collection, row_id)
+
+    # ------------------------------------------------------------------ commands
+
+    def _idempotent(self, key: str, endpoint: str, body: str, work) -> tuple[int, str, bool]:
+        """Run `work(conn)` once per idempotency key: (status, JSON body, replayed).
+
+        The key is stored with the answer in the same transaction as the work. A refusal
+        (`ProblemError` below 500) is an answer too: the same request gets it again.
+        """
+        request_hash = hashlib.sha256(f"{endpoint}\n{body}".encode()).hexdigest()
+        with self.write() as conn:
+            seen = conn.execute("SELECT request_hash, status, body FROM idempotency WHERE key = ?", (key,)).fetchone()
+            if seen is not None:
+                if seen[0] != request_hash:
+                    raise ProblemError(
+                        "idempotency-key-reused",
+                        f"the idempotency key {key!r} was first used with a different request; "
+                        "use a new key for a new request",
+                    )
+                return seen[1], seen[2], True
+            conn.execute("SAVEPOINT work")
+            try:
+                status, answer = 201, work(conn)
+                conn.execute("RELEASE work")
+            except ProblemError as refusal:
+                if refusal.status >= 500:
+                    raise
+                conn.execute("ROLLBACK TO work")
+                conn.execute("RELEASE work")
+                status, answer = refusal.status, refusal.to_json()
+            conn.execute(
+                "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)", (key, request_hash, status, answer, iso(utc_now()))
+            )
+        return status, answer, False
+
+    def place_ship_to_home(self, command: ShipToHomeOrderCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+        return self._idempotent(
+            key, "ship-to-home", command.model_dump_json(), lambda conn: self._ship_to_home(conn, command, device_store)
+        )
+
+    def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
+        now = utc_now()
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (command.customer_id,)).fetchone() is None:
+            raise ProblemError("unknown-customer", f"there is no customer {command.customer_id}")
+        if conn.execute("SELECT 1 FROM stores WHERE id = ?", (command.fulfilling_store,)).fetchone() is None:
+            raise ProblemError("unknown-store", f"there is no store or DC {command.fulfilling_store}")
+        wanted: dict[str, int] = {}
+        for line in command.lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        short = []
+        lines = []
+        subtotal = 0
+        for number, (sku, quantity) in enumerate(wanted.items(), start=1):
+            found = conn.execute(
+                "SELECT p.doc FROM variants v JOIN products p ON p.id = v.style WHERE v.sku = ?", (sku,)
+            ).fetchone()
+            if found is None:
+                raise ProblemError("unknown-sku", f"there is no product with SKU {sku}", sku=sku)
+            product = json.loads(found[0])
+            variant = next(v for v in product["variants"] if v["sku"] == sku)
+            level = conn.execute(
+                "SELECT on_hand - reserved FROM stock WHERE store = ? AND sku = ?", (command.fulfilling_store, sku)
+            ).fetchone()
+            available = max(level[0], 0) if level else 0
+            if available < quantity:
+                short.append({"sku": sku, "requested": quantity, "available": available})
+            unit = variant["price"]
+            subtotal += unit["cents"] * quantity
+            lines.append(
+                {
+                    "line_no": number,
+                    "sku": sku,
+                    "name": product["name"],
+                    "colour": variant["colour"],
+                    "size": variant["size"],
+                    "quantity": quantity,
+                    "unit_price": unit,
+                    "returned_quantity": 0,
+                }
+            )
+        if short:
+            described = ", ".join(f"{s['sku']}: {s['requested']} wanted, {s['available']} available" for s in short)
+            raise ProblemError(
+                "out-of-stock",
+                f"not enough stock at {command.fulfilling_store} ({described})",
+                store=command.fulfilling_store,
+                lines=short,
+            )
+        for sku, quantity in wanted.items():
+            conn.execute(
+                "UPDATE stock SET reserved = reserved + ?, as_of = ?, seq = ? WHERE store = ? AND sku = ?",
+                (quantity, iso(now), self.next_seq(conn), command.fulfilling_store, sku),
+            )
+        shipping = 0 if subtotal >= FREE_SHIPPING_FROM_CENTS else SHIPPING_CENTS
+        number = f"ORD-{self.next_number(conn, 'order_number'):08d}"
+        order = Order.model_validate(
+            {
+                "number": number,
+                "customer_id": command.customer_id,
+                "channel": "store",
+                "fulfilment": "delivery",
+                "store": device_store,
+                "fulfilled_by": command.fulfilling_store,
+                "status": "reserved",
+                "status_history": [
+                    {"status": "placed", "at": now, "note": f"ship to home, placed in store {device_store}"},
+                    {"status": "reserved", "at": now, "note": f"stock reserved at {command.fulfilling_store}"},
+                ],
+                "lines": lines,
+                "shipping_address": command.shipping_address,
+                "totals": {
+                    "subtotal": {"cents": subtotal, "currency": "EUR"},
+                    "shipping": {"cents": shipping, "currency": "EUR"},
+                    "total": {"cents": subtotal + shipping, "currency": "EUR"},
+                },
+                "placed_by": command.placed_by,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        doc = order.model_dump_json()
+        conn.execute(
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?)", (number, self.next_seq(conn), command.customer_id, iso(now), doc)
+        )
+        for sku in wanted:  # what is ordered leaves the wishlist
+            self.delete(conn, "wishlists", f"{command.customer_id}:{sku}")
+        self._add_to_scope(conn, command.customer_id, device_store, "buyer")
+        return doc
+
+    def register_return(self, command: ReturnCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+        return self._idempotent(
+            key, "return", command.model_dump_json(), lambda conn: self._return(conn, command, device_store)
+        )
+
+    def _return(self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str) -> str:
+        now = utc_now()
+        row = conn.execute("SELECT doc FROM orders WHERE id = ?", (command.order_number,)).fetchone()
+        if row is None:
+            raise ProblemError("order-not-found", f"there is no order {command.order_number}")
+        order = Order.model_validate_json(row[0])
+        if order.fulfilment != "delivery":
+            raise ProblemError(
+                "not-an-online-order",
+                f"order {order.number} was bought in store; take it back at the till, not as an online return",
+            )
+        if order.delivered_at is None or order.status not in ("delivered", "partially_returned"):
+            raise ProblemError(
+                "order-not-delivered", f"order {order.number} is {order.status}; it can be returned once delivered"
+            )
+        closes = order.delivered_at + RETURN_WINDOW
+        if now > closes:
+            raise ProblemError(
+                "return-window-closed",
+                f"order {order.number} was delivered on {order.delivered_at.date().isoformat()}; "
+                f"its 30-day return window closed on {closes.date().isoformat()}",
+                delivered_at=iso(order.delivered_at),
+                window_closed_at=iso(closes),
+            )
+        by_number = {line.line_no: line for line in order.lines}
+        seen: set[int] = set()
+        returned = []
+        for request in command.lines:
+            line = by_number.get(request.line_no)
+            if line is None or request.line_no in seen:
+                raise ProblemError(
+                    "order-line-not-found",
+                    f"order {order.number} has no line {request.line_no}"
+                    + (" (or it was named twice)" if line is not None else ""),
+                    line_no=request.line_no,
+                )
+            seen.add(request.line_no)
+            left = line.quantity - line.returned_quantity
+            if request.quantity > left:
+                raise ProblemError(
+                    "return-quantity-exceeded",
+                    f"line {line.line_no} of order {order.number} ({line.name}) has {left} item(s) left to return, "
+                    f"not {request.quantity}",
+                    line_no=line.line_no,
+                    returnable=left,
+                )
+            line.returned_quantity += request.quantity
+            returned.append(
+                ReturnLine(
+                    **request.model_dump(),
+                    sku=line.sku,
+                    refund={"cents": line.unit_price.cents * request.quantity, "currency": line.unit_price.currency},
+                )
+            )
+            if request.condition == "resellable":
+                self._restock(conn, device_store, line.sku, request.quantity, now)
+        fully = all(line.returned_quantity == line.quantity for line in order.lines)
+        order.status = "returned" if fully else "partially_returned"
+        number = f"RET-{self.next_number(conn, 'return_number'):08d}"
+        order.status_history.append(StatusChange(status=order.status, at=now, note=f"{number} at {device_store}"))
+        order.updated_at = now
+        self._touch(conn, "orders", order.number, order.model_dump_json())
+        receipt = Return(
+            number=number,
+            order_number=order.number,
+            customer_id=order.customer_id,
+            store=device_store,
+            lines=returned,
+            refund={"cents": sum(line.refund.cents for line in returned), "currency": "EUR"},
+            received_by=command.received_by,
+            created_at=now,
+        )
+        doc = receipt.model_dump_json()
+        conn.execute("INSERT INTO returns VALUES (?, ?, ?, ?)", (number, order.number, iso(now), doc))
+        return doc
+
+    def _restock(self, conn: sqlite3.Connection, store: str, sku: str, quantity: int, now: datetime) -> None:
+        conn.execute(
+            "INSERT INTO stock VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(id) DO UPDATE SET"
+            " on_hand = on_hand + excluded.on_hand, as_of = excluded.as_of, seq = excluded.seq",
+            (f"{store}:{sku}", self.next_seq(conn), store, sku, quantity, iso(now)),
+        )
+
+
+def card_or_problem(text: str) -> str:
+    """The card number in `text`, or a 422 problem that says what is wrong with it."""
+    try:
+        return codes.parse_card_number(text)
+    except codes.CodeError as error:
+        raise ProblemError("invalid-card-number", str(error)) from None

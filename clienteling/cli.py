@@ -1,0 +1,115 @@
+"""The `clienteling` command: each subcommand is a thin shell over a function a test can call."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from clienteling import __version__
+
+
+def data_dir() -> Path:
+    """Where this machine keeps its data: `CLIENTELING_DATA_DIR`, else `~/.clienteling`."""
+    return Path(os.environ.get("CLIENTELING_DATA_DIR") or Path.home() / ".clienteling")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clienteling", description="Clienteling: the customer's whole picture, in store.")
+    parser.add_argument("--version", action="version", version=f"clienteling {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    central = commands.add_parser("central", help="serve the central API (and manage its database)")
+    central.add_argument("--demo", action="store_true", help="serve the demo chain (made on first start)")
+    central.add_argument("--customers", type=int, default=5000, help="customers in the demo chain (default 5000)")
+    central.add_argument("--fresh", action="store_true", help="with --demo: make the demo chain anew")
+    central.add_argument("--db", type=Path, help="the database file (default: in the data folder)")
+    central.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    central.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
+    admin = central.add_subparsers(dest="admin", metavar="ADMIN")
+
+    add_device = admin.add_parser("add-device", help="register a device of a store and print its new token")
+    add_device.add_argument("--store", required=True, help="store code, for example AMS01")
+    add_device.add_argument("--label", help="a name to recognise the device by")
+    add_device.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
+    make_demo = admin.add_parser("make-demo", help="make the demo chain into a database file and say how long it took")
+    make_demo.add_argument("--customers", type=int, dest="demo_customers", default=5000)
+    make_demo.add_argument("--today", type=date.fromisoformat, help="anchor day of the chain's dates (default today)")
+    make_demo.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
+    prune = admin.add_parser("prune-tombstones", help="drop old tombstones; devices behind them will fetch afresh")
+    prune.add_argument("--days", type=int, required=True, help="keep the tombstones of the last DAYS days")
+    prune.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
+    forget = admin.add_parser("forget-customer", help="erase a customer and their history (GDPR erasure)")
+    forget.add_argument("customer_id")
+    forget.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
+    commands.add_parser("app", help="the store app (coming with the screens)")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"clienteling: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "central":
+        return central(args)
+    return _fail("the store app is not built yet; run 'clienteling central --demo' for the central API")
+
+
+def central(args: argparse.Namespace) -> int:
+    from clienteling.central.demo import MAX_CUSTOMERS, build_demo, ensure_demo
+    from clienteling.central.problems import ProblemError
+    from clienteling.central.store import CentralStore
+
+    db = getattr(args, "admin_db", None) or args.db or data_dir() / ("central-demo.db" if args.demo else "central.db")
+    if args.admin == "make-demo":
+        if not 3 <= args.demo_customers <= MAX_CUSTOMERS:
+            return _fail(f"--customers must be from 3 to {MAX_CUSTOMERS:,}")
+        summary = build_demo(db, args.demo_customers, today=args.today)
+        rows = ", ".join(f"{table} {count:,}" for table, count in summary.rows.items())
+        print(f"made the demo chain in {db} in {summary.seconds:.1f} s: {rows}")
+        return 0
+    if args.admin is None and args.demo:
+        if not 3 <= args.customers <= MAX_CUSTOMERS:
+            return _fail(f"--customers must be from 3 to {MAX_CUSTOMERS:,}")
+        made = ensure_demo(db, args.customers, fresh=args.fresh)
+        if made:
+            print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
+    if not db.exists():
+        return _fail(f"there is no central database at {db}; start with --demo to make the demo chain there")
+    store = CentralStore(db)
+    try:
+        if args.admin == "add-device":
+            print(store.add_device(args.store, args.label))
+            return 0
+        if args.admin == "prune-tombstones":
+            count = store.prune_tombstones(timedelta(days=args.days))
+            print(f"dropped {count} tombstone(s) older than {args.days} day(s)")
+            return 0
+        if args.admin == "forget-customer":
+            if not store.forget_customer(args.customer_id):
+                return _fail(f"there is no customer {args.customer_id}")
+            print(f"erased customer {args.customer_id} and their history")
+            return 0
+    except ProblemError as problem:
+        return _fail(problem.detail)
+    return serve_central(store, host=args.host, port=args.port, demo=args.demo)
+
+
+def serve_central(store, *, host: str, port: int, demo: bool) -> int:
+    import uvicorn
+
+    from clienteling.central.app import create_app
+
+    demo_line = " (demo: device tokens are demo-<STORE>, for example demo-AMS01)" if demo else ""
+    print(f"central API on http://{host}:{port}{demo_line}; OpenAPI at /docs", flush=True)
+    uvicorn.run(create_app(store, demo=demo), host=host, port=port, log_level="warning")
+    return 0

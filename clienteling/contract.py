@@ -1,0 +1,373 @@
+"""The contract: the pydantic models that the centre and the store device share.
+
+The centre validates requests and serialises responses with these models, the
+device parses the centre's answers with them, and `/openapi.json` is generated
+from them. Money is an integer number of cents with a currency; every timestamp
+is UTC with an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
+
+# --------------------------------------------------------------------------- basics
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(lambda v: v.astimezone(timezone.utc).isoformat(timespec="seconds"), return_type=str),
+]
+"""A point in time: must carry an offset on the way in, always UTC on the way out."""
+
+
+def utc_now() -> datetime:
+    """Now, in UTC, to the second (the precision of the wire format)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+StoreCode = Annotated[str, Field(pattern=r"^[A-Z]{2,4}[0-9]{2}$", examples=["AMS01"])]
+Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9-]*$", examples=["CT01-NVY-M"])]
+Gtin = Annotated[str, Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$", examples=["8712345000015"])]
+CardNumber = Annotated[str, Field(pattern=r"^2[0-9]{12}$", examples=["2700000000014"])]
+CustomerId = Annotated[str, Field(pattern=r"^C[0-9]{7,}$", examples=["C0000001"])]
+OrderNumber = Annotated[str, Field(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00001234"])]
+ReturnNumber = Annotated[str, Field(pattern=r"^RET-[0-9]{8,}$", examples=["RET-00000042"])]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+Quantity = Annotated[int, Field(ge=1, le=99)]
+
+
+def _dutch_postcode(value: str) -> str:
+    """Normalise to `1234 AB`; the letter pairs SA, SD and SS are never issued."""
+    if value[-2:] in ("SA", "SD", "SS"):
+        raise ValueError(f"{value} is not a Dutch postcode: SA, SD and SS are never used")
+    return f"{value[:4]} {value[-2:]}"
+
+
+DutchPostcode = Annotated[
+    str, Field(pattern=r"^[1-9][0-9]{3} ?[A-Z]{2}$", examples=["1012 AB"]), AfterValidator(_dutch_postcode)
+]
+
+
+class Contract(BaseModel):
+    """Base of every model on the wire: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Money(Contract):
+    """An amount of money as whole cents, never a float."""
+
+    cents: int = Field(ge=-10_000_000_00, le=10_000_000_00, examples=[12995])
+    currency: Currency = "EUR"
+
+
+# --------------------------------------------------------------------------- stores
+
+
+class Store(Contract):
+    code: StoreCode
+    name: str = Field(min_length=1, max_length=120)
+    city: str = Field(min_length=1, max_length=80)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    kind: Literal["store", "dc"]
+    updated_at: UtcDatetime
+
+
+# --------------------------------------------------------------------------- customers
+
+Tier = Literal["basic", "silver", "gold", "platinum"]
+
+
+class Address(Contract):
+    street: str = Field(min_length=1, max_length=120)
+    house_number: str = Field(min_length=1, max_length=12)
+    postcode: DutchPostcode
+    city: str = Field(min_length=1, max_length=80)
+    country: Literal["NL"] = "NL"
+    label: Literal["home", "work", "other"] = "home"
+
+
+class Consent(Contract):
+    marketing: bool
+    profiling: bool
+    updated_at: UtcDatetime
+
+
+class Sizes(Contract):
+    tops: Literal["XS", "S", "M", "L", "XL", "XXL"] | None = None
+    trousers: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+    shoes: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+
+
+class Customer(Contract):
+    id: CustomerId
+    first_name: str = Field(min_length=1, max_length=80)
+    last_name: str = Field(min_length=1, max_length=80)
+    email: str = Field(min_length=3, max_length=254)
+    phone: str | None = Field(default=None, pattern=r"^\+[0-9]{8,15}$")
+    home_store: StoreCode
+    card_number: CardNumber
+    tier: Tier
+    points: int = Field(ge=0)
+    consent: Consent
+    addresses: list[Address]
+    sizes: Sizes
+    preferences: list[str] = Field(default_factory=list, max_length=20)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class CustomerSummary(Contract):
+    """A search hit: enough to pick the right person from a list."""
+
+    id: CustomerId
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    home_store: StoreCode
+    tier: Tier
+
+
+# --------------------------------------------------------------------------- catalogue
+
+Category = Literal["coats", "trousers", "knitwear", "sneakers"]
+
+
+class Variant(Contract):
+    sku: Sku
+    gtin: Gtin
+    colour: str = Field(min_length=1, max_length=40)
+    size: str = Field(min_length=1, max_length=8)
+    price: Money
+
+
+class Product(Contract):
+    style: str = Field(pattern=r"^[A-Z]{2}[0-9]{2,4}$", examples=["CT01"])
+    name: str = Field(min_length=1, max_length=120)
+    category: Category
+    description: str = Field(max_length=1000)
+    image: str | None = Field(default=None, description="File name of the product image in the app's assets")
+    variants: list[Variant]
+    updated_at: UtcDatetime
+
+
+class ProductMatch(Contract):
+    """A product found by one of its codes, with the variant that code names."""
+
+    product: Product
+    variant: Variant
+
+
+# --------------------------------------------------------------------------- stock
+
+
+class StockLevel(Contract):
+    store: StoreCode
+    sku: Sku
+    on_hand: int = Field(ge=0)
+    reserved: int = Field(ge=0)
+    available: int = Field(ge=0)
+    as_of: UtcDatetime
+
+
+class StockAtLocation(StockLevel):
+    store_name: str
+    city: str
+    kind: Literal["store", "dc"]
+    distance_km: float = Field(ge=0, description="Straight-line distance from the calling device's store")
+
+
+class StockOverview(Contract):
+    sku: Sku
+    from_store: StoreCode = Field(description="The calling device's store; distances are measured from it")
+    levels: list[StockAtLocation] = Field(description="Nearest first; the calling store itself comes first")
+
+
+# --------------------------------------------------------------------------- wishlists
+
+
+class WishlistItem(Contract):
+    id: str = Field(description="<customer id>:<sku>")
+    customer_id: CustomerId
+    style: str
+    sku: Sku
+    added_at: UtcDatetime
+
+
+# --------------------------------------------------------------------------- orders
+
+Channel = Literal["web", "app", "store"]
+Fulfilment = Literal["delivery", "in_store"]
+OrderStatus = Literal[
+    "placed", "reserved", "shipped", "delivered", "completed", "cancelled", "partially_returned", "returned"
+]
+
+
+class StatusChange(Contract):
+    status: OrderStatus
+    at: UtcDatetime
+    note: str | None = None
+
+
+class OrderLine(Contract):
+    line_no: int = Field(ge=1)
+    sku: Sku
+    name: str
+    colour: str
+    size: str
+    quantity: Quantity
+    unit_price: Money
+    returned_quantity: int = Field(default=0, ge=0)
+
+
+class OrderTotals(Contract):
+    subtotal: Money
+    shipping: Money
+    total: Money
+
+
+class Order(Contract):
+    number: OrderNumber
+    customer_id: CustomerId
+    channel: Channel
+    fulfilment: Fulfilment
+    store: StoreCode | None = Field(default=None, description="Store where the order was placed (channel store)")
+    fulfilled_by: StoreCode | None = Field(default=None, description="Store or DC that ships or handed over the goods")
+    status: OrderStatus
+    status_history: list[StatusChange]
+    lines: list[OrderLine] = Field(min_length=1)
+    shipping_address: Address | None = None
+    totals: OrderTotals
+    placed_by: str | None = Field(default=None, description="Staff member who placed it in store")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    delivered_at: UtcDatetime | None = None
+
+
+# --------------------------------------------------------------------------- conversations
+
+ConversationChannel = Literal["web_chat", "whatsapp", "email", "phone", "social"]
+
+
+class Message(Contract):
+    author: Literal["customer", "agent", "bot"]
+    text: str = Field(min_length=1, max_length=4000)
+    at: UtcDatetime
+
+
+class Conversation(Contract):
+    id: str = Field(pattern=r"^CV[0-9]{7,}$")
+    customer_id: CustomerId
+    channel: ConversationChannel
+    subject: str
+    status: Literal["open", "closed"]
+    messages: list[Message] = Field(min_length=1)
+    started_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+# --------------------------------------------------------------------------- commands
+
+
+class OrderLineRequest(Contract):
+    sku: Sku
+    quantity: Quantity
+
+
+class ShipToHomeOrderCommand(Contract):
+    """Place an order in store that a store or the DC ships to the customer's home."""
+
+    customer_id: CustomerId
+    fulfilling_store: StoreCode = Field(description="Store or DC whose stock is reserved and that ships")
+    lines: list[OrderLineRequest] = Field(min_length=1, max_length=20)
+    shipping_address: Address
+    placed_by: str | None = Field(default=None, max_length=80, description="Staff member signed in on the device")
+
+
+ReturnReason = Literal["too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other"]
+ItemCondition = Literal["resellable", "damaged"]
+
+
+class ReturnLineRequest(Contract):
+    line_no: int = Field(ge=1, le=999)
+    quantity: Quantity
+    reason: ReturnReason
+    condition: ItemCondition
+
+
+class ReturnCommand(Contract):
+    """Take back items of an online order at a store's service desk."""
+
+    order_number: OrderNumber
+    lines: list[ReturnLineRequest] = Field(min_length=1, max_length=20)
+    received_by: str | None = Field(default=None, max_length=80)
+
+
+class ReturnLine(ReturnLineRequest):
+    sku: Sku
+    refund: Money
+
+
+class Return(Contract):
+    number: ReturnNumber
+    order_number: OrderNumber
+    customer_id: CustomerId
+    store: StoreCode = Field(description="Store whose service desk took the items back")
+    lines: list[ReturnLine]
+    refund: Money
+    received_by: str | None = None
+    created_at: UtcDatetime
+
+
+# --------------------------------------------------------------------------- sync
+
+T = TypeVar("T")
+
+SYNC_COLLECTIONS = ("stores", "products", "stock", "customers", "wishlists", "orders", "conversations")
+
+
+class SyncPage(Contract, Generic[T]):
+    """One page of a collection's change feed, ordered by the centre's sequence number."""
+
+    items: list[T] = Field(description="Rows inserted or updated after the cursor")
+    deleted: list[str] = Field(description="Ids of rows deleted after the cursor (tombstones)")
+    next_cursor: str = Field(description="Opaque; pass as `after` for the next page")
+    has_more: bool
+
+
+# --------------------------------------------------------------------------- errors and health
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; `code` names the problem for programs."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(default="about:blank")
+    title: str
+    status: int
+    detail: str | None = None
+    code: str | None = None
+
+
+class Health(Contract):
+    status: Literal["ok"]
+    version: str
+    demo: bool
