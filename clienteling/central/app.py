@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clienteling import __version__
@@ -42,6 +43,21 @@ from clienteling.central.store import CentralStore, card_or_problem
 
 log = logging.getLogger("clienteling.central")
 
+
+class _OrderNumberConvertor(Convertor):
+    """Lets `/v1/orders/{number}` match only order numbers, so it never shadows `/v1/orders/ship-to-home`."""
+
+    regex = r"ORD-[0-9]{8,}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("order_number", _OrderNumberConvertor())
+
 JSON = "application/json"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STATUS_CODES = {400: "bad-request", 401: "unauthorized", 404: "not-found", 405: "method-not-allowed"}
@@ -61,7 +77,7 @@ IdempotencyKey = Annotated[
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem responses a route can give."""
-    titles = {401: "No valid device token", 404: "Not found", 409: "Conflict", 410: "Gone", 422: "Not valid"}
+    titles = {400: "Malformed request", 401: "No valid device token", 404: "Not found", 409: "Conflict", 410: "Gone", 422: "Not valid"}
     return {
         status: {
             "description": titles.get(status, "Problem"),
@@ -112,10 +128,13 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         return _problem_response(ProblemError("invalid-request", detail, errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(error.status_code, "bad-request")
         detail = error.detail if isinstance(error.detail, str) else CATALOGUE[code][1]
-        return _problem_response(ProblemError(code, detail, status=error.status_code), getattr(error, "headers", None))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # every route at this path counts, not only the first that matched
+            headers["Allow"] = ", ".join(sorted(_methods_at(app, request.url.path)))
+        return _problem_response(ProblemError(code, detail, status=error.status_code), headers)
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, error: Exception) -> JSONResponse:
@@ -152,8 +171,17 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     )
     def lookup_customer(
         _: DeviceStore,
-        card: Annotated[str | None, Query(max_length=64, description="Loyalty card number (13 digits)")] = None,
-        email: Annotated[str | None, Query(max_length=254, description="Email address, any case")] = None,
+        card: Annotated[
+            str | None,
+            Query(
+                pattern=r"^[0-9][0-9 -]{11,22}[0-9]$",
+                description="Loyalty card number: 13 digits, spaces and dashes allowed",
+                examples=["2700000000014"],
+            ),
+        ] = None,
+        email: Annotated[
+            str | None, Query(max_length=254, description="Email address, any case", examples=["sanne.devries@example.com"])
+        ] = None,
     ) -> Response:
         if (card is None) == (email is None):
             raise ProblemError("invalid-request", "give either card or email, not both and not neither")
@@ -240,7 +268,10 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         responses=_problems(401, 404, 422),
     )
     def product_by_code(
-        _: DeviceStore, code: Annotated[str, Path(max_length=64, description="A GTIN (8, 12, 13 or 14 digits) or a SKU")]
+        _: DeviceStore,
+        code: Annotated[
+            str, Path(max_length=64, description="A GTIN (8, 12, 13 or 14 digits) or a SKU", examples=["CT01-NVY-M"])
+        ],
     ) -> Response:
         found = store.product_by_code(code)
         if found is None:
@@ -249,14 +280,14 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         return _json(f'{{"product":{product},"variant":' + _variant_json(product, sku) + "}")
 
     @app.get("/v1/stock/{sku}", response_model=StockOverview, tags=["stock"], responses=_problems(401, 404, 422))
-    def stock(from_store: DeviceStore, sku: Annotated[str, Path(max_length=40)]) -> StockOverview:
+    def stock(from_store: DeviceStore, sku: Annotated[str, Path(max_length=40, examples=["CT01-NVY-M"])]) -> StockOverview:
         levels = store.stock_overview(sku, from_store)
         if levels is None:
             raise ProblemError("product-not-found", f"there is no product with SKU {sku!r}")
         return StockOverview(sku=sku, from_store=from_store, levels=levels)
 
-    @app.get("/v1/orders/{number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422))
-    def get_order(_: DeviceStore, number: Annotated[str, Path(pattern=r"^ORD-[0-9]{8,}$")]) -> Response:
+    @app.get("/v1/orders/{number:order_number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422))
+    def get_order(_: DeviceStore, number: Annotated[str, Path(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00000001"])]) -> Response:
         doc = store.order_doc(number)
         if doc is None:
             raise ProblemError("order-not-found", f"there is no order {number}")
@@ -267,12 +298,14 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         response_model=Order,
         status_code=201,
         tags=["orders"],
-        responses=_problems(401, 409, 422),
+        responses=_problems(400, 401, 409, 422),
     )
     def ship_to_home(from_store: DeviceStore, command: ShipToHomeOrderCommand, key: IdempotencyKey) -> Response:
         return _command_answer(store.place_ship_to_home(command, key, from_store))
 
-    @app.post("/v1/returns", response_model=Return, status_code=201, tags=["returns"], responses=_problems(401, 404, 422))
+    @app.post(
+        "/v1/returns", response_model=Return, status_code=201, tags=["returns"], responses=_problems(400, 401, 404, 422)
+    )
     def register_return(from_store: DeviceStore, command: ReturnCommand, key: IdempotencyKey) -> Response:
         return _command_answer(store.register_return(command, key, from_store))
 
@@ -310,6 +343,15 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _methods_at(app: FastAPI, path: str) -> set[str]:
+    methods: set[str] = set()
+    for route in app.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods.update(getattr(route, "methods", None) or ())
+    return methods
 
 
 def _variant_json(product_json: str, sku: str) -> str:
