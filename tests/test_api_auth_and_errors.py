@@ -1,0 +1,98 @@
+"""Device tokens, and errors that are always problem documents and never a stack trace."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from clienteling.central.app import create_app
+from clienteling.central.store import CentralStore
+from conftest import start_central
+from test_api_customers import assert_problem
+
+PROTECTED = ["/v1/customers/C0000001", "/v1/sync/stores", "/v1/stock/CT01-NVY-M", "/v1/products/search?q=coat"]
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+@pytest.mark.parametrize("token", [None, "wrong", "demo-XXX01"])
+def test_missing_or_wrong_token_is_401(central, path, token):
+    with central.client(token) as client:
+        response = client.get(path)
+    assert_problem(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_health_needs_no_token(central):
+    response = httpx.get(f"{central.url}/health")
+    assert response.status_code == 200 and response.json()["demo"] is True
+
+
+def test_real_deployment_refuses_demo_tokens_and_takes_registered_ones(central, tmp_path):
+    db = tmp_path / "real.db"
+    with sqlite3.connect(central.db) as source, sqlite3.connect(db) as target:
+        source.backup(target)
+    made = subprocess.run(
+        [sys.executable, "-m", "clienteling", "central", "add-device", "--store", "RTD01", "--db", str(db)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("clt_") and len(token) > 40
+    assert token.encode() not in db.read_bytes()  # only its hash is kept
+    real = start_central(db)
+    try:
+        with real.client("demo-AMS01") as demo:
+            assert_problem(demo.get("/v1/sync/stores"), 401, "unauthorized")
+        with real.client(token) as device:
+            assert device.get("/v1/stock/CT01-NVY-M").json()["from_store"] == "RTD01"
+        assert httpx.get(f"{real.url}/health").json()["demo"] is False
+    finally:
+        real.stop()
+
+
+def test_add_device_for_unknown_store_fails_clearly(central, tmp_path):
+    db = tmp_path / "copy.db"
+    shutil.copy(central.db, db)
+    result = subprocess.run(
+        [sys.executable, "-m", "clienteling", "central", "add-device", "--store", "XYZ01", "--db", str(db)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2 and "XYZ01" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unexpected_failure_is_a_500_problem_without_a_trace(central, monkeypatch):
+    store = CentralStore(central.db)
+
+    def broken(customer_id: str) -> str:
+        raise RuntimeError("secret internals at /srv/db line 42")
+
+    monkeypatch.setattr(store, "customer_by_id", broken)
+    transport = httpx.ASGITransport(app=create_app(store, demo=True), raise_app_exceptions=False)
+
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://centre") as client:
+            return await client.get("/v1/customers/C0000001", headers={"Authorization": "Bearer demo-AMS01"})
+
+    response = asyncio.run(ask())
+    body = assert_problem(response, 500, "internal-error")
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert body["detail"] == "the centre could not answer this request; it has been logged"
+    store.close()
+
+
+def test_unknown_address_and_wrong_method_are_problems(api):
+    assert_problem(api.get("/v1/nothing-here"), 404, "not-found")
+    response = api.get("/v1/orders/ship-to-home")
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["Allow"] == "POST"
+
+
+def test_problem_types_are_described_by_the_centre(api):
+    body = api.get("/problems/out-of-stock").json()
+    assert body == {"code": "out-of-stock", "status": 409, "title": "Not enough stock"}
