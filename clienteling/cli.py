@@ -17,7 +17,9 @@ def data_dir() -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="clienteling", description="Clienteling: the customer's whole picture, in store.")
+    parser = argparse.ArgumentParser(
+        prog="clienteling", description="Clienteling: the customer's whole picture, in store."
+    )
     parser.add_argument("--version", action="version", version=f"clienteling {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

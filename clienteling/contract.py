@@ -8,7 +8,7 @@ is UTC with an offset.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -24,20 +24,20 @@ from pydantic import (
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 UtcDatetime = Annotated[
     AwareDatetime,
     AfterValidator(_to_utc),
-    PlainSerializer(lambda v: v.astimezone(timezone.utc).isoformat(timespec="seconds"), return_type=str),
+    PlainSerializer(lambda v: v.astimezone(UTC).isoformat(timespec="seconds"), return_type=str),
 ]
 """A point in time: must carry an offset on the way in, always UTC on the way out."""
 
 
 def utc_now() -> datetime:
     """Now, in UTC, to the second (the precision of the wire format)."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 StoreCode = Annotated[str, Field(pattern=r"^[A-Z]{2,4}[0-9]{2}$", examples=["AMS01"])]

@@ -48,13 +48,25 @@ class Central:
 def start_central(db: Path, *args: str, env: dict | None = None) -> Central:
     """Start `clienteling central` on a free loopback port and wait until /health answers."""
     port = free_port()
-    log = open(db.with_suffix(".log"), "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clienteling", "central", "--db", str(db), "--host", "127.0.0.1", "--port", str(port), *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
+    with open(db.with_suffix(".log"), "ab") as log:  # the child keeps its own handle
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clienteling",
+                "central",
+                "--db",
+                str(db),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *args,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

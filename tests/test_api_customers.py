@@ -37,16 +37,16 @@ def test_lookup_by_email_ignores_case_and_spaces(api):
 
 
 def test_card_with_wrong_check_digit_is_a_422_that_says_so(api):
-    body = assert_problem(api.get("/v1/customers/lookup", params={"card": "2700000000015"}), 422, "invalid-card-number")
+    body = assert_problem(api.get("/v1/customers/lookup", params={"card": "2700000000015"}), 422, "invalid_card_number")
     assert "check digit" in body["detail"] and "should be 4" in body["detail"]
 
 
 def test_unknown_card_and_unknown_email_are_404(api):
     unknown_card = make_card_number(9_999_999_999)
-    body = assert_problem(api.get("/v1/customers/lookup", params={"card": unknown_card}), 404, "customer-not-found")
+    body = assert_problem(api.get("/v1/customers/lookup", params={"card": unknown_card}), 404, "customer_not_found")
     assert unknown_card in body["detail"]
     body = assert_problem(
-        api.get("/v1/customers/lookup", params={"email": "nobody@example.com"}), 404, "customer-not-found"
+        api.get("/v1/customers/lookup", params={"email": "nobody@example.com"}), 404, "customer_not_found"
     )
     assert "nobody@example.com" in body["detail"]
 
@@ -55,7 +55,7 @@ def test_unknown_card_and_unknown_email_are_404(api):
     "params", [{}, {"card": SANNE_CARD, "email": "sanne.devries@example.com"}, {"email": "not-an-email"}]
 )
 def test_lookup_needs_exactly_one_valid_key(api, params):
-    assert_problem(api.get("/v1/customers/lookup", params=params), 422, "invalid-request")
+    assert_problem(api.get("/v1/customers/lookup", params=params), 422, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -109,8 +109,8 @@ def test_daan_has_orders_and_no_chats_and_emma_has_no_orders(api):
 
 @pytest.mark.parametrize("suffix", ["", "/wishlist", "/orders", "/conversations"])
 def test_unknown_customer_is_404_everywhere(api, suffix):
-    assert_problem(api.get(f"/v1/customers/C9999999{suffix}"), 404, "customer-not-found")
+    assert_problem(api.get(f"/v1/customers/C9999999{suffix}"), 404, "customer_not_found")
 
 
 def test_malformed_customer_id_is_422(api):
-    assert_problem(api.get("/v1/customers/robert'); DROP TABLE customers;--"), 422, "invalid-request")
+    assert_problem(api.get("/v1/customers/robert'); DROP TABLE customers;--"), 422, "invalid_request")

@@ -6,10 +6,10 @@ import threading
 
 import httpx
 import pytest
-
-from clienteling.contract import Order
 from conftest import new_key
 from test_api_customers import assert_problem
+
+from clienteling.contract import Order
 
 ADDRESS = {"street": "Kalverstraat", "house_number": "1", "postcode": "1012NX", "city": "Amsterdam"}
 
@@ -61,7 +61,7 @@ def test_not_enough_stock_is_a_409_and_reserves_nothing(api):
     response = api.post(
         "/v1/orders/ship-to-home", json=order_body(sku, before + 1, "AMS01"), headers={"Idempotency-Key": new_key()}
     )
-    body = assert_problem(response, 409, "out-of-stock")
+    body = assert_problem(response, 409, "out_of_stock")
     assert body["lines"] == [{"sku": sku, "requested": before + 1, "available": before}]
     assert sku in body["detail"]
     assert available(api, sku, "AMS01") == before
@@ -107,10 +107,12 @@ def test_twenty_concurrent_replays_create_exactly_one_order(central, api):
 def test_same_key_with_another_body_is_refused(api):
     sku = sku_with_stock(api, "DC01", 2, "coats")
     key = new_key()
-    assert api.post("/v1/orders/ship-to-home", json=order_body(sku), headers={"Idempotency-Key": key}).status_code == 201
+    assert (
+        api.post("/v1/orders/ship-to-home", json=order_body(sku), headers={"Idempotency-Key": key}).status_code == 201
+    )
     before = available(api, sku, "DC01")
     response = api.post("/v1/orders/ship-to-home", json=order_body(sku, 2), headers={"Idempotency-Key": key})
-    assert_problem(response, 422, "idempotency-key-reused")
+    assert_problem(response, 422, "idempotency_key_reused")
     assert available(api, sku, "DC01") == before
 
 
@@ -139,14 +141,18 @@ def test_ordering_a_wishlist_item_takes_it_off_the_wishlist(api):
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        ({"customer_id": "C9999999"}, "unknown-customer"),
-        ({"fulfilling_store": "ZZZ99"}, "unknown-store"),
-        ({"lines": [{"sku": "NOPE-1", "quantity": 1}]}, "unknown-sku"),
+        ({"customer_id": "C9999999"}, "unknown_customer"),
+        ({"fulfilling_store": "ZZZ99"}, "unknown_store"),
+        ({"lines": [{"sku": "NOPE-1", "quantity": 1}]}, "unknown_sku"),
     ],
 )
 def test_commands_naming_unknown_things_are_refused(api, change, code):
     assert_problem(
-        api.post("/v1/orders/ship-to-home", json={**order_body("CT01-NVY-M"), **change}, headers={"Idempotency-Key": new_key()}),
+        api.post(
+            "/v1/orders/ship-to-home",
+            json={**order_body("CT01-NVY-M"), **change},
+            headers={"Idempotency-Key": new_key()},
+        ),
         422,
         code,
     )
@@ -164,12 +170,12 @@ def test_commands_naming_unknown_things_are_refused(api, change, code):
 )
 def test_invalid_commands_are_422_problems(api, body, headers):
     headers = {"Idempotency-Key": new_key()} if headers is None else headers
-    body = assert_problem(api.post("/v1/orders/ship-to-home", json=body, headers=headers), 422, "invalid-request")
+    body = assert_problem(api.post("/v1/orders/ship-to-home", json=body, headers=headers), 422, "invalid_request")
     assert body["errors"]
 
 
 @pytest.mark.parametrize(
-    ("content", "status", "code"), [(b'{"customer_id": ', 422, "invalid-request"), (b"s\xffi", 400, "bad-request")]
+    ("content", "status", "code"), [(b'{"customer_id": ', 422, "invalid_request"), (b"s\xffi", 400, "bad_request")]
 )
 def test_a_body_that_is_not_json_is_a_problem(api, content, status, code):
     response = api.post(

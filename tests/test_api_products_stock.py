@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_api_customers import assert_problem
 
 from clienteling.codes import gs1_check_digit
 from clienteling.contract import Product, ProductMatch, StockOverview
-from test_api_customers import assert_problem
 
 
 def test_search_finds_products_by_words_of_name_category_or_colour(api):
@@ -32,7 +32,7 @@ def test_every_code_of_a_variant_finds_it(api):
 
 @pytest.mark.parametrize("code", ["8712349999999", "NOPE-SKU", "12345"])
 def test_unknown_code_is_404(api, code):
-    assert_problem(api.get(f"/v1/products/by-code/{code}"), 404, "product-not-found")
+    assert_problem(api.get(f"/v1/products/by-code/{code}"), 404, "product_not_found")
 
 
 def test_stock_lists_every_location_nearest_first_from_the_devices_store(central):
@@ -47,9 +47,13 @@ def test_stock_lists_every_location_nearest_first_from_the_devices_store(central
         assert [level.kind for level in overview.levels].count("dc") == 1
         for level in overview.levels:
             assert level.available == max(level.on_hand - level.reserved, 0) and level.as_of.tzinfo is not None
-    utrecht = next(level for level in StockOverview.model_validate(central.client().get("/v1/stock/CT01-NVY-M").json()).levels if level.store == "UTR01")
+    utrecht = next(
+        level
+        for level in StockOverview.model_validate(central.client().get("/v1/stock/CT01-NVY-M").json()).levels
+        if level.store == "UTR01"
+    )
     assert 30 < utrecht.distance_km < 45  # Amsterdam to Utrecht as the crow flies
 
 
 def test_unknown_sku_stock_is_404(api):
-    assert_problem(api.get("/v1/stock/NOPE-1"), 404, "product-not-found")
+    assert_problem(api.get("/v1/stock/NOPE-1"), 404, "product_not_found")

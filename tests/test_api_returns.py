@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from clienteling.contract import Order, Return, utc_now
 from conftest import new_key
 from test_api_customers import assert_problem
+
+from clienteling.contract import Order, Return, utc_now
 
 
 def orders_of(api, customer_id: str) -> list[Order]:
@@ -53,7 +54,7 @@ def test_sannes_recent_order_is_returned_with_its_refund(api):
     assert after.status == ("returned" if everything else "partially_returned")
     assert available_here(api, line.sku) == on_hand_before + 1  # resellable goes back on the shelf here
     again = api.post("/v1/returns", json=return_body(order), headers={"Idempotency-Key": new_key()})
-    body = assert_problem(again, 422, "return-quantity-exceeded")
+    body = assert_problem(again, 422, "return_quantity_exceeded")
     assert body["returnable"] == line.quantity - 1
 
 
@@ -73,7 +74,9 @@ def test_order_delivered_over_30_days_ago_is_refused(api):
         o for o in orders_of(api, "C0000001") if o.delivered_at and utc_now() - o.delivered_at > timedelta(days=31)
     )
     body = assert_problem(
-        api.post("/v1/returns", json=return_body(old), headers={"Idempotency-Key": new_key()}), 422, "return-window-closed"
+        api.post("/v1/returns", json=return_body(old), headers={"Idempotency-Key": new_key()}),
+        422,
+        "return_window_closed",
     )
     assert "30-day" in body["detail"] and body["window_closed_at"]
 
@@ -83,19 +86,21 @@ def test_in_store_purchase_is_not_an_online_return(api):
     assert_problem(
         api.post("/v1/returns", json=return_body(bought_here), headers={"Idempotency-Key": new_key()}),
         422,
-        "not-an-online-order",
+        "not_an_online_order",
     )
 
 
 def test_unknown_order_and_unknown_line(api):
     line = {"line_no": 1, "quantity": 1, "reason": "other", "condition": "damaged"}
     missing = {"order_number": "ORD-99999999", "lines": [line]}
-    assert_problem(api.post("/v1/returns", json=missing, headers={"Idempotency-Key": new_key()}), 404, "order-not-found")
+    assert_problem(
+        api.post("/v1/returns", json=missing, headers={"Idempotency-Key": new_key()}), 404, "order_not_found"
+    )
     order = returnable_order(api, "C0000001")
     assert_problem(
         api.post("/v1/returns", json=return_body(order, line_no=42), headers={"Idempotency-Key": new_key()}),
         422,
-        "order-line-not-found",
+        "order_line_not_found",
     )
 
 
@@ -104,8 +109,10 @@ def test_more_than_was_bought_is_refused_and_changes_nothing(api):
     line = order.lines[-1]
     too_many = line.quantity - line.returned_quantity + 1
     assert_problem(
-        api.post("/v1/returns", json=return_body(order, line.line_no, too_many), headers={"Idempotency-Key": new_key()}),
+        api.post(
+            "/v1/returns", json=return_body(order, line.line_no, too_many), headers={"Idempotency-Key": new_key()}
+        ),
         422,
-        "return-quantity-exceeded",
+        "return_quantity_exceeded",
     )
     assert Order.model_validate(api.get(f"/v1/orders/{order.number}").json()).lines[-1] == line

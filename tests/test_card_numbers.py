@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from clienteling.codes import CodeError, gs1_check_digit, make_card_number, parse_card_number
 
 
-@pytest.mark.parametrize(("body", "check"), [("400638133393", 1), ("501234567890", 0), ("03600029145", 2), ("270000000001", 4)])
+@pytest.mark.parametrize(
+    ("body", "check"), [("400638133393", 1), ("501234567890", 0), ("03600029145", 2), ("270000000001", 4)]
+)
 def test_known_check_digits(body, check):
     assert gs1_check_digit(body) == check
 
@@ -31,7 +33,12 @@ def test_a_changed_check_digit_is_caught(serial, change):
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("", "no card number"), ("27000000000a4", "only digits"), ("270000000001", "12 digits"), ("4006381333931", "start with 2")],
+    [
+        ("", "no card number"),
+        ("27000000000a4", "only digits"),
+        ("270000000001", "12 digits"),
+        ("4006381333931", "start with 2"),
+    ],
 )
 def test_refusals_say_why(text, reason):
     with pytest.raises(CodeError, match=reason):

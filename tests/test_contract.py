@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -13,7 +13,7 @@ from clienteling.contract import Address, Message, Money
 def test_timestamps_are_kept_and_written_in_utc():
     amsterdam = timezone(timedelta(hours=1))
     message = Message(author="agent", text="Hoi!", at=datetime(2026, 11, 23, 10, 30, tzinfo=amsterdam))
-    assert message.at == datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
+    assert message.at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     assert '"at":"2026-11-23T09:30:00+00:00"' in message.model_dump_json()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,14 @@ from clienteling.central.demo import build_demo
 from clienteling.contract import Conversation, Customer, Order, Product, Store, WishlistItem
 
 TODAY = date(2026, 11, 23)
-MODELS = {"stores": Store, "products": Product, "customers": Customer, "wishlists": WishlistItem, "orders": Order, "conversations": Conversation}
+MODELS = {
+    "stores": Store,
+    "products": Product,
+    "customers": Customer,
+    "wishlists": WishlistItem,
+    "orders": Order,
+    "conversations": Conversation,
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +34,19 @@ def chain(tmp_path_factory):
 
 
 def docs(conn, table: str, where: str = "1", params=()) -> list:
-    return [MODELS[table].model_validate_json(d) for (d,) in conn.execute(f"SELECT doc FROM {table} WHERE {where}", params)]
+    return [
+        MODELS[table].model_validate_json(d) for (d,) in conn.execute(f"SELECT doc FROM {table} WHERE {where}", params)
+    ]
 
 
 def dump(path) -> list:
     conn = sqlite3.connect(path)
-    tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'customers_fts_%' AND name != 'sqlite_stat1' ORDER BY name")]
+    tables = [
+        t
+        for (t,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'customers_fts_%' AND name != 'sqlite_stat1' ORDER BY name"
+        )
+    ]
     rows = [(t, sorted(map(repr, conn.execute(f"SELECT * FROM {t}")))) for t in tables]
     conn.close()
     return rows
@@ -82,15 +96,22 @@ def stock(conn, store: str, sku: str) -> int:
 
 
 def test_sanne_keeps_every_promise(chain):
-    anchor = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    anchor = datetime(2026, 11, 23, tzinfo=UTC)
     sanne = docs(chain, "customers", "id = 'C0000001'")[0]
     assert (sanne.first_name, sanne.last_name, sanne.email, sanne.card_number, sanne.tier, sanne.home_store) == (
-        "Sanne", "de Vries", "sanne.devries@example.com", "2700000000014", "gold", "AMS01")
+        "Sanne",
+        "de Vries",
+        "sanne.devries@example.com",
+        "2700000000014",
+        "gold",
+        "AMS01",
+    )
     wishlist = docs(chain, "wishlists", "customer_id = 'C0000001'")
     assert len(wishlist) >= 3
     assert any(stock(chain, "AMS01", w.sku) > 0 for w in wishlist)
     assert any(
-        stock(chain, "AMS01", w.sku) == 0 and any(stock(chain, s, w.sku) > 0 for s in ("UTR01", "RTD01", "DHG01", "EIN01"))
+        stock(chain, "AMS01", w.sku) == 0
+        and any(stock(chain, s, w.sku) > 0 for s in ("UTR01", "RTD01", "DHG01", "EIN01"))
         for w in wishlist
     )
     online = [o for o in docs(chain, "orders", "customer_id = 'C0000001'") if o.channel in ("web", "app")]
@@ -102,8 +123,15 @@ def test_sanne_keeps_every_promise(chain):
 
 def test_daan_and_emma(chain):
     daan = docs(chain, "customers", "id = 'C0000002'")[0]
-    assert (daan.email, daan.card_number, daan.tier, daan.home_store) == ("daan.jansen@example.com", "2700000000021", "silver", "UTR01")
-    assert docs(chain, "orders", "customer_id = 'C0000002'") and not docs(chain, "conversations", "customer_id = 'C0000002'")
+    assert (daan.email, daan.card_number, daan.tier, daan.home_store) == (
+        "daan.jansen@example.com",
+        "2700000000021",
+        "silver",
+        "UTR01",
+    )
+    assert docs(chain, "orders", "customer_id = 'C0000002'") and not docs(
+        chain, "conversations", "customer_id = 'C0000002'"
+    )
     emma = docs(chain, "customers", "id = 'C0000003'")[0]
     assert (emma.email, emma.card_number) == ("emma.bakker@example.com", "2700000000038")
     assert emma.consent.marketing is False and emma.points == 0
@@ -113,6 +141,7 @@ def test_daan_and_emma(chain):
 def test_many_customers_have_history(chain):
     def share(table: str) -> float:
         return chain.execute(f"SELECT count(DISTINCT customer_id) FROM {table}").fetchone()[0] / 300
+
     assert share("orders") > 0.4 and share("wishlists") > 0.2 and share("conversations") > 0.1
     returned = chain.execute("SELECT count(*) FROM orders WHERE doc->>'status' LIKE '%returned'").fetchone()[0]
     assert returned > 0
@@ -121,7 +150,20 @@ def test_many_customers_have_history(chain):
 @pytest.mark.parametrize("count", ["2", "1000001"])
 def test_demo_size_out_of_range_fails_clearly(tmp_path, count):
     result = subprocess.run(
-        [sys.executable, "-m", "clienteling", "central", "make-demo", "--customers", count, "--db", str(tmp_path / "x.db")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "clienteling",
+            "central",
+            "make-demo",
+            "--customers",
+            count,
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "--customers" in result.stderr and not (tmp_path / "x.db").exists()

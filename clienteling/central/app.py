@@ -5,7 +5,6 @@ store, which scopes the customer feeds and is the origin of stock distances. Eve
 error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 """
 
-
 import json
 import logging
 import re
@@ -20,6 +19,8 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clienteling import __version__
+from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
+from clienteling.central.store import CentralStore, card_or_problem
 from clienteling.contract import (
     Conversation,
     Customer,
@@ -32,14 +33,12 @@ from clienteling.contract import (
     Return,
     ReturnCommand,
     ShipToHomeOrderCommand,
-    Store,
     StockLevel,
     StockOverview,
+    Store,
     SyncPage,
     WishlistItem,
 )
-from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
-from clienteling.central.store import CentralStore, card_or_problem
 
 log = logging.getLogger("clienteling.central")
 
@@ -60,7 +59,7 @@ register_url_convertor("order_number", _OrderNumberConvertor())
 
 JSON = "application/json"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_STATUS_CODES = {400: "bad-request", 401: "unauthorized", 404: "not-found", 405: "method-not-allowed"}
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
 
 CustomerIdPath = Annotated[str, Path(pattern=r"^C[0-9]{7,}$", examples=["C0000001"])]
 IdempotencyKey = Annotated[
@@ -77,7 +76,14 @@ IdempotencyKey = Annotated[
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem responses a route can give."""
-    titles = {400: "Malformed request", 401: "No valid device token", 404: "Not found", 409: "Conflict", 410: "Gone", 422: "Not valid"}
+    titles = {
+        400: "Malformed request",
+        401: "No valid device token",
+        404: "Not found",
+        409: "Conflict",
+        410: "Gone",
+        422: "Not valid",
+    }
     return {
         status: {
             "description": titles.get(status, "Problem"),
@@ -125,11 +131,11 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
             for e in error.errors()
         ]
         detail = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:5]) or "the request is not valid"
-        return _problem_response(ProblemError("invalid-request", detail, errors=errors))
+        return _problem_response(ProblemError("invalid_request", detail, errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(error.status_code, "bad-request")
+        code = _STATUS_CODES.get(error.status_code, "bad_request")
         detail = error.detail if isinstance(error.detail, str) else CATALOGUE[code][1]
         headers = dict(error.headers or {})
         if error.status_code == 405:  # every route at this path counts, not only the first that matched
@@ -140,7 +146,7 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     async def on_crash(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _problem_response(
-            ProblemError("internal-error", "the centre could not answer this request; it has been logged")
+            ProblemError("internal_error", "the centre could not answer this request; it has been logged")
         )
 
     def device_store(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
@@ -162,13 +168,11 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_page(code: str) -> dict[str, Any]:
         if code not in CATALOGUE:
-            raise ProblemError("not-found", f"there is no problem type {code!r}")
+            raise ProblemError("not_found", f"there is no problem type {code!r}")
         status, title = CATALOGUE[code]
         return {"code": code, "status": status, "title": title}
 
-    @app.get(
-        "/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422)
-    )
+    @app.get("/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422))
     def lookup_customer(
         _: DeviceStore,
         card: Annotated[
@@ -180,22 +184,23 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
             ),
         ] = None,
         email: Annotated[
-            str | None, Query(max_length=254, description="Email address, any case", examples=["sanne.devries@example.com"])
+            str | None,
+            Query(max_length=254, description="Email address, any case", examples=["sanne.devries@example.com"]),
         ] = None,
     ) -> Response:
         if (card is None) == (email is None):
-            raise ProblemError("invalid-request", "give either card or email, not both and not neither")
+            raise ProblemError("invalid_request", "give either card or email, not both and not neither")
         if card is not None:
             number = card_or_problem(card)
             doc = store.customer_by_card(number)
             missing = f"no customer has card number {number}"
         else:
             if not _EMAIL.match(email.strip()):
-                raise ProblemError("invalid-request", f"{email!r} is not an email address")
+                raise ProblemError("invalid_request", f"{email!r} is not an email address")
             doc = store.customer_by_email(email)
             missing = f"no customer has the email address {email.strip()}"
         if doc is None:
-            raise ProblemError("customer-not-found", missing)
+            raise ProblemError("customer_not_found", missing)
         return _json(doc)
 
     @app.get(
@@ -219,7 +224,7 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     def _customer_or_404(customer_id: str) -> str:
         doc = store.customer_by_id(customer_id)
         if doc is None:
-            raise ProblemError("customer-not-found", f"there is no customer {customer_id}")
+            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
         return doc
 
     @app.get(
@@ -252,12 +257,12 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         _customer_or_404(customer_id)
         return _list(store.conversations(customer_id))
 
-    @app.get(
-        "/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422)
-    )
+    @app.get("/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422))
     def search_products(
         _: DeviceStore,
-        q: Annotated[str, Query(min_length=1, max_length=100, description="Words of a name, style, category or colour")],
+        q: Annotated[
+            str, Query(min_length=1, max_length=100, description="Words of a name, style, category or colour")
+        ],
     ) -> Response:
         return _list(store.search_products(q))
 
@@ -275,22 +280,28 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     ) -> Response:
         found = store.product_by_code(code)
         if found is None:
-            raise ProblemError("product-not-found", f"no product has the code {code!r}")
+            raise ProblemError("product_not_found", f"no product has the code {code!r}")
         product, sku = found
         return _json(f'{{"product":{product},"variant":' + _variant_json(product, sku) + "}")
 
     @app.get("/v1/stock/{sku}", response_model=StockOverview, tags=["stock"], responses=_problems(401, 404, 422))
-    def stock(from_store: DeviceStore, sku: Annotated[str, Path(max_length=40, examples=["CT01-NVY-M"])]) -> StockOverview:
+    def stock(
+        from_store: DeviceStore, sku: Annotated[str, Path(max_length=40, examples=["CT01-NVY-M"])]
+    ) -> StockOverview:
         levels = store.stock_overview(sku, from_store)
         if levels is None:
-            raise ProblemError("product-not-found", f"there is no product with SKU {sku!r}")
+            raise ProblemError("product_not_found", f"there is no product with SKU {sku!r}")
         return StockOverview(sku=sku, from_store=from_store, levels=levels)
 
-    @app.get("/v1/orders/{number:order_number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422))
-    def get_order(_: DeviceStore, number: Annotated[str, Path(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00000001"])]) -> Response:
+    @app.get(
+        "/v1/orders/{number:order_number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422)
+    )
+    def get_order(
+        _: DeviceStore, number: Annotated[str, Path(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00000001"])]
+    ) -> Response:
         doc = store.order_doc(number)
         if doc is None:
-            raise ProblemError("order-not-found", f"there is no order {number}")
+            raise ProblemError("order_not_found", f"there is no order {number}")
         return _json(doc)
 
     @app.post(

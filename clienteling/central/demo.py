@@ -16,12 +16,12 @@ import time as clock
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from clienteling.codes import gs1_check_digit, make_card_number
 from clienteling.central import demo_vocab as vocab
 from clienteling.central.store import INDEXES, SCHEMA, SCHEMA_VERSION, CentralStore, hash_token, iso
+from clienteling.codes import gs1_check_digit, make_card_number
 
 DEMO_SEED = 20261123
 MAX_CUSTOMERS = 1_000_000
@@ -80,7 +80,7 @@ class ChainBuilder:
         self.conn = conn
         self.customers = customers
         self.rng = random.Random(seed)
-        self.anchor = datetime.combine(today, time(0, 0), tzinfo=timezone.utc)
+        self.anchor = datetime.combine(today, time(0, 0), tzinfo=UTC)
         self.seq = 0
         self.order_number = 0
         self.conversation_number = 0
@@ -136,7 +136,12 @@ class ChainBuilder:
         rows = []
         for code, name, city, lat, lon, kind in STORES:
             doc = {
-                "code": code, "name": name, "city": city, "latitude": lat, "longitude": lon, "kind": kind,
+                "code": code,
+                "name": name,
+                "city": city,
+                "latitude": lat,
+                "longitude": lon,
+                "kind": kind,
                 "updated_at": iso(self.anchor - timedelta(days=400)),
             }
             rows.append((code, self.next_seq(), lat, lon, dumps(doc)))
@@ -153,16 +158,24 @@ class ChainBuilder:
                     body = f"{GTIN_PREFIX}{item:06d}"
                     gtin = body + str(gs1_check_digit(body))
                     variant = {
-                        "sku": f"{style}-{colour}-{size}", "gtin": gtin, "colour": vocab.COLOURS[colour],
-                        "size": size, "price": {"cents": price, "currency": "EUR"},
+                        "sku": f"{style}-{colour}-{size}",
+                        "gtin": gtin,
+                        "colour": vocab.COLOURS[colour],
+                        "size": size,
+                        "price": {"cents": price, "currency": "EUR"},
                     }
                     docs.append(variant)
                     variants.append((variant["sku"], gtin.zfill(14), style))
                     self.variants.append({**variant, "style": style, "name": name})
             self.product_names[style] = name
             doc = {
-                "style": style, "name": name, "category": category, "description": description, "image": None,
-                "variants": docs, "updated_at": iso(self.anchor - timedelta(days=90)),
+                "style": style,
+                "name": name,
+                "category": category,
+                "description": description,
+                "image": None,
+                "variants": docs,
+                "updated_at": iso(self.anchor - timedelta(days=90)),
             }
             search = " ".join([style, name, category, *(vocab.COLOURS[c] for c in colours)]).lower()
             products.append((style, self.next_seq(), search, dumps(doc)))
@@ -194,9 +207,11 @@ class ChainBuilder:
 
     def sanne_wishlist_skus(self) -> tuple[str, str, str]:
         """Three fixed variants for Sanne's wishlist: a coat, a knit and sneakers, size M / 39."""
+
         def pick(category_prefix: str, size: str, nth: int) -> str:
             matches = [v["sku"] for v in self.variants if v["sku"].startswith(category_prefix) and v["size"] == size]
             return matches[nth]
+
         return pick("CT", "M", 0), pick("KN", "M", 2), pick("SN", "39", 1)
 
     # ------------------------------------------------------------------ customers
@@ -210,10 +225,19 @@ class ChainBuilder:
             customer_orders = self.make_orders(number, customer)
             stores.update(o["store"] for o in customer_orders if o["store"])
             customers.append(
-                (number, cid, self.next_seq(), customer["card_number"], customer["email"].lower(),
-                 customer["home_store"], dumps(customer))
+                (
+                    number,
+                    cid,
+                    self.next_seq(),
+                    customer["card_number"],
+                    customer["email"].lower(),
+                    customer["home_store"],
+                    dumps(customer),
+                )
             )
-            fts.append((number, f"{customer['first_name']} {customer['last_name']}", customer["email"], customer["phone"]))
+            fts.append(
+                (number, f"{customer['first_name']} {customer['last_name']}", customer["email"], customer["phone"])
+            )
             scope.extend((cid, s, "home" if s == customer["home_store"] else "buyer") for s in sorted(stores))
             for item in self.make_wishlist(number, customer):
                 wishlists.append((item["id"], self.next_seq(), cid, dumps(item)))
@@ -223,7 +247,11 @@ class ChainBuilder:
                 conversations.append(
                     (conversation["id"], self.next_seq(), cid, conversation["updated_at"], dumps(conversation))
                 )
-        self.write("customers", "INSERT INTO customers(rowid, id, seq, card, email_lc, home_store, doc) VALUES (?, ?, ?, ?, ?, ?, ?)", customers)
+        self.write(
+            "customers",
+            "INSERT INTO customers(rowid, id, seq, card, email_lc, home_store, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            customers,
+        )
         self.write("customers_fts", "INSERT INTO customers_fts(rowid, name, email, phone) VALUES (?, ?, ?, ?)", fts)
         self.write("customer_scope", "INSERT INTO customer_scope VALUES (?, ?, ?)", scope)
         self.write("wishlists", "INSERT INTO wishlists VALUES (?, ?, ?, ?)", wishlists)
@@ -265,8 +293,12 @@ class ChainBuilder:
             "consent": {"marketing": marketing, "profiling": profiling, "updated_at": iso(created)},
             "addresses": [
                 {
-                    "street": rng.choice(city["streets"]), "house_number": str(rng.randint(1, 250)),
-                    "postcode": postcode, "city": city["city"], "country": "NL", "label": "home",
+                    "street": rng.choice(city["streets"]),
+                    "house_number": str(rng.randint(1, 250)),
+                    "postcode": postcode,
+                    "city": city["city"],
+                    "country": "NL",
+                    "label": "home",
                 }
             ],
             "sizes": {
@@ -289,8 +321,11 @@ class ChainBuilder:
             skus = [v["sku"] for v in rng.sample(self.variants, rng.randint(1, 5))]
         for age, sku in enumerate(skus):
             yield {
-                "id": f"{customer['id']}:{sku}", "customer_id": customer["id"], "style": sku.split("-")[0],
-                "sku": sku, "added_at": iso(self.ago(3 + age * 9 if number == 1 else rng.randint(1, 120))),
+                "id": f"{customer['id']}:{sku}",
+                "customer_id": customer["id"],
+                "style": sku.split("-")[0],
+                "sku": sku,
+                "added_at": iso(self.ago(3 + age * 9 if number == 1 else rng.randint(1, 120))),
             }
 
     def make_orders(self, number: int, customer: dict) -> list[dict]:
@@ -305,10 +340,16 @@ class ChainBuilder:
             count = weighted(rng, ((0, 40), (1, 25), (2, 15), (3, 10), (4, 6), (6, 4)))
             joined = (self.anchor - datetime.fromisoformat(customer["created_at"])).days
             plan = [
-                (weighted(rng, (("web", 45), ("app", 20), ("store", 35))), rng.randint(0, max(joined, 1)), rng.randint(1, 3))
+                (
+                    weighted(rng, (("web", 45), ("app", 20), ("store", 35))),
+                    rng.randint(0, max(joined, 1)),
+                    rng.randint(1, 3),
+                )
                 for _ in range(count)
             ]
-        return [self.make_order(customer, channel, days, lines, special=number in SPECIALS) for channel, days, lines in plan]
+        return [
+            self.make_order(customer, channel, days, lines, special=number in SPECIALS) for channel, days, lines in plan
+        ]
 
     def make_order(self, customer: dict, channel: str, days_ago: int, line_count: int, *, special: bool) -> dict:
         rng = self.rng
@@ -316,11 +357,18 @@ class ChainBuilder:
         created = self.ago(days_ago)
         lines = []
         for line_no, variant in enumerate(rng.sample(self.variants, line_count), start=1):
-            lines.append({
-                "line_no": line_no, "sku": variant["sku"], "name": variant["name"], "colour": variant["colour"],
-                "size": variant["size"], "quantity": 1 if rng.random() < 0.9 else 2,
-                "unit_price": variant["price"], "returned_quantity": 0,
-            })
+            lines.append(
+                {
+                    "line_no": line_no,
+                    "sku": variant["sku"],
+                    "name": variant["name"],
+                    "colour": variant["colour"],
+                    "size": variant["size"],
+                    "quantity": 1 if rng.random() < 0.9 else 2,
+                    "unit_price": variant["price"],
+                    "returned_quantity": 0,
+                }
+            )
         subtotal = sum(line["unit_price"]["cents"] * line["quantity"] for line in lines)
         history = [{"status": "placed", "at": iso(created), "note": None}]
         delivered_at = None
@@ -355,15 +403,24 @@ class ChainBuilder:
                     status = "returned" if fully else "partially_returned"
                     history.append({"status": status, "at": iso(min(returned, self.anchor)), "note": None})
         return {
-            "number": f"ORD-{self.order_number:08d}", "customer_id": customer["id"], "channel": channel,
-            "fulfilment": fulfilment, "store": store, "fulfilled_by": fulfilled_by, "status": status,
-            "status_history": history, "lines": lines, "shipping_address": address,
+            "number": f"ORD-{self.order_number:08d}",
+            "customer_id": customer["id"],
+            "channel": channel,
+            "fulfilment": fulfilment,
+            "store": store,
+            "fulfilled_by": fulfilled_by,
+            "status": status,
+            "status_history": history,
+            "lines": lines,
+            "shipping_address": address,
             "totals": {
                 "subtotal": {"cents": subtotal, "currency": "EUR"},
                 "shipping": {"cents": shipping, "currency": "EUR"},
                 "total": {"cents": subtotal + shipping, "currency": "EUR"},
             },
-            "placed_by": None, "created_at": iso(created), "updated_at": history[-1]["at"],
+            "placed_by": None,
+            "created_at": iso(created),
+            "updated_at": history[-1]["at"],
             "delivered_at": delivered_at,
         }
 
@@ -375,7 +432,11 @@ class ChainBuilder:
             return
         else:
             plan = [
-                (rng.randint(0, 365), weighted(rng, (("web_chat", 35), ("whatsapp", 30), ("email", 20), ("phone", 10), ("social", 5))), None)
+                (
+                    rng.randint(0, 365),
+                    weighted(rng, (("web_chat", 35), ("whatsapp", 30), ("email", 20), ("phone", 10), ("social", 5))),
+                    None,
+                )
                 for _ in range(rng.randint(1, 3))
             ]
         for days, channel, topic_index in plan:
@@ -394,9 +455,14 @@ class ChainBuilder:
                 at += timedelta(minutes=rng.randint(1, 25))
             updated = messages[-1]["at"]
             yield {
-                "id": f"CV{self.conversation_number:07d}", "customer_id": customer["id"], "channel": channel,
-                "subject": topic["subject"].format(**fill), "status": "open" if days < 2 else "closed",
-                "messages": messages, "started_at": iso(started), "updated_at": updated,
+                "id": f"CV{self.conversation_number:07d}",
+                "customer_id": customer["id"],
+                "channel": channel,
+                "subject": topic["subject"].format(**fill),
+                "status": "open" if days < 2 else "closed",
+                "messages": messages,
+                "started_at": iso(started),
+                "updated_at": updated,
             }
 
 
@@ -410,7 +476,9 @@ def dumps(doc: dict) -> str:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
-def build_demo(path: str | Path, customers: int = 5000, *, seed: int = DEMO_SEED, today: date | None = None) -> DemoSummary:
+def build_demo(
+    path: str | Path, customers: int = 5000, *, seed: int = DEMO_SEED, today: date | None = None
+) -> DemoSummary:
     """Write a fresh demo chain to `path` (replacing what is there) and return what was made."""
     if not 3 <= customers <= MAX_CUSTOMERS:
         raise ValueError(f"the demo chain has from 3 to {MAX_CUSTOMERS:,} customers, not {customers:,}")
@@ -426,7 +494,7 @@ def build_demo(path: str | Path, customers: int = 5000, *, seed: int = DEMO_SEED
     conn.execute("PRAGMA cache_size=-262144")
     conn.executescript(SCHEMA)
     conn.execute("BEGIN")
-    builder = ChainBuilder(conn, customers, seed, today or datetime.now(timezone.utc).date())
+    builder = ChainBuilder(conn, customers, seed, today or datetime.now(UTC).date())
     builder.build()
     conn.execute("COMMIT")
     conn.executescript(INDEXES)

@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlite_utils
 
 from clienteling import codes
+from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     SYNC_COLLECTIONS,
     Order,
@@ -36,7 +37,6 @@ from clienteling.contract import (
     StatusChange,
     utc_now,
 )
-from clienteling.central.problems import ProblemError
 
 SCHEMA_VERSION = 1
 RETURN_WINDOW = timedelta(days=30)
@@ -100,7 +100,12 @@ CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
 """
 
 # Collections whose rows belong to a customer, and so to the stores in that customer's scope.
-CUSTOMER_SCOPED = {"customers": "id", "wishlists": "customer_id", "orders": "customer_id", "conversations": "customer_id"}
+CUSTOMER_SCOPED = {
+    "customers": "id",
+    "wishlists": "customer_id",
+    "orders": "customer_id",
+    "conversations": "customer_id",
+}
 
 _STOCK_DOC = (
     "json_object('store', store, 'sku', sku, 'on_hand', on_hand, 'reserved', reserved, "
@@ -205,7 +210,9 @@ class CentralStore:
 
     @staticmethod
     def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-        conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        conn.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
+        )
 
     @staticmethod
     def next_seq(conn: sqlite3.Connection) -> int:
@@ -230,7 +237,7 @@ class CentralStore:
     def add_device(self, store: str, label: str | None = None) -> str:
         """Register a device of `store` and return its new token; only the token's hash is kept."""
         if self.store_doc(store) is None:
-            raise ProblemError("unknown-store", f"there is no store {store!r}")
+            raise ProblemError("unknown_store", f"there is no store {store!r}")
         token = "clt_" + secrets.token_urlsafe(32)
         with self.write() as conn:
             conn.execute(
@@ -283,7 +290,12 @@ class CentralStore:
         return [r[0] for r in rows]
 
     def wishlist(self, customer_id: str) -> list[str]:
-        return [r[0] for r in self.query("SELECT doc FROM wishlists WHERE customer_id = ? ORDER BY doc->>'added_at' DESC", (customer_id,))]
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM wishlists WHERE customer_id = ? ORDER BY doc->>'added_at' DESC", (customer_id,)
+            )
+        ]
 
     def orders(self, customer_id: str) -> list[str]:
         return [
@@ -311,7 +323,9 @@ class CentralStore:
         if not words:
             return []
         where = " AND ".join("instr(search, ?) > 0" for _ in words)
-        return [r[0] for r in self.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))]
+        return [
+            r[0] for r in self.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))
+        ]
 
     def product_by_code(self, code: str) -> tuple[str, str] | None:
         """(product JSON, SKU) for a GTIN (8, 12, 13 or 14 digits) or a SKU, or None."""
@@ -359,22 +373,25 @@ class CentralStore:
     def sync_page(self, collection: str, after: int, limit: int, store: str) -> str:
         """One page of `collection` after cursor `after`, as the JSON of a `SyncPage`.
 
-        Raises `ProblemError('reset-required')` when tombstones the caller needs were pruned.
+        Raises `ProblemError('reset_required')` when tombstones the caller needs were pruned.
         """
         if collection not in SYNC_COLLECTIONS:
-            raise ProblemError("collection-not-found", f"there is no sync collection {collection!r}")
+            raise ProblemError("collection_not_found", f"there is no sync collection {collection!r}")
         conn = self._reader()
         conn.execute("BEGIN")  # one snapshot for rows, tombstones and the floor
         try:
             floor = int(conn.execute("SELECT value FROM meta WHERE key = 'tombstone_floor'").fetchone()[0])
             if 0 < after < floor:
                 raise ProblemError(
-                    "reset-required",
+                    "reset_required",
                     f"cursor {after} is older than the tombstones kept (from {floor}); "
                     "fetch the collection afresh from the start",
                     collection=collection,
                 )
-            items = conn.execute(self._feed_sql(collection), (after, store, limit + 1) if collection in CUSTOMER_SCOPED else (after, limit + 1)).fetchall()
+            items = conn.execute(
+                self._feed_sql(collection),
+                (after, store, limit + 1) if collection in CUSTOMER_SCOPED else (after, limit + 1),
+            ).fetchall()
             deleted = (
                 conn.execute(
                     "SELECT seq, id FROM tombstones WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -425,14 +442,16 @@ class CentralStore:
                 return False
             conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (row[0],))
             for collection in ("wishlists", "orders", "conversations"):
-                for (row_id,) in conn.execute(f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)).fetchall():
+                for (row_id,) in conn.execute(
+                    f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
+                ).fetchall():
                     self.delete(conn, collection, row_id)
             self.delete(conn, "customers", customer_id)
             conn.execute("DELETE FROM customer_scope WHERE customer_id = ?", (customer_id,))
         return True
 
     def prune_tombstones(self, older_than: timedelta) -> int:
-        """Drop tombstones older than `older_than`; cursors from before them will get `reset-required`."""
+        """Drop tombstones older than `older_than`; cursors from before them will get `reset_required`."""
         cutoff = iso(utc_now() - older_than)
         with self.write() as conn:
             top = conn.execute("SELECT max(seq) FROM tombstones WHERE deleted_at < ?", (cutoff,)).fetchone()[0]
@@ -455,7 +474,9 @@ class CentralStore:
         if conn.execute("INSERT OR IGNORE INTO customer_scope VALUES (?, ?, ?)", (customer_id, store, reason)).rowcount:
             self._touch(conn, "customers", customer_id)
             for collection in ("wishlists", "orders", "conversations"):
-                for (row_id,) in conn.execute(f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)).fetchall():
+                for (row_id,) in conn.execute(
+                    f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
+                ).fetchall():
                     self._touch(conn, collection, row_id)
 
     # ------------------------------------------------------------------ commands
@@ -472,7 +493,7 @@ class CentralStore:
             if seen is not None:
                 if seen[0] != request_hash:
                     raise ProblemError(
-                        "idempotency-key-reused",
+                        "idempotency_key_reused",
                         f"the idempotency key {key!r} was first used with a different request; "
                         "use a new key for a new request",
                     )
@@ -500,9 +521,9 @@ class CentralStore:
     def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
         now = utc_now()
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (command.customer_id,)).fetchone() is None:
-            raise ProblemError("unknown-customer", f"there is no customer {command.customer_id}")
+            raise ProblemError("unknown_customer", f"there is no customer {command.customer_id}")
         if conn.execute("SELECT 1 FROM stores WHERE id = ?", (command.fulfilling_store,)).fetchone() is None:
-            raise ProblemError("unknown-store", f"there is no store or DC {command.fulfilling_store}")
+            raise ProblemError("unknown_store", f"there is no store or DC {command.fulfilling_store}")
         wanted: dict[str, int] = {}
         for line in command.lines:
             wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
@@ -514,7 +535,7 @@ class CentralStore:
                 "SELECT p.doc FROM variants v JOIN products p ON p.id = v.style WHERE v.sku = ?", (sku,)
             ).fetchone()
             if found is None:
-                raise ProblemError("unknown-sku", f"there is no product with SKU {sku}", sku=sku)
+                raise ProblemError("unknown_sku", f"there is no product with SKU {sku}", sku=sku)
             product = json.loads(found[0])
             variant = next(v for v in product["variants"] if v["sku"] == sku)
             level = conn.execute(
@@ -540,7 +561,7 @@ class CentralStore:
         if short:
             described = ", ".join(f"{s['sku']}: {s['requested']} wanted, {s['available']} available" for s in short)
             raise ProblemError(
-                "out-of-stock",
+                "out_of_stock",
                 f"not enough stock at {command.fulfilling_store} ({described})",
                 store=command.fulfilling_store,
                 lines=short,
@@ -579,7 +600,8 @@ class CentralStore:
         )
         doc = order.model_dump_json()
         conn.execute(
-            "INSERT INTO orders VALUES (?, ?, ?, ?, ?)", (number, self.next_seq(conn), command.customer_id, iso(now), doc)
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
+            (number, self.next_seq(conn), command.customer_id, iso(now), doc),
         )
         for sku in wanted:  # what is ordered leaves the wishlist
             self.delete(conn, "wishlists", f"{command.customer_id}:{sku}")
@@ -595,21 +617,21 @@ class CentralStore:
         now = utc_now()
         row = conn.execute("SELECT doc FROM orders WHERE id = ?", (command.order_number,)).fetchone()
         if row is None:
-            raise ProblemError("order-not-found", f"there is no order {command.order_number}")
+            raise ProblemError("order_not_found", f"there is no order {command.order_number}")
         order = Order.model_validate_json(row[0])
         if order.fulfilment != "delivery":
             raise ProblemError(
-                "not-an-online-order",
+                "not_an_online_order",
                 f"order {order.number} was bought in store; take it back at the till, not as an online return",
             )
         if order.delivered_at is None or order.status not in ("delivered", "partially_returned"):
             raise ProblemError(
-                "order-not-delivered", f"order {order.number} is {order.status}; it can be returned once delivered"
+                "order_not_delivered", f"order {order.number} is {order.status}; it can be returned once delivered"
             )
         closes = order.delivered_at + RETURN_WINDOW
         if now > closes:
             raise ProblemError(
-                "return-window-closed",
+                "return_window_closed",
                 f"order {order.number} was delivered on {order.delivered_at.date().isoformat()}; "
                 f"its 30-day return window closed on {closes.date().isoformat()}",
                 delivered_at=iso(order.delivered_at),
@@ -622,7 +644,7 @@ class CentralStore:
             line = by_number.get(request.line_no)
             if line is None or request.line_no in seen:
                 raise ProblemError(
-                    "order-line-not-found",
+                    "order_line_not_found",
                     f"order {order.number} has no line {request.line_no}"
                     + (" (or it was named twice)" if line is not None else ""),
                     line_no=request.line_no,
@@ -631,7 +653,7 @@ class CentralStore:
             left = line.quantity - line.returned_quantity
             if request.quantity > left:
                 raise ProblemError(
-                    "return-quantity-exceeded",
+                    "return_quantity_exceeded",
                     f"line {line.line_no} of order {order.number} ({line.name}) has {left} item(s) left to return, "
                     f"not {request.quantity}",
                     line_no=line.line_no,
@@ -680,4 +702,4 @@ def card_or_problem(text: str) -> str:
     try:
         return codes.parse_card_number(text)
     except codes.CodeError as error:
-        raise ProblemError("invalid-card-number", str(error)) from None
+        raise ProblemError("invalid_card_number", str(error)) from None
