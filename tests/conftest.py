@@ -105,5 +105,12 @@ def api(central: Central) -> Iterator[httpx.Client]:
         yield client
 
 
+def clienteling(*args: str) -> subprocess.CompletedProcess:
+    """Run the `clienteling` command as a user would, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "clienteling", *args], check=False, capture_output=True, text=True, timeout=120
+    )
+
+
 def new_key() -> str:
     return str(uuid.uuid4())

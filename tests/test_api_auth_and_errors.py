@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import subprocess
-import sys
 
 import httpx
 import pytest
-from conftest import start_central
+from conftest import clienteling, start_central
 from test_api_customers import assert_problem
 
 from clienteling.central.app import create_app
@@ -37,13 +35,7 @@ def test_real_deployment_refuses_demo_tokens_and_takes_registered_ones(central, 
     db = tmp_path / "real.db"
     with sqlite3.connect(central.db) as source, sqlite3.connect(db) as target:
         source.backup(target)
-    made = subprocess.run(
-        [sys.executable, "-m", "clienteling", "central", "add-device", "--store", "RTD01", "--db", str(db)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    made = clienteling("central", "add-device", "--store", "RTD01", "--db", str(db))
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
     assert token.startswith("clt_") and len(token) > 40
@@ -62,13 +54,7 @@ def test_real_deployment_refuses_demo_tokens_and_takes_registered_ones(central, 
 def test_add_device_for_unknown_store_fails_clearly(central, tmp_path):
     db = tmp_path / "copy.db"
     shutil.copy(central.db, db)
-    result = subprocess.run(
-        [sys.executable, "-m", "clienteling", "central", "add-device", "--store", "XYZ01", "--db", str(db)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = clienteling("central", "add-device", "--store", "XYZ01", "--db", str(db))
     assert result.returncode == 2 and "XYZ01" in result.stderr and "Traceback" not in result.stderr
 
 

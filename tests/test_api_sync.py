@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
-from conftest import new_key
+from conftest import clienteling, new_key
 from test_api_customers import assert_problem
 
 from clienteling.contract import Customer, Order, Product, StockLevel, Store, SyncPage, WishlistItem
@@ -150,13 +148,7 @@ def test_erased_customer_leaves_tombstones_and_pruning_them_forces_a_reset(fresh
 
 
 def admin(central, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "clienteling", "central", *args[:1], "--db", str(central.db), *args[1:]],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = clienteling("central", *args[:1], "--db", str(central.db), *args[1:])
     assert result.returncode == 0, result.stderr
     return result.stdout
 

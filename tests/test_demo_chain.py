@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from conftest import clienteling
 
 from clienteling import codes
 from clienteling.central.demo import build_demo
@@ -149,21 +148,5 @@ def test_many_customers_have_history(chain):
 
 @pytest.mark.parametrize("count", ["2", "1000001"])
 def test_demo_size_out_of_range_fails_clearly(tmp_path, count):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "clienteling",
-            "central",
-            "make-demo",
-            "--customers",
-            count,
-            "--db",
-            str(tmp_path / "x.db"),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = clienteling("central", "make-demo", "--customers", count, "--db", str(tmp_path / "x.db"))
     assert result.returncode == 2 and "--customers" in result.stderr and not (tmp_path / "x.db").exists()
