@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("customer_id")
     forget.add_argument("--db", type=Path, dest="admin_db", help="the database file")
 
+    card = commands.add_parser("card", help="draw a loyalty card's QR code, with its number under it")
+    card.add_argument("number", help="the 13-digit card number")
+    card.add_argument("-o", "--output", type=Path, required=True, help="the file to write: .png or .svg")
+    card.add_argument("--name", help="the card holder's name, printed above the code")
+
     commands.add_parser("app", help="the store app (coming with the screens)")
     return parser
 
@@ -63,7 +68,23 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "central":
         return central(args)
+    if args.command == "card":
+        return card(args)
     return _fail("the store app is not built yet; run 'clienteling central --demo' for the central API")
+
+
+def card(args: argparse.Namespace) -> int:
+    from clienteling.codes import CodeError, parse_card, write_card
+
+    try:
+        number = parse_card(args.number)
+        path = write_card(number, args.output, name=args.name)
+    except CodeError as error:
+        return _fail(f"no card drawn: {error}")
+    except OSError as error:
+        return _fail(f"no card drawn: cannot write {args.output}: {error.strerror}")
+    print(f"card {number} drawn in {path}")
+    return 0
 
 
 def central(args: argparse.Namespace) -> int:

@@ -71,7 +71,9 @@ def gs1_check_digit(body: str) -> int:
 
 
 def has_valid_check_digit(digits: str) -> bool:
-    return len(digits) >= 2 and digits.isascii() and digits.isdigit() and gs1_check_digit(digits[:-1]) == int(digits[-1])
+    return (
+        len(digits) >= 2 and digits.isascii() and digits.isdigit() and gs1_check_digit(digits[:-1]) == int(digits[-1])
+    )
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -168,7 +170,9 @@ def normalise_gtin(text: str) -> str:
     if not (digits.isascii() and digits.isdigit()):
         raise CodeError(f"{_shown(text)} is not a product code: a GTIN has only digits")
     if len(digits) not in GTIN_LENGTHS:
-        raise CodeError(f"{_shown(text)} is not a product code: it has {len(digits)} digits, a GTIN has 8, 12, 13 or 14")
+        raise CodeError(
+            f"{_shown(text)} is not a product code: it has {len(digits)} digits, a GTIN has 8, 12, 13 or 14"
+        )
     expected = gs1_check_digit(digits[:-1])
     if int(digits[-1]) != expected:
         raise CodeError(
@@ -227,7 +231,11 @@ def parse_digital_link(uri: str) -> ProductCode:
         query = []
     attributes = {ai: value for ai, value in query if ai.isascii() and ai.isdigit() and 2 <= len(ai) <= 4}
     return ProductCode(
-        gtin14, lot=qualifiers.get("10"), serial=qualifiers.get("21"), variant=qualifiers.get("22"), attributes=attributes
+        gtin14,
+        lot=qualifiers.get("10"),
+        serial=qualifiers.get("21"),
+        variant=qualifiers.get("22"),
+        attributes=attributes,
     )
 
 
