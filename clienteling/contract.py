@@ -336,6 +336,22 @@ class Return(Contract):
     created_at: UtcDatetime
 
 
+class AddNoteCommand(Contract):
+    """A note about a customer made by staff in store (a size tried, a wish for a colour)."""
+
+    text: str = Field(min_length=1, max_length=2000)
+    author: str | None = Field(default=None, max_length=80)
+
+
+class CustomerNote(Contract):
+    id: str = Field(pattern=r"^N[0-9]{8,}$")
+    customer_id: CustomerId
+    text: str
+    author: str | None = None
+    store: StoreCode
+    created_at: UtcDatetime
+
+
 # --------------------------------------------------------------------------- sync
 
 T = TypeVar("T")

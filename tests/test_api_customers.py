@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import new_key
 
 from clienteling.codes import make_card_number
 from clienteling.contract import Conversation, Customer, CustomerSummary, Order, WishlistItem
@@ -114,3 +115,16 @@ def test_unknown_customer_is_404_everywhere(api, suffix):
 
 def test_malformed_customer_id_is_422(api):
     assert_problem(api.get("/v1/customers/robert'); DROP TABLE customers;--"), 422, "invalid_request")
+
+
+def test_notes_are_added_once_per_key_and_listed(api):
+    key = new_key()
+    body = {"text": "Tried the Harbour coat in M; prefers navy.", "author": "Lotte Visser"}
+    first = api.post("/v1/customers/C0000003/notes", json=body, headers={"Idempotency-Key": key})
+    again = api.post("/v1/customers/C0000003/notes", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert first.json()["store"] == "AMS01"
+    notes = api.get("/v1/customers/C0000003/notes").json()
+    assert [n["id"] for n in notes].count(first.json()["id"]) == 1
+    missing = api.post("/v1/customers/C9999999/notes", json=body, headers={"Idempotency-Key": new_key()})
+    assert_problem(missing, 404, "customer_not_found")

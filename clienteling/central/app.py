@@ -22,8 +22,10 @@ from clienteling import __version__
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.store import CentralStore, card_or_problem
 from clienteling.contract import (
+    AddNoteCommand,
     Conversation,
     Customer,
+    CustomerNote,
     CustomerSummary,
     Health,
     Order,
@@ -256,6 +258,28 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     def get_conversations(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
         _customer_or_404(customer_id)
         return _list(store.conversations(customer_id))
+
+    @app.get(
+        "/v1/customers/{customer_id}/notes",
+        response_model=list[CustomerNote],
+        tags=["customers"],
+        responses=_problems(401, 404, 422),
+    )
+    def get_notes(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+        _customer_or_404(customer_id)
+        return _list(store.notes(customer_id))
+
+    @app.post(
+        "/v1/customers/{customer_id}/notes",
+        response_model=CustomerNote,
+        status_code=201,
+        tags=["customers"],
+        responses=_problems(400, 401, 404, 422),
+    )
+    def add_note(
+        from_store: DeviceStore, customer_id: CustomerIdPath, command: AddNoteCommand, key: IdempotencyKey
+    ) -> Response:
+        return _command_answer(store.add_note(customer_id, command, key, from_store))
 
     @app.get("/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422))
     def search_products(

@@ -20,7 +20,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from math import asin, cos, radians, sin, sqrt
 from pathlib import Path
 
 import sqlite_utils
@@ -29,6 +28,8 @@ from clienteling import codes
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     SYNC_COLLECTIONS,
+    AddNoteCommand,
+    CustomerNote,
     Order,
     Return,
     ReturnCommand,
@@ -37,6 +38,8 @@ from clienteling.contract import (
     StatusChange,
     utc_now,
 )
+from clienteling.geo import distance_km
+from clienteling.text_search import fts_query
 
 SCHEMA_VERSION = 1
 RETURN_WINDOW = timedelta(days=30)
@@ -74,6 +77,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS returns (
     id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
 CREATE TABLE IF NOT EXISTS tombstones (
     seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -121,29 +127,6 @@ def iso(moment: datetime) -> str:
 def hash_token(token: str) -> str:
     # Device tokens are 256-bit random strings, so a plain SHA-256 cannot be brute-forced.
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), rounded to 0.1 km."""
-    dlat, dlon = radians(lat2 - lat1), radians(lon2 - lon1)
-    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlon / 2) ** 2
-    return round(2 * 6371.0 * asin(sqrt(a)), 1)
-
-
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query that matches every word of `text` as a prefix, or None if no word is left.
-
-    A phone number is searched by its digits, in international form (`06…` -> `316…`).
-    """
-    compact = re.sub(r"[\s()-]", "", text)
-    if re.fullmatch(r"\+?[0-9]{2,}", compact):
-        digits = compact.lstrip("+")
-        words = ["31" + digits[1:] if digits.startswith("0") else digits]
-    else:
-        words = [w for w in re.split(r"[^\w]+", text.lower()) if w]
-    if not words:
-        return None
-    return " ".join('"' + w.replace('"', "") + '"*' for w in words)
 
 
 class CentralStore:
@@ -688,6 +671,34 @@ class CentralStore:
         doc = receipt.model_dump_json()
         conn.execute("INSERT INTO returns VALUES (?, ?, ?, ?)", (number, order.number, iso(now), doc))
         return doc
+
+    def add_note(self, customer_id: str, command: AddNoteCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+        body = f"{customer_id}\n{command.model_dump_json()}"
+        return self._idempotent(key, "note", body, lambda conn: self._note(conn, customer_id, command, device_store))
+
+    def _note(self, conn: sqlite3.Connection, customer_id: str, command: AddNoteCommand, device_store: str) -> str:
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
+        now = utc_now()
+        note = CustomerNote(
+            id=f"N{self.next_number(conn, 'note_number'):08d}",
+            customer_id=customer_id,
+            text=command.text,
+            author=command.author,
+            store=device_store,
+            created_at=now,
+        )
+        doc = note.model_dump_json()
+        conn.execute("INSERT INTO notes VALUES (?, ?, ?, ?)", (note.id, customer_id, iso(now), doc))
+        return doc
+
+    def notes(self, customer_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM notes WHERE customer_id = ? ORDER BY created_at DESC, id DESC", (customer_id,)
+            )
+        ]
 
     def _restock(self, conn: sqlite3.Connection, store: str, sku: str, quantity: int, now: datetime) -> None:
         conn.execute(

@@ -1,0 +1,436 @@
+"""The device's cache: one SQLite file that every screen reads, kept in step with the centre.
+
+WAL with `synchronous=FULL`, so that an acknowledged command survives a power cut. The
+schema has a version and migrations that only ever add: a migration that would drop the
+outbox or the local commands is refused before it runs.
+
+A sync page is applied by SQLite itself (`json_each` over the page's JSON), in one
+transaction together with its cursor: rows are kept as the centre's contract JSON beside
+the columns that lookups need, and the screens parse them with the contract models.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from clienteling.contract import SYNC_COLLECTIONS
+from clienteling.device.errors import CentralRefused
+from clienteling.text_search import fts_query
+
+MIGRATIONS: list[str] = [
+    # 1: the synced collections, cursors, the outbox and the local commands the screens show.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE cursors (
+        collection TEXT PRIMARY KEY, cursor TEXT NOT NULL DEFAULT '0', gen INTEGER NOT NULL DEFAULT 0,
+        resetting INTEGER NOT NULL DEFAULT 0, synced_at REAL);
+    CREATE TABLE stores (
+        id TEXT PRIMARY KEY, latitude REAL NOT NULL, longitude REAL NOT NULL, kind TEXT NOT NULL,
+        doc TEXT NOT NULL, gen INTEGER NOT NULL);
+    CREATE TABLE products (id TEXT PRIMARY KEY, search TEXT NOT NULL, doc TEXT NOT NULL, gen INTEGER NOT NULL);
+    CREATE TABLE variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL, style TEXT NOT NULL);
+    CREATE INDEX variants_gtin ON variants(gtin14);
+    CREATE INDEX variants_style ON variants(style);
+    CREATE TABLE stock (
+        id TEXT PRIMARY KEY, store TEXT NOT NULL, sku TEXT NOT NULL, on_hand INTEGER NOT NULL,
+        reserved INTEGER NOT NULL, available INTEGER NOT NULL, as_of TEXT NOT NULL, gen INTEGER NOT NULL);
+    CREATE INDEX stock_sku ON stock(sku);
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY, card TEXT NOT NULL, email_lc TEXT NOT NULL, home_store TEXT NOT NULL,
+        name TEXT NOT NULL, email TEXT NOT NULL, phone TEXT, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL, last_used REAL);
+    CREATE INDEX customers_card ON customers(card);
+    CREATE INDEX customers_email ON customers(email_lc);
+    CREATE TABLE wishlists (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, sku TEXT NOT NULL, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX wishlists_customer ON wishlists(customer_id);
+    CREATE TABLE orders (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX orders_customer ON orders(customer_id);
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, updated_at TEXT NOT NULL, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX conversations_customer ON conversations(customer_id);
+    CREATE TABLE outbox (
+        position INTEGER PRIMARY KEY AUTOINCREMENT, command_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+        path TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        created_at TEXT NOT NULL);
+    CREATE TABLE local_commands (
+        command_id TEXT PRIMARY KEY, kind TEXT NOT NULL, customer_id TEXT, body TEXT NOT NULL,
+        state TEXT NOT NULL, answer TEXT, reason TEXT, staff TEXT, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL);
+    CREATE INDEX local_commands_customer ON local_commands(customer_id);
+    CREATE INDEX local_commands_state ON local_commands(state);
+    """,
+    # 2: full-text search over customers (name, email, phone), kept up to date by triggers.
+    """
+    CREATE VIRTUAL TABLE customers_fts USING fts5(
+        name, email, phone, content = 'customers', content_rowid = 'rowid', prefix = '2 3',
+        tokenize = "unicode61 remove_diacritics 2");
+    CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN
+        INSERT INTO customers_fts(rowid, name, email, phone) VALUES (new.rowid, new.name, new.email, new.phone);
+    END;
+    CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN
+        INSERT INTO customers_fts(customers_fts, rowid, name, email, phone)
+        VALUES ('delete', old.rowid, old.name, old.email, old.phone);
+    END;
+    CREATE TRIGGER customers_fts_update AFTER UPDATE OF name, email, phone ON customers BEGIN
+        INSERT INTO customers_fts(customers_fts, rowid, name, email, phone)
+        VALUES ('delete', old.rowid, old.name, old.email, old.phone);
+        INSERT INTO customers_fts(rowid, name, email, phone) VALUES (new.rowid, new.name, new.email, new.phone);
+    END;
+    INSERT INTO customers_fts(customers_fts) VALUES ('rebuild');
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+_KEPT_TABLES = ("outbox", "local_commands")
+
+
+def _field(name: str) -> str:
+    return f"json_extract(value, '$.{name}')"
+
+
+# How each collection's page is applied: one INSERT … SELECT over json_each(page, path). `origin` is
+# 'sync' for rows of this store's scope and 'lookup' for customers fetched online; max() keeps
+# 'sync' once a row has it ('sync' > 'lookup'), so a lookup never demotes a synced row.
+_UPSERTS: dict[str, str] = {
+    "stores": f"""
+        INSERT INTO stores (id, latitude, longitude, kind, doc, gen)
+        SELECT {_field("code")}, {_field("latitude")}, {_field("longitude")}, {_field("kind")}, value, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude,
+            kind = excluded.kind, doc = excluded.doc, gen = excluded.gen""",
+    "products": f"""
+        INSERT INTO products (id, search, doc, gen)
+        SELECT {_field("style")},
+            lower({_field("style")} || ' ' || {_field("name")} || ' ' || {_field("category")} || ' ' ||
+                  (SELECT group_concat(DISTINCT json_extract(v.value, '$.colour')) FROM json_each(value, '$.variants') v)),
+            value, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET search = excluded.search, doc = excluded.doc, gen = excluded.gen""",
+    "stock": f"""
+        INSERT INTO stock (id, store, sku, on_hand, reserved, available, as_of, gen)
+        SELECT {_field("store")} || ':' || {_field("sku")}, {_field("store")}, {_field("sku")}, {_field("on_hand")},
+            {_field("reserved")}, {_field("available")}, {_field("as_of")}, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved,
+            available = excluded.available, as_of = excluded.as_of, gen = excluded.gen""",
+    "customers": f"""
+        INSERT INTO customers (id, card, email_lc, home_store, name, email, phone, doc, origin, gen)
+        SELECT {_field("id")}, {_field("card_number")}, lower({_field("email")}), {_field("home_store")},
+            {_field("first_name")} || ' ' || {_field("last_name")}, {_field("email")}, {_field("phone")}, value, :origin, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET card = excluded.card, email_lc = excluded.email_lc,
+            home_store = excluded.home_store, name = excluded.name, email = excluded.email, phone = excluded.phone,
+            doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "wishlists": f"""
+        INSERT INTO wishlists (id, customer_id, sku, doc, origin, gen)
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("sku")}, value, :origin, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, sku = excluded.sku, doc = excluded.doc,
+            origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "orders": f"""
+        INSERT INTO orders (id, customer_id, created_at, doc, origin, gen)
+        SELECT {_field("number")}, {_field("customer_id")}, {_field("created_at")}, value, :origin, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at,
+            doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "conversations": f"""
+        INSERT INTO conversations (id, customer_id, updated_at, doc, origin, gen)
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, value, :origin, :gen
+        FROM json_each(:page, :path) WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, updated_at = excluded.updated_at,
+            doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+}
+_VARIANTS = """
+    INSERT OR REPLACE INTO variants (sku, gtin14, style)
+    SELECT json_extract(v.value, '$.sku'), substr('00000000000000' || json_extract(v.value, '$.gtin'), -14),
+        json_extract(p.value, '$.style')
+    FROM json_each(:page, '$.items') p, json_each(p.value, '$.variants') v"""
+# Rows that belong to a customer; when the customer goes, they go too.
+CUSTOMER_ROWS = ("wishlists", "orders", "conversations")
+
+
+class Cache:
+    """The cache file. Writes go through one connection, one at a time; reads use one connection per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._writer = self._connect()
+        self._migrate()
+
+    # ------------------------------------------------------------------ connections and schema
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        sqlite_utils.Database(conn).enable_wal()
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise CentralRefused(
+                    f"the cache at {self.path} was made by a newer version of the app (schema {version}); update the app"
+                )
+            for number in range(version, SCHEMA_VERSION):
+                check_migration_keeps_commands(MIGRATIONS[number])
+                _run_script(conn, MIGRATIONS[number])
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.executemany("INSERT OR IGNORE INTO cursors (collection) VALUES (?)", [(c,) for c in SYNC_COLLECTIONS])
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._writer.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (nested calls join the outer one)."""
+        with self._write_lock:
+            conn = self._writer
+            if conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | list | dict = ()) -> list[tuple]:
+        return self._reader().execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: tuple | list | dict = ()) -> tuple | None:
+        return self._reader().execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: tuple | list | dict = ()):
+        row = self.query_one(sql, params)
+        return row[0] if row else None
+
+    # ------------------------------------------------------------------ meta
+
+    def meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
+            )
+
+    # ------------------------------------------------------------------ pulling
+
+    def cursor(self, collection: str) -> tuple[str, int, bool]:
+        """(cursor, generation, resetting) of a collection."""
+        row = self.query_one("SELECT cursor, gen, resetting FROM cursors WHERE collection = ?", (collection,))
+        return row[0], row[1], bool(row[2])
+
+    def start_reset(self, collection: str) -> None:
+        """The centre no longer has what this cursor needs: fetch the collection afresh from 0.
+
+        Rows stay visible meanwhile; those the fresh pass does not bring are swept at its end.
+        """
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE cursors SET cursor = '0', gen = gen + 1, resetting = 1 WHERE collection = ?", (collection,)
+            )
+
+    def apply_page(self, collection: str, page: str) -> tuple[int, int, str, bool]:
+        """Apply one sync page and move the cursor, in one transaction: (upserted, deleted, next cursor, has more).
+
+        A page that is not the JSON the contract promises changes nothing and raises `CentralRefused`.
+        """
+        with self.write() as conn:
+            _, gen, resetting = self._cursor_in(conn, collection)
+            try:
+                head = conn.execute(
+                    "SELECT json_type(:page, '$.items'), json_type(:page, '$.deleted'), json_extract(:page, '$.next_cursor'),"
+                    " json_extract(:page, '$.has_more'), json_array_length(:page, '$.items')",
+                    {"page": page},
+                ).fetchone()
+            except sqlite3.Error:
+                head = None
+            if (
+                head is None
+                or head[0] != "array"
+                or head[1] != "array"
+                or not re.fullmatch(r"[0-9]{1,18}", str(head[2]))
+            ):
+                raise CentralRefused(
+                    f"the centre sent a sync page of {collection} that is not valid; nothing was changed"
+                )
+            next_cursor, has_more, count = str(head[2]), bool(head[3]), head[4]
+            try:
+                if count:
+                    if collection == "products":
+                        conn.execute(
+                            "DELETE FROM variants WHERE style IN"
+                            " (SELECT json_extract(value, '$.style') FROM json_each(:page, '$.items'))",
+                            {"page": page},
+                        )
+                        conn.execute(_VARIANTS, {"page": page})
+                    conn.execute(_UPSERTS[collection], {"page": page, "path": "$.items", "origin": "sync", "gen": gen})
+                deleted = self._delete_many(
+                    conn, collection, "SELECT value FROM json_each(:page, '$.deleted')", {"page": page}
+                )
+            except sqlite3.IntegrityError as error:
+                raise CentralRefused(
+                    f"the centre sent {collection} rows without what every row must have ({error}); nothing was changed"
+                ) from None
+            if resetting and not has_more:  # the fresh pass is complete: sweep what it did not bring
+                deleted += self._delete_many(
+                    conn,
+                    collection,
+                    f"SELECT id FROM {collection} WHERE gen < :gen" + self._only_synced(collection),
+                    {"gen": gen},
+                )
+            conn.execute(
+                "UPDATE cursors SET cursor = ?, synced_at = ?, resetting = ? WHERE collection = ?",
+                (next_cursor, time.time(), int(resetting and has_more), collection),
+            )
+        return count, deleted, next_cursor, has_more
+
+    @staticmethod
+    def _only_synced(collection: str) -> str:
+        return " AND origin = 'sync'" if collection in ("customers", *CUSTOMER_ROWS) else ""
+
+    @staticmethod
+    def _cursor_in(conn: sqlite3.Connection, collection: str) -> tuple[str, int, bool]:
+        row = conn.execute("SELECT cursor, gen, resetting FROM cursors WHERE collection = ?", (collection,)).fetchone()
+        return row[0], row[1], bool(row[2])
+
+    @staticmethod
+    def _delete_many(conn: sqlite3.Connection, collection: str, ids_sql: str, params: dict) -> int:
+        ids = [row[0] for row in conn.execute(ids_sql, params).fetchall()]
+        if not ids:
+            return 0
+        conn.executemany(f"DELETE FROM {collection} WHERE id = ?", [(i,) for i in ids])
+        if collection == "products":
+            conn.executemany("DELETE FROM variants WHERE style = ?", [(i,) for i in ids])
+        return len(ids)
+
+    # ------------------------------------------------------------------ customers fetched online
+
+    def keep_customer(self, customer: str, wishlist: list[str], orders: list[str], conversations: list[str]) -> None:
+        """Keep a customer fetched online (outside this store's scope), with their history, as `lookup` rows."""
+        with self.write() as conn:
+            for collection, docs in (
+                ("customers", [customer]),
+                ("wishlists", wishlist),
+                ("orders", orders),
+                ("conversations", conversations),
+            ):
+                if docs:
+                    params = {"page": "[" + ",".join(docs) + "]", "path": "$", "origin": "lookup", "gen": 0}
+                    conn.execute(_UPSERTS[collection], params)
+            conn.execute(
+                "UPDATE customers SET last_used = ? WHERE id = json_extract(?, '$.id')", (time.time(), customer)
+            )
+
+    # ------------------------------------------------------------------ reads for the screens
+
+    def customer_doc(self, where: str, value: str) -> str | None:
+        return self.scalar(f"SELECT doc FROM customers WHERE {where} = ?", (value,))
+
+    def search_customers(self, text: str, limit: int = 20) -> list[str]:
+        query = fts_query(text)
+        if query is None:
+            return []
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT c.doc FROM customers c WHERE c.rowid IN"
+                " (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ? LIMIT ?)",
+                (query, limit),
+            )
+        ]
+
+    def touch_customer(self, customer_id: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE customers SET last_used = ? WHERE id = ?", (time.time(), customer_id))
+
+    def docs_of(self, collection: str, customer_id: str, order_by: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                f"SELECT doc FROM {collection} WHERE customer_id = ? ORDER BY {order_by}", (customer_id,)
+            )
+        ]
+
+    def purge(self, older_than_days: int, now: float | None = None) -> int:
+        """Forget customers kept from online lookups and not used for `older_than_days`, unless a waiting command needs them."""
+        cutoff = (now or time.time()) - older_than_days * 86400
+        with self.write() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM customers WHERE origin = 'lookup' AND coalesce(last_used, 0) < ?"
+                    " AND id NOT IN (SELECT customer_id FROM local_commands WHERE state = 'waiting'"
+                    " AND customer_id IS NOT NULL)",
+                    (cutoff,),
+                ).fetchall()
+            ]
+            for customer_id in ids:
+                for collection in CUSTOMER_ROWS:
+                    conn.execute(
+                        f"DELETE FROM {collection} WHERE customer_id = ? AND origin = 'lookup'", (customer_id,)
+                    )
+                conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+        return len(ids)
+
+
+def check_migration_keeps_commands(script: str) -> None:
+    """Refuse a migration that would drop or empty the outbox or the local commands."""
+    for table in _KEPT_TABLES:
+        if re.search(
+            rf"\b(DROP\s+TABLE(\s+IF\s+EXISTS)?|DELETE\s+FROM|ALTER\s+TABLE)\s+{table}\b", script, re.IGNORECASE
+        ):
+            raise RuntimeError(f"a cache migration may not drop, empty or rebuild the {table} table")
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run a migration's statements inside the current transaction (executescript would commit first)."""
+    for statement in _statements(script):
+        conn.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    statements, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        candidate = "\n".join(current).strip()
+        if candidate.endswith(";") and sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            current = []
+    rest = "\n".join(current).strip()
+    if rest:
+        statements.append(rest)
+    return statements
