@@ -97,7 +97,7 @@ _KEPT_TABLES = ("outbox", "local_commands")
 
 
 def _field(name: str) -> str:
-    return f"json_extract(value, '$.{name}')"
+    return f"json_extract(item.value, '$.{name}')"
 
 
 # How each collection's page is applied: one INSERT … SELECT over json_each(page, path). `origin` is
@@ -106,49 +106,49 @@ def _field(name: str) -> str:
 _UPSERTS: dict[str, str] = {
     "stores": f"""
         INSERT INTO stores (id, latitude, longitude, kind, doc, gen)
-        SELECT {_field("code")}, {_field("latitude")}, {_field("longitude")}, {_field("kind")}, value, :gen
-        FROM json_each(:page, :path) WHERE true
+        SELECT {_field("code")}, {_field("latitude")}, {_field("longitude")}, {_field("kind")}, item.value, :gen
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude,
             kind = excluded.kind, doc = excluded.doc, gen = excluded.gen""",
     "products": f"""
         INSERT INTO products (id, search, doc, gen)
         SELECT {_field("style")},
             lower({_field("style")} || ' ' || {_field("name")} || ' ' || {_field("category")} || ' ' ||
-                  (SELECT group_concat(DISTINCT json_extract(v.value, '$.colour')) FROM json_each(value, '$.variants') v)),
-            value, :gen
-        FROM json_each(:page, :path) WHERE true
+                  (SELECT group_concat(DISTINCT json_extract(v.value, '$.colour')) FROM json_each(item.value, '$.variants') v)),
+            item.value, :gen
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET search = excluded.search, doc = excluded.doc, gen = excluded.gen""",
     "stock": f"""
         INSERT INTO stock (id, store, sku, on_hand, reserved, available, as_of, gen)
         SELECT {_field("store")} || ':' || {_field("sku")}, {_field("store")}, {_field("sku")}, {_field("on_hand")},
             {_field("reserved")}, {_field("available")}, {_field("as_of")}, :gen
-        FROM json_each(:page, :path) WHERE true
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved,
             available = excluded.available, as_of = excluded.as_of, gen = excluded.gen""",
     "customers": f"""
         INSERT INTO customers (id, card, email_lc, home_store, name, email, phone, doc, origin, gen)
         SELECT {_field("id")}, {_field("card_number")}, lower({_field("email")}), {_field("home_store")},
-            {_field("first_name")} || ' ' || {_field("last_name")}, {_field("email")}, {_field("phone")}, value, :origin, :gen
-        FROM json_each(:page, :path) WHERE true
+            {_field("first_name")} || ' ' || {_field("last_name")}, {_field("email")}, {_field("phone")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET card = excluded.card, email_lc = excluded.email_lc,
             home_store = excluded.home_store, name = excluded.name, email = excluded.email, phone = excluded.phone,
             doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
     "wishlists": f"""
         INSERT INTO wishlists (id, customer_id, sku, doc, origin, gen)
-        SELECT {_field("id")}, {_field("customer_id")}, {_field("sku")}, value, :origin, :gen
-        FROM json_each(:page, :path) WHERE true
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("sku")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, sku = excluded.sku, doc = excluded.doc,
             origin = max(origin, excluded.origin), gen = excluded.gen""",
     "orders": f"""
         INSERT INTO orders (id, customer_id, created_at, doc, origin, gen)
-        SELECT {_field("number")}, {_field("customer_id")}, {_field("created_at")}, value, :origin, :gen
-        FROM json_each(:page, :path) WHERE true
+        SELECT {_field("number")}, {_field("customer_id")}, {_field("created_at")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at,
             doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
     "conversations": f"""
         INSERT INTO conversations (id, customer_id, updated_at, doc, origin, gen)
-        SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, value, :origin, :gen
-        FROM json_each(:page, :path) WHERE true
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, updated_at = excluded.updated_at,
             doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
 }

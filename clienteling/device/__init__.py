@@ -1,0 +1,52 @@
+"""The store device: its cache, its sync with the centre, and `Device`, the one face screens and scripts use.
+
+from clienteling.device import Device
+with Device.open() as device:
+    picture = device.customer_picture(device.lookup("2700000000014").customer.id)
+"""
+
+from clienteling.device.errors import (
+    CentralRefused,
+    CentralUnreachable,
+    CustomerNotFound,
+    DeviceError,
+    InvalidScan,
+    NotConfigured,
+    OrderNotFound,
+    OutOfStock,
+    ProductNotFound,
+    ReturnNotAllowed,
+)
+from clienteling.device.facade import Device
+from clienteling.device.sync import SyncReport
+from clienteling.device.views import (
+    CustomerPicture,
+    LocalCommand,
+    Lookup,
+    StockPlace,
+    StockView,
+    SyncState,
+    WishlistEntry,
+)
+
+__all__ = [
+    "CentralRefused",
+    "CentralUnreachable",
+    "CustomerNotFound",
+    "CustomerPicture",
+    "Device",
+    "DeviceError",
+    "InvalidScan",
+    "LocalCommand",
+    "Lookup",
+    "NotConfigured",
+    "OrderNotFound",
+    "OutOfStock",
+    "ProductNotFound",
+    "ReturnNotAllowed",
+    "StockPlace",
+    "StockView",
+    "SyncReport",
+    "SyncState",
+    "WishlistEntry",
+]

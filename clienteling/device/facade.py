@@ -1,0 +1,480 @@
+"""`Device`: the one face that the screens, scripts and tests use.
+
+Everything a screen shows is read from the cache, so it works the same offline. A
+customer the cache does not have is fetched from the centre when someone looks them up,
+and kept. Orders, returns and notes are queued in the outbox with the local row the
+screens show, then sent in the background (or at once when the centre is reachable).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from clienteling import codes
+from clienteling.config import Settings
+from clienteling.contract import (
+    AddNoteCommand,
+    Address,
+    Conversation,
+    Customer,
+    CustomerSummary,
+    Order,
+    OrderLineRequest,
+    Product,
+    ProductMatch,
+    ReturnCommand,
+    ReturnLineRequest,
+    ShipToHomeOrderCommand,
+    Store,
+    WishlistItem,
+    utc_now,
+)
+from clienteling.device.cache import Cache
+from clienteling.device.central_client import CentralClient
+from clienteling.device.errors import (
+    CentralRefused,
+    CentralUnreachable,
+    CustomerNotFound,
+    InvalidScan,
+    NotConfigured,
+    OrderNotFound,
+    OutOfStock,
+    ProductNotFound,
+    ReturnNotAllowed,
+)
+from clienteling.device.sync import Outbox, Syncer, SyncReport
+from clienteling.device.views import (
+    CustomerPicture,
+    LocalCommand,
+    Lookup,
+    StockPlace,
+    StockView,
+    SyncState,
+    WishlistEntry,
+)
+from clienteling.geo import distance_km
+
+RETURN_WINDOW = timedelta(days=30)
+_LOCAL_COMMAND_COLUMNS = "command_id, kind, customer_id, body, state, answer, reason, staff, created_at, updated_at"
+
+
+class Device:
+    """A store device: its cache, its outbox and its link to the centre."""
+
+    def __init__(self, settings: Settings, *, client: CentralClient | None = None) -> None:
+        self.settings = settings
+        self.cache = Cache(settings.cache_path)
+        if client is None and settings.configured:
+            client = CentralClient(settings.central_url, settings.device_token)
+        self.client = client
+        self.outbox = Outbox(self.cache)
+        self.syncer = Syncer(self.cache, client, settings.data_dir / "outbox.lock") if client else None
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None, **overrides: Any) -> Device:
+        """A device from the environment and the data folder's settings, with `overrides` on top."""
+        return cls(Settings.load(data_dir, **overrides))
+
+    def close(self) -> None:
+        if self.syncer:
+            self.syncer.stop()
+        if self.client:
+            self.client.close()
+        self.cache.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def store(self) -> str | None:
+        return self.settings.store
+
+    # ------------------------------------------------------------------ looking up
+
+    def lookup(self, text: str) -> Lookup:
+        """What a scan or typed text names: a customer (card, email), a product, an order, or customers by name.
+
+        Raises `InvalidScan` with a message fit for the screen when the text is a code that is wrong.
+        """
+        scan = codes.classify(text)
+        if scan.error:
+            raise InvalidScan(scan.error)
+        if scan.kind is codes.ScanKind.CARD:
+            return Lookup("customer", customer=self.customer_by_card(scan.value))
+        if scan.kind is codes.ScanKind.EMAIL:
+            return Lookup("customer", customer=self.customer_by_email(scan.value))
+        if scan.kind is codes.ScanKind.PRODUCT:
+            return Lookup("product", product=self.product(scan.value))
+        if scan.kind is codes.ScanKind.ORDER:
+            return Lookup("order", order=self.order(scan.value))
+        return Lookup("matches", matches=self.search_customers(scan.value))
+
+    def customer_by_card(self, card: str) -> Customer:
+        try:
+            number = codes.parse_card(card)
+        except codes.CodeError as error:
+            raise InvalidScan(str(error)) from None
+        return self._customer("card", number, {"card": number}, f"No customer has card number {number}.")
+
+    def customer_by_email(self, email: str) -> Customer:
+        address = email.strip().lower()
+        return self._customer("email_lc", address, {"email": address}, f"No customer has the email address {address}.")
+
+    def customer(self, customer_id: str) -> Customer:
+        doc = self.cache.customer_doc("id", customer_id)
+        if doc is None:
+            return self._fetch_customer(f"/v1/customers/{customer_id}", {}, f"There is no customer {customer_id}.")
+        return Customer.model_validate_json(doc)
+
+    def _customer(self, column: str, value: str, params: dict[str, str], missing: str) -> Customer:
+        doc = self.cache.customer_doc(column, value)
+        if doc is not None:
+            return Customer.model_validate_json(doc)
+        return self._fetch_customer("/v1/customers/lookup", params, missing)
+
+    def _fetch_customer(self, path: str, params: dict[str, str], missing: str) -> Customer:
+        """A customer outside the cache, fetched from the centre with their history and kept."""
+        if self.client is None:
+            raise CustomerNotFound(missing)
+        try:
+            answer = self.client.get(path, **params)
+            if answer.status == 404:
+                raise CustomerNotFound(missing)
+            if answer.status != 200:
+                raise CustomerNotFound(answer.problem().detail or missing)
+            customer = Customer.model_validate_json(answer.body)
+            history = {
+                part: self.client.get(f"/v1/customers/{customer.id}/{part}")
+                for part in ("wishlist", "orders", "conversations")
+            }
+        except CentralUnreachable:
+            raise CustomerNotFound(
+                f"{missing[:-1]} in this store, and the centre cannot be reached to look further."
+            ) from None
+        except ValueError:
+            raise CentralRefused("the centre's answer about this customer was not readable") from None
+        docs = {
+            part: [json.dumps(item) for item in answer.json()] if answer.status == 200 else []
+            for part, answer in history.items()
+        }
+        self.cache.keep_customer(customer.model_dump_json(), docs["wishlist"], docs["orders"], docs["conversations"])
+        return customer
+
+    def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
+        """Customers whose name, email or phone starts with the words typed, from the cache."""
+        found = [Customer.model_validate_json(doc) for doc in self.cache.search_customers(text, limit)]
+        found.sort(key=lambda c: (c.last_name.lower(), c.first_name.lower()))
+        return [
+            CustomerSummary(
+                id=c.id,
+                first_name=c.first_name,
+                last_name=c.last_name,
+                email=c.email,
+                phone=c.phone,
+                home_store=c.home_store,
+                tier=c.tier,
+            )
+            for c in found
+        ]
+
+    # ------------------------------------------------------------------ the customer's picture
+
+    def customer_picture(self, customer_id: str) -> CustomerPicture:
+        """Profile, wishlist with stock here and elsewhere, orders (with those made here still waiting), chats."""
+        customer = self.customer(customer_id)
+        self.cache.touch_customer(customer_id)
+        wishlist = []
+        for doc in self.cache.docs_of("wishlists", customer_id, "json_extract(doc, '$.added_at') DESC"):
+            item = WishlistItem.model_validate_json(doc)
+            stock = self.stock(item.sku)
+            wishlist.append(WishlistEntry(item, stock.product, stock.variant, stock))
+        orders = [
+            Order.model_validate_json(d) for d in self.cache.docs_of("orders", customer_id, "created_at DESC, id DESC")
+        ]
+        chats = [
+            Conversation.model_validate_json(d)
+            for d in self.cache.docs_of("conversations", customer_id, "updated_at DESC")
+        ]
+        origin = self.cache.scalar("SELECT origin FROM customers WHERE id = ?", (customer_id,))
+        return CustomerPicture(
+            customer, wishlist, orders, chats, self.commands(customer_id=customer_id), origin == "lookup"
+        )
+
+    # ------------------------------------------------------------------ products and stock
+
+    def product(self, code: str) -> ProductMatch:
+        """A product by GTIN (any length, or a Digital Link) or SKU, from the cached catalogue."""
+        text = code.strip()
+        try:
+            where, value = ("gtin14", codes.parse_product_code(text).gtin14)
+        except codes.CodeError:
+            where, value = ("sku", text.upper())
+        row = self.cache.query_one(
+            f"SELECT p.doc, v.sku FROM variants v JOIN products p ON p.id = v.style WHERE v.{where} = ?", (value,)
+        )
+        if row is None:
+            raise ProductNotFound(f"No product has the code {text}.")
+        product = Product.model_validate_json(row[0])
+        return ProductMatch(product=product, variant=next(v for v in product.variants if v.sku == row[1]))
+
+    def search_products(self, text: str, limit: int = 30) -> list[Product]:
+        words = [w for w in text.lower().split() if w]
+        if not words:
+            return []
+        where = " AND ".join("instr(search, ?) > 0" for _ in words)
+        return [
+            Product.model_validate_json(r[0])
+            for r in self.cache.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))
+        ]
+
+    def stores(self) -> list[Store]:
+        return [Store.model_validate_json(r[0]) for r in self.cache.query("SELECT doc FROM stores ORDER BY id")]
+
+    def stock(self, sku: str) -> StockView:
+        """This store's stock of a SKU, then the other stores nearest first, then the DC; each with its age."""
+        match = None
+        try:
+            match = self.product(sku)
+        except ProductNotFound:
+            pass
+        stores = {s.code: s for s in self.stores()}
+        here = stores.get(self.store or "")
+        places = []
+        for store, on_hand, reserved, available, as_of in self.cache.query(
+            "SELECT store, on_hand, reserved, available, as_of FROM stock WHERE sku = ?", (sku,)
+        ):
+            info = stores.get(store)
+            if info is None:
+                continue
+            distance = distance_km(here.latitude, here.longitude, info.latitude, info.longitude) if here else 0.0
+            places.append(
+                StockPlace(
+                    store,
+                    info.name,
+                    info.city,
+                    info.kind,
+                    distance,
+                    on_hand,
+                    reserved,
+                    available,
+                    datetime.fromisoformat(as_of),
+                )
+            )
+        places.sort(key=lambda p: (p.kind == "dc", p.distance_km, p.store))
+        mine = next((p for p in places if p.store == self.store), None)
+        return StockView(
+            sku,
+            match.product if match else None,
+            match.variant if match else None,
+            mine,
+            [p for p in places if p.store != self.store],
+        )
+
+    def order(self, number: str) -> Order:
+        doc = self.cache.scalar("SELECT doc FROM orders WHERE id = ?", (number,))
+        if doc is not None:
+            return Order.model_validate_json(doc)
+        if self.client is None:
+            raise OrderNotFound(f"No order {number} in this store's records.")
+        try:
+            answer = self.client.get(f"/v1/orders/{number}")
+        except CentralUnreachable:
+            raise OrderNotFound(
+                f"No order {number} in this store's records, and the centre cannot be reached."
+            ) from None
+        if answer.status != 200:
+            raise OrderNotFound(f"There is no order {number}.")
+        return Order.model_validate_json(answer.body)
+
+    # ------------------------------------------------------------------ commands
+
+    def place_ship_to_home(
+        self,
+        customer_id: str,
+        lines: list[tuple[str, int]],
+        *,
+        fulfilling_store: str | None = None,
+        address: Address | dict | None = None,
+        staff: str | None = None,
+        send_now: bool = True,
+    ) -> LocalCommand:
+        """Queue a ship-to-home order (and send it at once if the centre answers). Works offline.
+
+        Without `fulfilling_store`, the nearest place with enough stock of every line is chosen.
+        Raises `OutOfStock` when the cached stock already shows there is not enough.
+        """
+        customer = self.customer(customer_id)
+        wanted: dict[str, int] = {}
+        for sku, quantity in lines:
+            self.product(sku)  # a SKU the catalogue does not know is refused here, not at the centre
+            wanted[sku] = wanted.get(sku, 0) + quantity
+        views = {sku: self.stock(sku) for sku in wanted}
+        if fulfilling_store is None:
+            fulfilling_store = self.suggest_fulfilment(wanted)
+        for sku, quantity in wanted.items():
+            view = views[sku]
+            place = next((p for p in [view.here, *view.elsewhere] if p and p.store == fulfilling_store), None)
+            available = place.available if place else 0
+            if available < quantity:
+                where = place.name if place else fulfilling_store
+                raise OutOfStock(
+                    f"{where} has {available} of {sku}, {quantity} wanted.",
+                    sku=sku,
+                    store=fulfilling_store,
+                    available=available,
+                )
+        if address is None:
+            if not customer.addresses:
+                raise ValueError("the customer has no address on file: give one")
+            address = customer.addresses[0]
+        command = ShipToHomeOrderCommand(
+            customer_id=customer_id,
+            fulfilling_store=fulfilling_store,
+            lines=[OrderLineRequest(sku=sku, quantity=q) for sku, q in wanted.items()],
+            shipping_address=address if isinstance(address, Address) else Address.model_validate(address),
+            placed_by=staff,
+        )
+        return self._queue("ship_to_home", command.model_dump(mode="json"), customer_id, staff, send_now)
+
+    def suggest_fulfilment(self, wanted: dict[str, int]) -> str:
+        """The nearest place (this store first, the DC last) that has every line in stock."""
+        views = [self.stock(sku) for sku in wanted]
+        candidates = [p.store for p in ([views[0].here] if views[0].here else []) + views[0].elsewhere]
+        for store in candidates:
+            if all(
+                any(p.store == store and p.available >= wanted[v.sku] for p in [v.here, *v.elsewhere] if p)
+                for v in views
+            ):
+                return store
+        sku = next(iter(wanted))
+        raise OutOfStock(f"No store and no DC has enough of {sku} right now.", sku=sku, store="", available=0)
+
+    def register_return(
+        self,
+        order_number: str,
+        lines: list[ReturnLineRequest | dict],
+        *,
+        staff: str | None = None,
+        send_now: bool = True,
+    ) -> LocalCommand:
+        """Queue the return of items of an online order, after the same checks the centre makes. Works offline."""
+        order = self.order(order_number)
+        requests = [
+            line if isinstance(line, ReturnLineRequest) else ReturnLineRequest.model_validate(line) for line in lines
+        ]
+        if order.fulfilment != "delivery":
+            raise ReturnNotAllowed(f"Order {order.number} was bought in store: take it back at the till.")
+        if order.delivered_at is None or order.status not in ("delivered", "partially_returned"):
+            raise ReturnNotAllowed(
+                f"Order {order.number} is {order.status.replace('_', ' ')}: it can be returned once delivered."
+            )
+        closes = order.delivered_at + RETURN_WINDOW
+        if utc_now() > closes:
+            raise ReturnNotAllowed(
+                f"Order {order.number} was delivered on {order.delivered_at:%d-%m-%Y}; its 30-day return window closed on {closes:%d-%m-%Y}."
+            )
+        waiting = self._quantities_waiting_for_return(order.number)
+        by_number = {line.line_no: line for line in order.lines}
+        for request in requests:
+            line = by_number.get(request.line_no)
+            if line is None:
+                raise ReturnNotAllowed(f"Order {order.number} has no line {request.line_no}.")
+            left = line.quantity - line.returned_quantity - waiting.get(line.line_no, 0)
+            if request.quantity > left:
+                raise ReturnNotAllowed(f"{line.name} ({line.size}): {left} left to return, not {request.quantity}.")
+        command = ReturnCommand(order_number=order.number, lines=requests, received_by=staff)
+        return self._queue("return", command.model_dump(mode="json"), order.customer_id, staff, send_now)
+
+    def _quantities_waiting_for_return(self, order_number: str) -> dict[int, int]:
+        waiting: dict[int, int] = {}
+        for command in self.commands(kind="return", states=("waiting",)):
+            if command.body.get("order_number") == order_number:
+                for line in command.body["lines"]:
+                    waiting[line["line_no"]] = waiting.get(line["line_no"], 0) + line["quantity"]
+        return waiting
+
+    def add_note(self, customer_id: str, text: str, *, staff: str | None = None, send_now: bool = True) -> LocalCommand:
+        self.customer(customer_id)
+        command = AddNoteCommand(text=text, author=staff)
+        return self._queue("note", command.model_dump(mode="json"), customer_id, staff, send_now)
+
+    def _queue(self, kind: str, body: dict, customer_id: str | None, staff: str | None, send_now: bool) -> LocalCommand:
+        command_id = self.outbox.add(kind, body, customer_id=customer_id, staff=staff)
+        if self.syncer is not None:
+            if send_now:
+                self.syncer.sync_once(pull=False)
+            self.syncer.wake()
+        return self.command(command_id)
+
+    def command(self, command_id: str) -> LocalCommand:
+        row = self.cache.query_one(
+            f"SELECT {_LOCAL_COMMAND_COLUMNS} FROM local_commands WHERE command_id = ?", (command_id,)
+        )
+        if row is None:
+            raise KeyError(command_id)
+        return LocalCommand.from_row(row)
+
+    def commands(
+        self, *, customer_id: str | None = None, kind: str | None = None, states: tuple[str, ...] | None = None
+    ) -> list[LocalCommand]:
+        """Orders, returns and notes made on this device, newest first."""
+        where, params = ["1"], []
+        if customer_id:
+            where.append("customer_id = ?")
+            params.append(customer_id)
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        if states:
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            params.extend(states)
+        rows = self.cache.query(
+            f"SELECT {_LOCAL_COMMAND_COLUMNS} FROM local_commands WHERE {' AND '.join(where)} ORDER BY created_at DESC, command_id DESC",
+            params,
+        )
+        return [LocalCommand.from_row(r) for r in rows]
+
+    def needs_attention(self) -> list[LocalCommand]:
+        return self.commands(states=("attention",))
+
+    def dismiss(self, command_id: str) -> None:
+        """Staff have dealt with a refused command: it leaves the "needs attention" list (and stays on record)."""
+        with self.cache.write() as conn:
+            conn.execute(
+                "UPDATE local_commands SET state = 'dismissed' WHERE command_id = ? AND state = 'attention'",
+                (command_id,),
+            )
+
+    # ------------------------------------------------------------------ syncing
+
+    def sync_now(self) -> SyncReport:
+        """Push what waits and pull every change; never raises for network trouble (see the report's `error`)."""
+        if self.syncer is None:
+            raise NotConfigured("this device has no central URL and token yet")
+        return self.syncer.sync_once()
+
+    def start_background_sync(self, interval: float = 15.0) -> None:
+        if self.syncer is not None:
+            self.syncer.start(interval)
+
+    def sync_state(self) -> SyncState:
+        waiting, attention = self.outbox.counts()
+        last = self.cache.meta("last_sync_at")
+        return SyncState(
+            configured=self.syncer is not None,
+            online=self.syncer.online if self.syncer else False,
+            last_sync_at=datetime.fromisoformat(last) if last else None,
+            waiting=waiting,
+            attention=attention,
+            last_error=self.syncer.last_error if self.syncer else None,
+        )
+
+    def purge(self) -> int:
+        """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
+        return self.cache.purge(self.settings.purge_days)

@@ -1,0 +1,336 @@
+"""Keeping the cache in step with the centre: pulling the change feed, pushing the outbox.
+
+Pull: one cursor per collection; each page is applied with its cursor in one
+transaction (see `Cache.apply_page`), so a crash at any point resumes where the last
+committed page left off. While a page is applied, the next one is already being fetched.
+
+Push: commands leave the outbox one at a time, in the order they were made, each with
+its command id as the `Idempotency-Key`. An answer settles the command in the same
+transaction that removes it from the outbox. Network errors, 5xx and 429 leave it where
+it is and the sender backs off with jitter; a refusal (out of stock, return window
+closed) moves it to "needs attention" with the centre's explanation and the queue goes
+on. A command whose answer was lost in a crash is simply sent again: the centre answers
+a known key with its first answer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clienteling.contract import SYNC_COLLECTIONS, CustomerNote, Order, Return, utc_now
+from clienteling.device.cache import Cache
+from clienteling.device.central_client import Answer, CentralClient, RetryLater
+from clienteling.device.errors import CentralRefused, CentralUnreachable
+
+PAGE_SIZE = 5000
+ANSWER_MODELS = {"ship_to_home": Order, "return": Return, "note": CustomerNote}
+COMMAND_PATHS = {
+    "ship_to_home": "/v1/orders/ship-to-home",
+    "return": "/v1/returns",
+    "note": "/v1/customers/{customer_id}/notes",
+}
+
+
+def new_command_id() -> str:
+    """A UUIDv7: time-ordered, so ids sort the way commands were made, and unique without coordination."""
+    millis = time.time_ns() // 1_000_000
+    value = (
+        (millis & ((1 << 48) - 1)) << 80
+        | 0x7 << 76
+        | random.getrandbits(12) << 64
+        | 0b10 << 62
+        | random.getrandbits(62)
+    )
+    return str(uuid.UUID(int=value))
+
+
+@dataclass
+class SyncReport:
+    """What one round of syncing did."""
+
+    pulled: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    sent: int = 0
+    refused: int = 0
+    waiting: int = 0
+    attention: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Backoff:
+    """Exponential backoff with full jitter: the n-th failure waits a random time up to base·2ⁿ (capped)."""
+
+    def __init__(self, base: float = 0.5, cap: float = 60.0, rng: random.Random | None = None) -> None:
+        self.base, self.cap, self.failures = base, cap, 0
+        self._rng = rng or random.Random()
+
+    def failed(self, retry_after: float | None = None) -> float:
+        self.failures += 1
+        delay = self._rng.uniform(0, min(self.cap, self.base * 2 ** (self.failures - 1)))
+        return max(delay, min(retry_after or 0.0, self.cap))
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+
+@contextmanager
+def exclusive(path: Path):
+    """Hold an OS lock on `path` (released by the OS if the process dies); yields False if another process has it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")  # noqa: SIM115 - held for the duration of the lock
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            except OSError:
+                yield False
+                return
+        else:
+            import fcntl
+
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+        yield True
+    finally:
+        handle.close()
+
+
+class Outbox:
+    """The commands made on this device that the centre has not answered yet, and what became of them."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def add(self, kind: str, body: dict[str, Any], *, customer_id: str | None, staff: str | None) -> str:
+        """Queue a command and its local row (what the screens show) in one transaction; returns its id."""
+        command_id = new_command_id()
+        now = utc_now().isoformat()
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        with self.cache.write() as conn:
+            conn.execute(
+                "INSERT INTO outbox (command_id, kind, path, body, created_at) VALUES (?, ?, ?, ?, ?)",
+                (command_id, kind, COMMAND_PATHS[kind].format(customer_id=customer_id), text, now),
+            )
+            conn.execute(
+                "INSERT INTO local_commands VALUES (?, ?, ?, ?, 'waiting', NULL, NULL, ?, ?, ?)",
+                (command_id, kind, customer_id, text, staff, now, now),
+            )
+        return command_id
+
+    def head(self) -> tuple[str, str, str, str] | None:
+        """The oldest command still to send: (id, kind, path, body)."""
+        return self.cache.query_one("SELECT command_id, kind, path, body FROM outbox ORDER BY position LIMIT 1")
+
+    def settle(self, command_id: str, state: str, *, answer: str | None = None, reason: str | None = None) -> None:
+        """Record the centre's answer and take the command out of the outbox, in one transaction."""
+        with self.cache.write() as conn:
+            conn.execute(
+                "UPDATE local_commands SET state = ?, answer = ?, reason = ?, updated_at = ? WHERE command_id = ?",
+                (state, answer, reason, utc_now().isoformat(), command_id),
+            )
+            conn.execute("DELETE FROM outbox WHERE command_id = ?", (command_id,))
+
+    def failed(self, command_id: str, error: str) -> None:
+        with self.cache.write() as conn:
+            conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE command_id = ?", (error, command_id)
+            )
+
+    def counts(self) -> tuple[int, int]:
+        """(commands waiting to be sent, commands needing attention)."""
+        row = self.cache.query_one(
+            "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM local_commands WHERE state = 'attention')"
+        )
+        return row[0], row[1]
+
+
+class Syncer:
+    """Pulls and pushes for one device. Safe to call from several threads; one round runs at a time."""
+
+    def __init__(self, cache: Cache, client: CentralClient, lock_path: Path, *, page_size: int = PAGE_SIZE) -> None:
+        self.cache = cache
+        self.client = client
+        self.outbox = Outbox(cache)
+        self.lock_path = lock_path
+        self.page_size = page_size
+        self.backoff = Backoff()
+        self.online: bool | None = None
+        self.last_error: str | None = None
+        self.retry_after: float | None = None  # what the centre last asked for with Retry-After
+        self._round = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clienteling-prefetch")
+        self.on_change: Callable[[], None] | None = None  # the app's hook to redraw the sync bar
+
+    # ------------------------------------------------------------------ one round
+
+    def sync_once(self, *, pull: bool = True, push: bool = True) -> SyncReport:
+        """Push what waits, then pull every collection to its end. Never raises for network trouble."""
+        report = SyncReport()
+        with self._round:
+            try:
+                if push:
+                    self.push(report)
+                if pull:
+                    self.pull(report)
+                    if push and self.outbox.head() is not None:
+                        self.push(report)
+                self._reached()
+            except CentralUnreachable as error:
+                report.error = self._unreached(str(error))
+            except CentralRefused as error:
+                report.error = self.last_error = str(error)
+                self.online = True
+            report.waiting, report.attention = self.outbox.counts()
+        if self.on_change:
+            self.on_change()
+        return report
+
+    def _reached(self) -> None:
+        self.online, self.last_error = True, None
+        self.backoff.succeeded()
+        self.cache.set_meta("last_sync_at", utc_now().isoformat())
+
+    def _unreached(self, message: str) -> str:
+        self.online, self.last_error = False, message
+        return message
+
+    # ------------------------------------------------------------------ pull
+
+    def pull(self, report: SyncReport | None = None, collections: tuple[str, ...] = SYNC_COLLECTIONS) -> SyncReport:
+        report = report or SyncReport()
+        for collection in collections:
+            self._pull_collection(collection, report)
+        return report
+
+    def _fetch(self, collection: str, cursor: str) -> Answer:
+        return self.client.get(f"/v1/sync/{collection}", after=cursor, limit=self.page_size)
+
+    def _pull_collection(self, collection: str, report: SyncReport) -> None:
+        cursor = self.cache.cursor(collection)[0]
+        pending: Future[Answer] = self._prefetch.submit(self._fetch, collection, cursor)
+        while True:
+            answer = pending.result()
+            if answer.status == 410 and answer.problem().code == "reset_required":
+                self.cache.start_reset(collection)
+                pending = self._prefetch.submit(self._fetch, collection, "0")
+                continue
+            if answer.status != 200:
+                problem = answer.problem()
+                raise CentralRefused(f"the centre refused the {collection} feed: {problem.detail or problem.code}")
+            page = answer.body.decode("utf-8", "replace")
+            head = self._head(page)
+            if head is not None and head[1]:  # fetch the next page while this one is applied
+                pending = self._prefetch.submit(self._fetch, collection, head[0])
+            rows, deleted, _, has_more = self.cache.apply_page(collection, page)
+            report.pulled[collection] = report.pulled.get(collection, 0) + rows
+            report.deleted[collection] = report.deleted.get(collection, 0) + deleted
+            if not has_more:
+                return
+            if head is None or not head[1]:
+                pending = self._prefetch.submit(self._fetch, collection, self.cache.cursor(collection)[0])
+
+    def _head(self, page: str) -> tuple[str, bool] | None:
+        """(next_cursor, has_more) of a page, read without parsing its items."""
+        tail = page[-200:]
+        cursor_at, more_at = tail.rfind('"next_cursor":"'), tail.rfind('"has_more":')
+        if cursor_at < 0 or more_at < 0:
+            return None
+        cursor = tail[cursor_at + 15 : tail.find('"', cursor_at + 15)]
+        return (cursor, tail[more_at + 11 :].startswith("true")) if cursor.isdigit() else None
+
+    # ------------------------------------------------------------------ push
+
+    def push(self, report: SyncReport | None = None, *, only: str | None = None) -> SyncReport:
+        """Send waiting commands in order until the outbox is empty or the centre cannot be reached."""
+        report = report or SyncReport()
+        with exclusive(self.lock_path) as mine:
+            if not mine:
+                return report  # another process of this device is sending
+            while (head := self.outbox.head()) is not None:
+                command_id, kind, path, body = head
+                try:
+                    answer = self.client.request("POST", path, json_body=json.loads(body), key=command_id)
+                except RetryLater as busy:
+                    self.outbox.failed(command_id, str(busy))
+                    self.retry_after = busy.answer.retry_after
+                    raise
+                except CentralUnreachable as error:
+                    self.outbox.failed(command_id, str(error))
+                    raise
+                if 200 <= answer.status < 300:
+                    try:
+                        ANSWER_MODELS[kind].model_validate_json(answer.body)
+                    except ValueError:
+                        self.outbox.failed(command_id, "the centre's answer was not readable")
+                        raise CentralUnreachable(
+                            "the centre's answer was damaged on the way; it will be asked again"
+                        ) from None
+                    self.outbox.settle(command_id, "sent", answer=answer.body.decode())
+                    report.sent += 1
+                else:
+                    problem = answer.problem()
+                    self.outbox.settle(
+                        command_id,
+                        "attention",
+                        answer=answer.body.decode("utf-8", "replace"),
+                        reason=problem.detail or problem.code,
+                    )
+                    report.refused += 1
+                if only == command_id:
+                    break
+        return report
+
+    # ------------------------------------------------------------------ in the background
+
+    def start(self, interval: float = 15.0) -> None:
+        """Sync in a background thread: every `interval` seconds, at once when woken, backing off while unreachable."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                report = self.sync_once()
+                if report.error and self.online is False:
+                    delay = self.backoff.failed(self.retry_after)
+                else:
+                    delay = interval
+                self._wake.wait(delay)
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="clienteling-sync", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._prefetch.shutdown(wait=True, cancel_futures=True)
