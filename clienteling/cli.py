@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("-o", "--output", type=Path, required=True, help="the file to write: .png or .svg")
     card.add_argument("--name", help="the card holder's name, printed above the code")
 
+    sync = commands.add_parser("sync", help="sync this device's cache with the centre, headless")
+    sync.add_argument("--once", action="store_true", help="one round (push, pull, push), then exit")
+    sync.add_argument("--data-dir", type=Path, help="the device's data folder (default CLIENTELING_DATA_DIR)")
+    sync.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
+    sync.add_argument("--max-backoff", type=float, default=60.0, help="longest wait while the centre is unreachable")
+
     commands.add_parser("app", help="the store app (coming with the screens)")
     return parser
 
@@ -70,7 +76,53 @@ def main(argv: list[str] | None = None) -> int:
         return central(args)
     if args.command == "card":
         return card(args)
+    if args.command == "sync":
+        return sync(args)
     return _fail("the store app is not built yet; run 'clienteling central --demo' for the central API")
+
+
+def sync(args: argparse.Namespace) -> int:
+    """Sync headless; prints what each round did. `--once` exits 1 if the round did not complete."""
+    import time
+
+    from clienteling.device import Device, DeviceError
+
+    try:
+        device = Device.open(args.data_dir)
+    except DeviceError as error:
+        return _fail(str(error))
+    if device.syncer is None:
+        device.close()
+        return _fail("no centre configured: set CLIENTELING_CENTRAL_URL and CLIENTELING_DEVICE_TOKEN")
+    device.syncer.backoff.cap = args.max_backoff
+    try:
+        while True:
+            report = device.sync_now()
+            print(describe_round(report), flush=True)
+            if args.once:
+                return 0 if report.ok else 1
+            delay = args.interval if report.ok else device.syncer.backoff.failed(device.syncer.retry_after)
+            if report.ok:
+                device.syncer.backoff.succeeded()
+            time.sleep(delay)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        device.close()
+
+
+def describe_round(report) -> str:
+    pulled = ", ".join(f"{c} {n}" for c, n in report.pulled.items() if n) or "nothing new"
+    deleted = sum(report.deleted.values())
+    parts = [f"pulled: {pulled}"]
+    if deleted:
+        parts.append(f"deleted {deleted}")
+    parts.append(f"commands sent {report.sent}, refused {report.refused}, waiting {report.waiting}")
+    if report.attention:
+        parts.append(f"needing attention {report.attention}")
+    if report.error:
+        parts.append(f"stopped: {report.error}")
+    return "; ".join(parts)
 
 
 def card(args: argparse.Namespace) -> int:

@@ -398,11 +398,11 @@ def _sync_route(store: CentralStore, collection: str, device_store):
     def sync(
         from_store: Annotated[str, Depends(device_store)],
         after: Annotated[
-            str, Query(pattern=r"^[0-9]{1,18}$", description="The `next_cursor` of the previous page; 0 to start")
+            str, Query(pattern=r"^F?[0-9]{1,18}$", description="The `next_cursor` of the previous page; 0 to start")
         ] = "0",
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> Response:
-        return _json(store.sync_page(collection, int(after), limit, from_store))
+        return _json(store.sync_page(collection, after, limit, from_store))
 
     sync.__name__ = f"sync_{collection}"
     return sync

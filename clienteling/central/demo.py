@@ -118,7 +118,6 @@ class ChainBuilder:
             "INSERT INTO meta VALUES (?, ?)",
             [
                 ("seq", str(self.seq)),
-                ("tombstone_floor", "0"),
                 ("schema_version", str(SCHEMA_VERSION)),
                 ("order_number", str(self.order_number)),
                 ("return_number", "0"),

@@ -141,7 +141,7 @@ class CentralStore:
         db.enable_wal()
         db.executescript(SCHEMA)
         db.executescript(INDEXES)
-        self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0'), ('tombstone_floor', '0')")
+        self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
         self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._writer.commit()
 
@@ -353,21 +353,30 @@ class CentralStore:
 
     # ------------------------------------------------------------------ change feed
 
-    def sync_page(self, collection: str, after: int, limit: int, store: str) -> str:
-        """One page of `collection` after cursor `after`, as the JSON of a `SyncPage`.
+    def sync_page(self, collection: str, cursor: str, limit: int, store: str) -> str:
+        """One page of `collection` after `cursor`, as the JSON of a `SyncPage`.
 
-        Raises `ProblemError('reset_required')` when tombstones the caller needs were pruned.
+        A cursor is the sequence value the caller has seen, opaque to it. `0` starts a fresh
+        pass: its cursors carry an `F` until the pass is complete, and a fresh pass never needs
+        the tombstones from before it, so it is never refused. When a page reaches the end of
+        the feed, `next_cursor` is the sequence value of that moment, so an idle collection's
+        cursor does not grow old. A plain cursor older than the tombstones kept gets
+        `ProblemError('reset_required')`: the caller must fetch the collection afresh.
         """
         if collection not in SYNC_COLLECTIONS:
             raise ProblemError("collection_not_found", f"there is no sync collection {collection!r}")
+        fresh = cursor == "0" or cursor.startswith("F")
+        after = int(cursor.lstrip("F"))
         conn = self._reader()
-        conn.execute("BEGIN")  # one snapshot for rows, tombstones and the floor
+        conn.execute("BEGIN")  # one snapshot for rows, tombstones, the floor and the sequence
         try:
-            floor = int(conn.execute("SELECT value FROM meta WHERE key = 'tombstone_floor'").fetchone()[0])
-            if 0 < after < floor:
+            now = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"tombstone_floor:{collection}",)).fetchone()
+            floor = int(row[0]) if row else 0
+            if not fresh and after < floor:
                 raise ProblemError(
                     "reset_required",
-                    f"cursor {after} is older than the tombstones kept (from {floor}); "
+                    f"cursor {cursor} is older than the tombstones kept (from {floor}); "
                     "fetch the collection afresh from the start",
                     collection=collection,
                 )
@@ -387,13 +396,14 @@ class CentralStore:
             conn.execute("COMMIT")
         merged = sorted([(seq, doc, False) for seq, doc in items] + [(seq, id_, True) for seq, id_ in deleted])
         page = merged[:limit]
-        next_cursor = page[-1][0] if page else after
+        has_more = len(merged) > limit
+        next_cursor = f"{'F' if fresh else ''}{page[-1][0]}" if has_more else str(max(now, after))
         return (
             '{"items":['
             + ",".join(doc for _, doc, gone in page if not gone)
             + '],"deleted":'
             + json.dumps([id_ for _, id_, gone in page if gone])
-            + f',"next_cursor":"{next_cursor}","has_more":{"true" if len(merged) > limit else "false"}}}'
+            + f',"next_cursor":"{next_cursor}","has_more":{"true" if has_more else "false"}}}'
         )
 
     @staticmethod
@@ -434,15 +444,19 @@ class CentralStore:
         return True
 
     def prune_tombstones(self, older_than: timedelta) -> int:
-        """Drop tombstones older than `older_than`; cursors from before them will get `reset_required`."""
+        """Drop tombstones older than `older_than`; cursors of a collection from before its dropped
+        tombstones will get `reset_required`."""
         cutoff = iso(utc_now() - older_than)
         with self.write() as conn:
-            top = conn.execute("SELECT max(seq) FROM tombstones WHERE deleted_at < ?", (cutoff,)).fetchone()[0]
-            if top is None:
-                return 0
-            count = conn.execute("DELETE FROM tombstones WHERE seq <= ?", (top,)).rowcount
-            floor = int(conn.execute("SELECT value FROM meta WHERE key = 'tombstone_floor'").fetchone()[0])
-            self.set_meta(conn, "tombstone_floor", str(max(floor, top)))
+            floors = conn.execute(
+                "SELECT collection, max(seq) FROM tombstones WHERE deleted_at < ? GROUP BY collection", (cutoff,)
+            ).fetchall()
+            count = 0
+            for collection, top in floors:
+                count += conn.execute(
+                    "DELETE FROM tombstones WHERE collection = ? AND seq <= ?", (collection, top)
+                ).rowcount
+                self.set_meta(conn, f"tombstone_floor:{collection}", str(top))
         return count
 
     def _touch(self, conn: sqlite3.Connection, collection: str, row_id: str, doc: str | None = None) -> None:

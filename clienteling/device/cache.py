@@ -282,7 +282,7 @@ class Cache:
                 head is None
                 or head[0] != "array"
                 or head[1] != "array"
-                or not re.fullmatch(r"[0-9]{1,18}", str(head[2]))
+                or not re.fullmatch(r"F?[0-9]{1,18}", str(head[2]))
             ):
                 raise CentralRefused(
                     f"the centre sent a sync page of {collection} that is not valid; nothing was changed"

@@ -259,7 +259,7 @@ class Syncer:
         if cursor_at < 0 or more_at < 0:
             return None
         cursor = tail[cursor_at + 15 : tail.find('"', cursor_at + 15)]
-        return (cursor, tail[more_at + 11 :].startswith("true")) if cursor.isdigit() else None
+        return (cursor, tail[more_at + 11 :].startswith("true")) if cursor.lstrip("F").isdigit() else None
 
     # ------------------------------------------------------------------ push
 
