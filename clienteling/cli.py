@@ -61,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     sync.add_argument("--max-backoff", type=float, default=60.0, help="longest wait while the centre is unreachable")
 
+    bench = commands.add_parser("bench", help="measure the performance targets (lookups, sync, outbox)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--customers", type=int, default=1_000_000, help="customers in the lookup cache (default 1,000,000)"
+    )
+    bench.add_argument("--sync-customers", type=int, default=50_000, help="customers in the synced demo chain")
+    bench.add_argument("--commands", type=int, default=500, help="commands drained from the outbox")
+
     commands.add_parser("app", help="the store app (coming with the screens)")
     return parser
 
@@ -78,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return card(args)
     if args.command == "sync":
         return sync(args)
+    if args.command == "bench":
+        from clienteling.bench import main as bench_main
+
+        return bench_main(args.json, args.customers, args.sync_customers, args.commands)
     return _fail("the store app is not built yet; run 'clienteling central --demo' for the central API")
 
 

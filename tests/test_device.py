@@ -136,15 +136,15 @@ def test_a_crash_inside_a_page_leaves_rows_and_cursor_as_they_were(device, monke
             "has_more": False,
         }
     )
-    original = device.cache._delete_many
+    original = device.cache._delete_ids
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(device.cache, "_delete_many", crash)
+    monkeypatch.setattr(device.cache, "_delete_ids", crash)
     with pytest.raises(KeyboardInterrupt):
         device.cache.apply_page("stock", page)
-    monkeypatch.setattr(device.cache, "_delete_many", original)
+    monkeypatch.setattr(device.cache, "_delete_ids", original)
     assert device.cache.cursor("stock") == cursor
     assert device.cache.scalar("SELECT on_hand FROM stock WHERE id = 'AMS01:CT01-NVY-M'") != 99
 

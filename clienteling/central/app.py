@@ -366,7 +366,14 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
             response_model=SyncPage[model],
             tags=["sync"],
             summary=f"Changes to {collection} after a cursor",
-            responses=_problems(401, 410, 422),
+            description=(
+                "The page as one JSON document, or with `Accept: application/x-ndjson` as lines: first "
+                '`{"deleted", "next_cursor", "has_more", "items": N}`, then the N items, one JSON object a line.'
+            ),
+            responses={
+                **_problems(401, 410, 422),
+                200: {"content": {NDJSON: {"schema": {"type": "string"}}}},
+            },
         )
 
     def openapi() -> dict[str, Any]:
@@ -394,14 +401,20 @@ def _variant_json(product_json: str, sku: str) -> str:
     return json.dumps(variant, separators=(",", ":"), ensure_ascii=False)
 
 
+NDJSON = "application/x-ndjson"
+
+
 def _sync_route(store: CentralStore, collection: str, device_store):
     def sync(
+        request: Request,
         from_store: Annotated[str, Depends(device_store)],
         after: Annotated[
             str, Query(pattern=r"^F?[0-9]{1,18}$", description="The `next_cursor` of the previous page; 0 to start")
         ] = "0",
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> Response:
+        if NDJSON in request.headers.get("accept", ""):
+            return Response(store.sync_page(collection, after, limit, from_store, ndjson=True), media_type=NDJSON)
         return _json(store.sync_page(collection, after, limit, from_store))
 
     sync.__name__ = f"sync_{collection}"

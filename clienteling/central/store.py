@@ -353,8 +353,11 @@ class CentralStore:
 
     # ------------------------------------------------------------------ change feed
 
-    def sync_page(self, collection: str, cursor: str, limit: int, store: str) -> str:
+    def sync_page(self, collection: str, cursor: str, limit: int, store: str, *, ndjson: bool = False) -> str:
         """One page of `collection` after `cursor`, as the JSON of a `SyncPage`.
+
+        With `ndjson`, the same page as lines: first `{"deleted", "next_cursor", "has_more", "items": N}`,
+        then each item's JSON on a line of its own, so that a device can store each item as it came.
 
         A cursor is the sequence value the caller has seen, opaque to it. `0` starts a fresh
         pass: its cursors carry an `F` until the pass is complete, and a fresh pass never needs
@@ -398,6 +401,10 @@ class CentralStore:
         page = merged[:limit]
         has_more = len(merged) > limit
         next_cursor = f"{'F' if fresh else ''}{page[-1][0]}" if has_more else str(max(now, after))
+        if ndjson:
+            docs = [doc for _, doc, gone in page if not gone]
+            head = {"deleted": [i for _, i, gone in page if gone], "next_cursor": next_cursor, "has_more": has_more}
+            return "\n".join([json.dumps({**head, "items": len(docs)}), *docs])
         return (
             '{"items":['
             + ",".join(doc for _, doc, gone in page if not gone)

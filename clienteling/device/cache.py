@@ -11,6 +11,7 @@ the columns that lookups need, and the screens parse them with the contract mode
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -156,7 +157,16 @@ _VARIANTS = """
     INSERT OR REPLACE INTO variants (sku, gtin14, style)
     SELECT json_extract(v.value, '$.sku'), substr('00000000000000' || json_extract(v.value, '$.gtin'), -14),
         json_extract(p.value, '$.style')
-    FROM json_each(:page, '$.items') p, json_each(p.value, '$.variants') v"""
+    FROM json_each(:page, :path) p, json_each(p.value, '$.variants') v"""
+# The same upserts for one item at a time, as NDJSON brings them: the item is stored as it came.
+_ROW_UPSERTS: dict[str, str] = {
+    collection: _UPSERTS[collection]
+    .replace("json_extract(item.value", "json_extract(:doc")
+    .replace("item.value", ":doc")
+    .replace("SELECT ", "VALUES (", 1)
+    .replace("FROM json_each(:page, :path) AS item WHERE true", ")")
+    for collection in ("stock", "customers", "wishlists", "orders", "conversations")
+}
 # Rows that belong to a customer; when the customer goes, they go too.
 CUSTOMER_ROWS = ("wishlists", "orders", "conversations")
 
@@ -266,57 +276,81 @@ class Cache:
     def apply_page(self, collection: str, page: str) -> tuple[int, int, str, bool]:
         """Apply one sync page and move the cursor, in one transaction: (upserted, deleted, next cursor, has more).
 
-        A page that is not the JSON the contract promises changes nothing and raises `CentralRefused`.
+        The page is the centre's JSON `SyncPage`, or its NDJSON form (a head line, then one item a line),
+        whose items are stored exactly as they came. A page that is not what the contract promises
+        (damaged, cut short, rows without their keys) changes nothing and raises `CentralRefused`.
         """
+        refused = CentralRefused(f"the centre sent a sync page of {collection} that is not valid; nothing was changed")
+        first, _, rest = page.partition("\n")  # compact JSON never holds a raw newline: NDJSON's head line
+        try:
+            kind, items_field, deleted_type, deleted_text, cursor, more = (
+                self._reader()
+                .execute(
+                    "SELECT json_type(:t, '$.items'), CASE json_type(:t, '$.items') WHEN 'integer' THEN"
+                    " json_extract(:t, '$.items') ELSE json_array_length(:t, '$.items') END, json_type(:t, '$.deleted'),"
+                    " json_extract(:t, '$.deleted'), json_extract(:t, '$.next_cursor'), json_extract(:t, '$.has_more')",
+                    {"t": first},
+                )
+                .fetchone()
+            )
+        except sqlite3.Error:
+            raise refused from None
+        if (
+            kind not in ("array", "integer")
+            or deleted_type != "array"
+            or not re.fullmatch(r"F?[0-9]{1,18}", str(cursor))
+        ):
+            raise refused
+        deleted_ids = json.loads(deleted_text)
+        if not all(isinstance(i, str) for i in deleted_ids):
+            raise refused
+        items = None if kind == "array" else (rest.split("\n") if rest else [])
+        count = items_field if items is None else len(items)
+        if items is not None and items_field != count:  # cut short on the way
+            raise refused
+        head = {"next_cursor": cursor, "has_more": more}
+        next_cursor, has_more = str(head["next_cursor"]), bool(head.get("has_more"))
         with self.write() as conn:
             _, gen, resetting = self._cursor_in(conn, collection)
             try:
-                head = conn.execute(
-                    "SELECT json_type(:page, '$.items'), json_type(:page, '$.deleted'), json_extract(:page, '$.next_cursor'),"
-                    " json_extract(:page, '$.has_more'), json_array_length(:page, '$.items')",
-                    {"page": page},
-                ).fetchone()
-            except sqlite3.Error:
-                head = None
-            if (
-                head is None
-                or head[0] != "array"
-                or head[1] != "array"
-                or not re.fullmatch(r"F?[0-9]{1,18}", str(head[2]))
-            ):
-                raise CentralRefused(
-                    f"the centre sent a sync page of {collection} that is not valid; nothing was changed"
-                )
-            next_cursor, has_more, count = str(head[2]), bool(head[3]), head[4]
-            try:
                 if count:
-                    if collection == "products":
-                        conn.execute(
-                            "DELETE FROM variants WHERE style IN"
-                            " (SELECT json_extract(value, '$.style') FROM json_each(:page, '$.items'))",
-                            {"page": page},
-                        )
-                        conn.execute(_VARIANTS, {"page": page})
-                    conn.execute(_UPSERTS[collection], {"page": page, "path": "$.items", "origin": "sync", "gen": gen})
-                deleted = self._delete_many(
-                    conn, collection, "SELECT value FROM json_each(:page, '$.deleted')", {"page": page}
-                )
+                    self._upsert(conn, collection, page if items is None else None, items, gen)
+                deleted = self._delete_ids(conn, collection, deleted_ids)
             except sqlite3.IntegrityError as error:
                 raise CentralRefused(
                     f"the centre sent {collection} rows without what every row must have ({error}); nothing was changed"
                 ) from None
+            except sqlite3.OperationalError:
+                raise refused from None
             if resetting and not has_more:  # the fresh pass is complete: sweep what it did not bring
-                deleted += self._delete_many(
-                    conn,
-                    collection,
-                    f"SELECT id FROM {collection} WHERE gen < :gen" + self._only_synced(collection),
-                    {"gen": gen},
-                )
+                stale = [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT id FROM {collection} WHERE gen < ?" + self._only_synced(collection), (gen,)
+                    ).fetchall()
+                ]
+                deleted += self._delete_ids(conn, collection, stale)
             conn.execute(
                 "UPDATE cursors SET cursor = ?, synced_at = ?, resetting = ? WHERE collection = ?",
                 (next_cursor, time.time(), int(resetting and has_more), collection),
             )
         return count, deleted, next_cursor, has_more
+
+    @staticmethod
+    def _upsert(conn: sqlite3.Connection, collection: str, page: str | None, items: list[str] | None, gen: int) -> None:
+        """Store a page's items: row by row from NDJSON lines, or with json_each over a JSON document."""
+        if items is not None and collection in _ROW_UPSERTS:
+            conn.executemany(_ROW_UPSERTS[collection], ({"doc": line, "origin": "sync", "gen": gen} for line in items))
+            return
+        source, path = (page, "$.items") if items is None else ("[" + ",".join(items) + "]", "$")
+        params = {"page": source, "path": path, "origin": "sync", "gen": gen}
+        if collection == "products":
+            conn.execute(
+                "DELETE FROM variants WHERE style IN (SELECT json_extract(value, '$.style') FROM json_each(:page, :path))",
+                params,
+            )
+            conn.execute(_VARIANTS, params)
+        conn.execute(_UPSERTS[collection], params)
 
     @staticmethod
     def _only_synced(collection: str) -> str:
@@ -328,8 +362,7 @@ class Cache:
         return row[0], row[1], bool(row[2])
 
     @staticmethod
-    def _delete_many(conn: sqlite3.Connection, collection: str, ids_sql: str, params: dict) -> int:
-        ids = [row[0] for row in conn.execute(ids_sql, params).fetchall()]
+    def _delete_ids(conn: sqlite3.Connection, collection: str, ids: list[str]) -> int:
         if not ids:
             return 0
         conn.executemany(f"DELETE FROM {collection} WHERE id = ?", [(i,) for i in ids])

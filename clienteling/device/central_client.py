@@ -74,10 +74,17 @@ class CentralClient:
         self._http.close()
 
     def request(
-        self, method: str, path: str, *, params: dict | None = None, json_body: Any = None, key: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json_body: Any = None,
+        key: str | None = None,
+        accept: str | None = None,
     ) -> Answer:
         """Send one request. Raises `CentralUnreachable` for anything worth retrying, `CentralRefused` for a bad token."""
-        headers = {"Idempotency-Key": key} if key else None
+        headers = {name: value for name, value in (("Idempotency-Key", key), ("Accept", accept)) if value}
         try:
             response = self._http.request(method, path, params=params, json=json_body, headers=headers)
             body = response.read()

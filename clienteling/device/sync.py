@@ -34,6 +34,7 @@ from clienteling.device.central_client import Answer, CentralClient, RetryLater
 from clienteling.device.errors import CentralRefused, CentralUnreachable
 
 PAGE_SIZE = 5000
+NDJSON = "application/x-ndjson"  # pages whose items are stored as they came, without being parsed in Python
 ANSWER_MODELS = {"ship_to_home": Order, "return": Return, "note": CustomerNote}
 COMMAND_PATHS = {
     "ship_to_home": "/v1/orders/ship-to-home",
@@ -226,7 +227,9 @@ class Syncer:
         return report
 
     def _fetch(self, collection: str, cursor: str) -> Answer:
-        return self.client.get(f"/v1/sync/{collection}", after=cursor, limit=self.page_size)
+        return self.client.request(
+            "GET", f"/v1/sync/{collection}", params={"after": cursor, "limit": self.page_size}, accept=NDJSON
+        )
 
     def _pull_collection(self, collection: str, report: SyncReport) -> None:
         cursor = self.cache.cursor(collection)[0]
@@ -254,6 +257,12 @@ class Syncer:
 
     def _head(self, page: str) -> tuple[str, bool] | None:
         """(next_cursor, has_more) of a page, read without parsing its items."""
+        if page.startswith('{"deleted"'):  # NDJSON: the head is the first line
+            try:
+                head = json.loads(page.partition("\n")[0])
+                return str(head["next_cursor"]), bool(head["has_more"])
+            except (ValueError, KeyError, TypeError):
+                return None
         tail = page[-200:]
         cursor_at, more_at = tail.rfind('"next_cursor":"'), tail.rfind('"has_more":')
         if cursor_at < 0 or more_at < 0:

@@ -1,0 +1,248 @@
+"""`clienteling bench`: the performance targets, measured in one run so that ratios are fair.
+
+- lookups by card, email and name prefix over a cache of N customers (default 1,000,000), through `Device`;
+- the initial sync of a demo chain over HTTP from a local centre, and its ratio to a raw `executemany` of
+  the same rows into an empty SQLite file, measured in the same run;
+- one changed customer applied on top of the N;
+- the outbox drained to a local centre.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from clienteling.central.demo import ChainBuilder, dumps
+from clienteling.config import Settings
+from clienteling.device import Device
+from clienteling.device.cache import Cache
+
+PAGE = 5000
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    return {"p50": round(_percentile(samples, 0.5) * 1000, 3), "p99": round(_percentile(samples, 0.99) * 1000, 3)}
+
+
+def fill_cache(cache: Cache, customers: int, seed: int = 7) -> tuple[list[dict], float]:
+    """Put `customers` demo customers into the cache through the sync path; returns a sample of them and the seconds."""
+    builder = ChainBuilder(None, customers, seed, date.today())  # type: ignore[arg-type]
+    sample: list[dict] = []
+    started = time.perf_counter()
+    for start in range(1, customers + 1, PAGE):
+        docs = [builder.make_customer(n) for n in range(start, min(start + PAGE, customers + 1))]
+        sample.extend(docs[:: max(1, customers // 2000)])
+        page = (
+            '{"items":['
+            + ",".join(dumps(d) for d in docs)
+            + '],"deleted":[],"next_cursor":"'
+            + str(start)
+            + '","has_more":true}'
+        )
+        cache.apply_page("customers", page)
+    return sample, time.perf_counter() - started
+
+
+def bench_lookups(device: Device, sample: list[dict], rounds: int = 1000) -> dict[str, dict[str, float]]:
+    rng = random.Random(1)
+    picks = [rng.choice(sample) for _ in range(rounds)]
+    results: dict[str, list[float]] = {"card": [], "email": [], "name_prefix": []}
+    for customer in picks:
+        prefix = customer["first_name"][:3] + " " + customer["last_name"].split()[-1][:2]
+        for kind, call in (
+            ("card", lambda c=customer: device.customer_by_card(c["card_number"])),
+            ("email", lambda c=customer: device.customer_by_email(c["email"])),
+            ("name_prefix", lambda p=prefix: device.search_customers(p)),
+        ):
+            started = time.perf_counter()
+            found = call()
+            results[kind].append(time.perf_counter() - started)
+            if not found:
+                raise AssertionError(f"{kind} lookup found nothing for {customer['id']}")
+    return {kind: _ms(samples) for kind, samples in results.items()}
+
+
+def bench_delta(cache: Cache, sample: list[dict], rounds: int = 50) -> float:
+    """Median ms to apply a page with one changed customer (name changed, so the search index changes too)."""
+    times = []
+    for i in range(rounds):
+        changed = {**sample[i], "last_name": f"{sample[i]['last_name']} {i}", "points": i}
+        page = '{"items":[' + dumps(changed) + '],"deleted":[],"next_cursor":"' + str(10**9 + i) + '","has_more":false}'
+        started = time.perf_counter()
+        cache.apply_page("customers", page)
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 3)
+
+
+class LocalCentre:
+    """A demo centre in its own process on a free loopback port."""
+
+    def __init__(self, folder: Path, customers: int) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = folder / "central.db"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clienteling",
+                "central",
+                "--demo",
+                "--customers",
+                str(customers),
+                "--db",
+                str(self.db),
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("the local centre did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def bench_sync(folder: Path, centre: LocalCentre) -> dict[str, float]:
+    """Initial sync over HTTP, then a raw executemany of the same rows into an empty file, in the same run."""
+    settings = Settings.load(folder / "sync-device", central_url=centre.url, device_token="demo-AMS01", store="AMS01")
+    with Device(settings) as device:
+        started = time.perf_counter()
+        report = device.sync_now()
+        seconds = time.perf_counter() - started
+        if not report.ok:
+            raise RuntimeError(report.error)
+        rows = sum(report.pulled.values())
+        tables = {}
+        for table in ("stores", "products", "variants", "stock", "customers", "wishlists", "orders", "conversations"):
+            columns = [r[1] for r in device.cache.query(f"PRAGMA table_info({table})")]
+            tables[table] = (columns, device.cache.query(f"SELECT * FROM {table}"))
+    raw_path = folder / "raw.db"
+    raw = sqlite3.connect(raw_path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("PRAGMA synchronous = FULL")
+    for table, (columns, _) in tables.items():
+        raw.execute(f"CREATE TABLE {table} ({', '.join(columns)})")
+    started = time.perf_counter()
+    raw.execute("BEGIN")
+    for table, (columns, values) in tables.items():
+        raw.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})", values)
+    raw.execute("COMMIT")
+    raw_seconds = time.perf_counter() - started
+    raw.close()
+    raw_rows = sum(len(values) for _, values in tables.values())
+    sync_rate, raw_rate = rows / seconds, raw_rows / raw_seconds
+    return {
+        "sync_rows": rows,
+        "sync_seconds": round(seconds, 3),
+        "sync_rows_per_s": round(sync_rate),
+        "executemany_rows_per_s": round(raw_rate),
+        "sync_ratio_to_executemany": round(sync_rate / raw_rate, 3),
+    }
+
+
+def bench_outbox(folder: Path, centre: LocalCentre, commands: int) -> dict[str, float]:
+    settings = Settings.load(folder / "outbox-device", central_url=centre.url, device_token="demo-AMS01", store="AMS01")
+    with Device(settings) as device:
+        if not device.sync_now().ok:
+            raise RuntimeError("could not sync the outbox bench device")
+        customers = [r[0] for r in device.cache.query("SELECT id FROM customers ORDER BY id LIMIT 50")]
+        skus = [r[0] for r in device.cache.query("SELECT sku FROM stock WHERE store = 'DC01' AND available >= 2")]
+        for i in range(commands):
+            if i % 2 and skus:
+                device.place_ship_to_home(
+                    customers[i % len(customers)], [(skus.pop(), 1)], fulfilling_store="DC01", send_now=False
+                )
+            else:
+                device.add_note(customers[i % len(customers)], f"bench note {i}", send_now=False)
+        started = time.perf_counter()
+        report = device.syncer.push()
+        seconds = time.perf_counter() - started
+        if report.sent != commands:
+            raise RuntimeError(f"only {report.sent} of {commands} commands were sent")
+    return {
+        "outbox_commands": commands,
+        "outbox_seconds": round(seconds, 3),
+        "outbox_per_s": round(commands / seconds, 1),
+    }
+
+
+def run(customers: int = 1_000_000, sync_customers: int = 50_000, commands: int = 500, progress=print) -> dict:
+    results: dict = {"customers": customers, "sync_demo_customers": sync_customers}
+    with tempfile.TemporaryDirectory(prefix="clienteling-bench-") as tmp:
+        folder = Path(tmp)
+        progress(f"starting a local centre with a {sync_customers:,}-customer demo chain …")
+        centre = LocalCentre(folder, sync_customers)
+        try:
+            progress("initial sync over HTTP, and raw executemany of the same rows …")
+            results.update(bench_sync(folder, centre))
+            progress(f"draining an outbox of {commands} commands …")
+            results.update(bench_outbox(folder, centre, commands))
+        finally:
+            centre.stop()
+        progress(f"filling a cache with {customers:,} customers …")
+        with Device(Settings.load(folder / "lookup-device", store="AMS01")) as device:
+            sample, fill_seconds = fill_cache(device.cache, customers)
+            results["fill_seconds"] = round(fill_seconds, 1)
+            progress("lookups by card, email and name prefix …")
+            lookups = bench_lookups(device, sample)
+            for kind, figures in lookups.items():
+                results[f"lookup_{kind}_p50_ms"] = figures["p50"]
+                results[f"lookup_{kind}_p99_ms"] = figures["p99"]
+            results["lookup_p99_ms"] = max(figures["p99"] for figures in lookups.values())
+            progress("one changed customer on top …")
+            results["delta_apply_ms"] = bench_delta(device.cache, sample)
+    return results
+
+
+def describe(results: dict) -> str:
+    return "\n".join(
+        [
+            f"lookups over {results['customers']:,} cached customers (p50 / p99 ms):",
+            *(
+                f"  {kind:<12} {results[f'lookup_{kind}_p50_ms']:>8.3f} / {results[f'lookup_{kind}_p99_ms']:.3f}"
+                for kind in ("card", "email", "name_prefix")
+            ),
+            (
+                f"initial sync of a {results['sync_demo_customers']:,}-customer demo chain: {results['sync_rows']:,} rows "
+                f"in {results['sync_seconds']} s = {results['sync_rows_per_s']:,} rows/s; raw executemany "
+                f"{results['executemany_rows_per_s']:,} rows/s; ratio {results['sync_ratio_to_executemany']}"
+            ),
+            f"one changed customer applied on top: {results['delta_apply_ms']} ms",
+            f"outbox drained to a local centre: {results['outbox_per_s']} commands/s ({results['outbox_commands']} commands)",
+        ]
+    )
+
+
+def main(as_json: bool, customers: int, sync_customers: int, commands: int) -> int:
+    results = run(customers, sync_customers, commands, progress=(lambda _: None) if as_json else print)
+    print(json.dumps(results) if as_json else describe(results))
+    return 0
