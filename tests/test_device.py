@@ -111,6 +111,10 @@ def test_a_damaged_page_changes_nothing(device):
         '{"items": [',
         '{"items": [{"id": "C1"}], "deleted": [], "next_cursor": "99", "has_more": false}',
         "[]",
+        # NDJSON: a head that promises two customers, then one (the answer was cut short), or a damaged line
+        '{"deleted":[],"next_cursor":"99","has_more":false,"items":2}\n' + device.cache.customer_doc("id", "C0000001"),
+        '{"deleted":[],"next_cursor":"99","has_more":false,"items":1}\n{"id": "C1", "first_na',
+        '{"deleted":[],"next_cursor":"99","has_more":false}\n{}',
     ]:
         with pytest.raises(CentralRefused, match="nothing was changed"):
             device.cache.apply_page("customers", page)
@@ -207,6 +211,42 @@ def test_lookup_by_card_email_name_product_and_order(device):
     assert match.variant.sku == "CT01-NVY-M"
     order = device.customer_picture(sanne.id).orders[0]
     assert device.lookup(order.number).order == order
+
+
+def search_index_is_exact(device: Device) -> bool:
+    """The customer search index holds exactly what a fresh index of the cached customers would hold."""
+    conn = sqlite3.connect(device.settings.cache_path)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.held USING fts5vocab(main, customers_fts, instance)")
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.fresh USING fts5(name, email, phone, tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        conn.execute(
+            "INSERT INTO temp.fresh(rowid, name, email, phone) SELECT rowid, name, email, phone FROM customers"
+        )
+        conn.execute("CREATE VIRTUAL TABLE temp.want USING fts5vocab(temp, fresh, instance)")
+        held, want = (sorted(conn.execute(f"SELECT term, doc, col, offset FROM {t}")) for t in ("held", "want"))
+        return held == want and len(held) > 0
+    finally:
+        conn.close()
+
+
+def test_search_follows_every_page_at_once(device, centre):
+    assert search_index_is_exact(device)
+    emma = json.loads(device.cache.customer_doc("id", "C0000003"))
+    renamed = {**emma, "first_name": "Zoë", "last_name": "Quintijn", "email": "zoe.q@example.org"}
+    page = {"items": [renamed], "deleted": [], "next_cursor": "999999999", "has_more": False}
+    device.cache.apply_page("customers", json.dumps(page))
+    assert [m.id for m in device.search_customers("quint zoe")] == ["C0000003"]
+    assert [m.id for m in device.search_customers("zoe.q")] == ["C0000003"]
+    assert "C0000003" not in [m.id for m in device.search_customers(emma["last_name"] + " " + emma["first_name"])]
+    gone = {"items": [], "deleted": ["C0000003"], "next_cursor": "1000000000", "has_more": False}
+    device.cache.apply_page("customers", json.dumps(gone))
+    assert device.search_customers("quint") == []
+    # A customer from another store, fetched online, is found by name at once too.
+    daan = device.lookup("2700000000021").customer
+    assert daan.id in [m.id for m in device.search_customers(f"{daan.first_name} {daan.last_name}")]
+    assert search_index_is_exact(device)
 
 
 def test_a_wrong_card_number_is_a_clear_message(device):

@@ -222,8 +222,10 @@ class Syncer:
 
     def pull(self, report: SyncReport | None = None, collections: tuple[str, ...] = SYNC_COLLECTIONS) -> SyncReport:
         report = report or SyncReport()
-        for collection in collections:
-            self._pull_collection(collection, report)
+        pending = None
+        for at, collection in enumerate(collections):
+            after = collections[at + 1] if at + 1 < len(collections) else None
+            pending = self._pull_collection(collection, report, pending, after)
         return report
 
     def _fetch(self, collection: str, cursor: str) -> Answer:
@@ -231,9 +233,15 @@ class Syncer:
             "GET", f"/v1/sync/{collection}", params={"after": cursor, "limit": self.page_size}, accept=NDJSON
         )
 
-    def _pull_collection(self, collection: str, report: SyncReport) -> None:
-        cursor = self.cache.cursor(collection)[0]
-        pending: Future[Answer] = self._prefetch.submit(self._fetch, collection, cursor)
+    def _first_page(self, collection: str) -> Future[Answer]:
+        return self._prefetch.submit(self._fetch, collection, self.cache.cursor(collection)[0])
+
+    def _pull_collection(
+        self, collection: str, report: SyncReport, pending: Future[Answer] | None, after: str | None
+    ) -> Future[Answer] | None:
+        """Pull one collection to its end; returns the first page of `after`, fetched while the last page was applied."""
+        pending = pending or self._first_page(collection)
+        upcoming = None
         while True:
             answer = pending.result()
             if answer.status == 410 and answer.problem().code == "reset_required":
@@ -247,11 +255,13 @@ class Syncer:
             head = self._head(page)
             if head is not None and head[1]:  # fetch the next page while this one is applied
                 pending = self._prefetch.submit(self._fetch, collection, head[0])
+            elif head is not None and after:  # or the next collection's first page
+                upcoming = self._first_page(after)
             rows, deleted, _, has_more = self.cache.apply_page(collection, page)
             report.pulled[collection] = report.pulled.get(collection, 0) + rows
             report.deleted[collection] = report.deleted.get(collection, 0) + deleted
             if not has_more:
-                return
+                return upcoming
             if head is None or not head[1]:
                 pending = self._prefetch.submit(self._fetch, collection, self.cache.cursor(collection)[0])
 
