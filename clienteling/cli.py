@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="clienteling", description="Clienteling: the customer's whole picture, in store."
     )
     parser.add_argument("--version", action="version", version=f"clienteling {__version__}")
+    parser.add_argument("--web", action="store_true", help="serve the app to browsers instead of opening a window")
+    parser.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8550, help="with --web: port to listen on (default 8550)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     central = commands.add_parser("central", help="serve the central API (and manage its database)")
@@ -69,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--sync-customers", type=int, default=50_000, help="customers in the synced demo chain")
     bench.add_argument("--commands", type=int, default=500, help="commands drained from the outbox")
 
-    commands.add_parser("app", help="the store app (coming with the screens)")
+    commands.add_parser("app", help="the store app (the default: same as no command)")
     return parser
 
 
@@ -90,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         from clienteling.bench import main as bench_main
 
         return bench_main(args.json, args.customers, args.sync_customers, args.commands)
-    return _fail("the store app is not built yet; run 'clienteling central --demo' for the central API")
+    from clienteling.ui.app import run
+
+    return run(web=args.web, host=args.host, port=args.port)
 
 
 def sync(args: argparse.Namespace) -> int:

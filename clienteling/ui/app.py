@@ -1,0 +1,171 @@
+"""The app: sign-in, then the shop-floor and service-desk screens under one router, with the sync bar always on top.
+
+`clienteling` opens it in a desktop window, `clienteling --web --port P` serves it to browsers. With no centre
+configured, the embedded demo centre is started, so the first run needs nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import flet as ft
+
+from clienteling.config import Settings
+from clienteling.device import Device, DeviceError
+from clienteling.ui.screens.attention import AttentionScreen
+from clienteling.ui.screens.customer import CustomerScreen
+from clienteling.ui.screens.lookup import LookupScreen
+from clienteling.ui.screens.returns import ReturnsScreen
+from clienteling.ui.screens.settings import SettingsScreen
+from clienteling.ui.screens.ship_to_home import ShipToHomeScreen
+from clienteling.ui.screens.sign_in import SignInScreen
+from clienteling.ui.screens.stock import StockScreen
+from clienteling.ui.session import Session, SessionContext, go, use_session
+from clienteling.ui.widgets import TOUCH, SyncBar, tagged
+
+ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+log = logging.getLogger(__name__)
+
+_device_lock = threading.Lock()
+_device: Device | None = None
+
+
+def shared_device() -> Device:
+    """The one store device of this process (every browser session of a store server shares it)."""
+    global _device
+    with _device_lock:
+        if _device is None:
+            settings = Settings.load()
+            if not settings.configured:
+                from clienteling.central.embedded import start_embedded_demo
+
+                centre = start_embedded_demo(settings.data_dir)
+                settings = settings.with_changes(
+                    central_url=centre.url, device_token=centre.token, store=settings.store or centre.store
+                )
+            _device = Device(settings)
+            try:
+                _device.sync_now()
+            except DeviceError as problem:  # offline at start: the cache serves, the sync bar says so
+                log.warning("first sync failed: %s", problem)
+            _device.start_background_sync(float(os.environ.get("CLIENTELING_SYNC_INTERVAL", "15")))
+        return _device
+
+
+NAV = (
+    ("nav_lookup", "/", ft.Icons.PERSON_SEARCH, "lookup"),
+    ("nav_stock", "/stock", ft.Icons.INVENTORY_2, "stock"),
+    ("nav_returns", "/returns", ft.Icons.ASSIGNMENT_RETURN, "returns"),
+    ("nav_attention", "/attention", ft.Icons.WARNING_AMBER, "lookup"),
+    ("nav_settings", "/settings", ft.Icons.SETTINGS, "settings"),
+)
+
+
+@ft.component
+def Shell():
+    session = use_session()
+    outlet = ft.use_route_outlet()
+    buttons = [
+        tagged(
+            f"nav-{route.strip('/') or 'lookup'}",
+            ft.TextButton(content=session.t(key), icon=icon, height=TOUCH, on_click=lambda _, r=route: go(r)),
+        )
+        for key, route, icon, right in NAV
+        if session.may(right)
+    ]
+    top = ft.Container(
+        ft.Row(
+            [
+                ft.Text(session.t("app_title"), size=20, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE),
+                ft.Row(buttons, spacing=0, wrap=True, expand=True),
+                tagged("signed-in", ft.Text(session.staff.name, color=ft.Colors.WHITE)),
+                tagged(
+                    "sign-out",
+                    ft.TextButton(
+                        content=session.t("sign_out"),
+                        height=TOUCH,
+                        style=ft.ButtonStyle(color=ft.Colors.WHITE),
+                        on_click=lambda _: (session.set_staff(None), go("/")),
+                    ),
+                ),
+            ],
+            vertical_alignment=ft.CrossAxisAlignment.CENTER,
+        ),
+        bgcolor=ft.Colors.TEAL_700,
+        padding=ft.Padding.symmetric(horizontal=16, vertical=4),
+        theme=ft.Theme(color_scheme=ft.ColorScheme(primary=ft.Colors.WHITE)),
+    )
+    return ft.Column(
+        [top, SyncBar(), ft.Container(outlet, padding=16, expand=True)],
+        spacing=0,
+        expand=True,
+    )
+
+
+@ft.component
+def NotFound():
+    session = use_session()
+    return ft.Text(session.t("not_found"))
+
+
+ROUTES = [
+    ft.Route(
+        component=Shell,
+        children=[
+            ft.Route(index=True, component=LookupScreen),
+            ft.Route(path="customer/:customer_id", component=CustomerScreen),
+            ft.Route(path="stock", component=StockScreen),
+            ft.Route(path="stock/:sku", component=StockScreen),
+            ft.Route(path="ship/:customer_id/:sku", component=ShipToHomeScreen),
+            ft.Route(path="returns", component=ReturnsScreen),
+            ft.Route(path="returns/:number", component=ReturnsScreen),
+            ft.Route(path="attention", component=AttentionScreen),
+            ft.Route(path="settings", component=SettingsScreen),
+        ],
+    )
+]
+
+
+@ft.component
+def App(device: Device):
+    staff, set_staff = ft.use_state(None)
+    lang, set_lang = ft.use_state(device.settings.lang)
+    recent, set_recent = ft.use_state(())
+    extra = ft.use_ref({})
+
+    def served(customer_id: str) -> None:
+        extra.current["customer_for_ship"] = customer_id
+        set_recent(lambda before: (customer_id, *[c for c in before if c != customer_id])[:8])
+
+    session = Session(device, lang, staff, recent, set_staff, set_lang, served, extra.current)
+
+    def body():
+        if staff is None:
+            return ft.Column([SyncBar(), ft.Row([SignInScreen()], alignment=ft.MainAxisAlignment.CENTER)], expand=True)
+        return ft.Router(ROUTES, not_found=NotFound)
+
+    return SessionContext(session, body)
+
+
+def main(page: ft.Page) -> None:
+    page.title = "Clienteling"
+    page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
+    page.theme_mode = ft.ThemeMode.LIGHT
+    page.bgcolor = ft.Colors.GREY_50
+    page.padding = 0
+    page.render(App, shared_device())
+
+
+def run(web: bool = False, host: str = "127.0.0.1", port: int = 0) -> int:
+    """Open the app in a window, or serve it to browsers on `host`:`port`."""
+    shared_device()  # make the demo and sync before the first screen
+    if web:
+        os.environ.setdefault("FLET_FORCE_WEB_SERVER", "true")  # serve only: never open a browser on the server
+        print(f"Clienteling on http://{host}:{port}/", flush=True)
+        ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True, assets_dir=str(ASSETS))
+    else:
+        ft.run(main, assets_dir=str(ASSETS))
+    return 0

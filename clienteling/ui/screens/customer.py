@@ -1,0 +1,267 @@
+"""The customer's whole picture: header with tier, points, home store and consent; wishlist, orders, chats, timeline."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from clienteling.device import DeviceError
+from clienteling.ui.i18n import local, money, status
+from clienteling.ui.session import go, use_session
+from clienteling.ui.widgets import TOUCH, big_button, card, message, tagged
+
+TIER_COLOURS = {
+    "basic": ft.Colors.BLUE_GREY_400,
+    "silver": ft.Colors.GREY_500,
+    "gold": ft.Colors.AMBER_700,
+    "platinum": ft.Colors.DEEP_PURPLE_400,
+}
+TABS = ("wishlist", "orders", "chats", "timeline")
+
+
+def chip(text: str, colour, identifier: str | None = None, icon=None) -> ft.Control:
+    body = ft.Container(
+        ft.Row(
+            ([ft.Icon(icon, size=16, color=ft.Colors.WHITE)] if icon else [])
+            + [ft.Text(text, color=ft.Colors.WHITE, weight=ft.FontWeight.W_600)],
+            spacing=4,
+            tight=True,
+        ),
+        bgcolor=colour,
+        padding=ft.Padding.symmetric(horizontal=10, vertical=4),
+        border_radius=14,
+    )
+    return tagged(identifier, body) if identifier else body
+
+
+def stock_line(session, entry) -> tuple[str, str]:
+    """'3 in this store' or '2 in Utrecht, 38 km', and the tag the tests read."""
+    view = entry.stock
+    if view.here and view.here.available > 0:
+        return session.t("in_this_store", n=view.here.available), "here"
+    for place in view.elsewhere:
+        if place.available > 0:
+            km = f"{place.distance_km:.0f}"
+            city = session.t("dc") if place.kind == "dc" else place.city
+            return session.t("elsewhere", n=place.available, city=city, km=km), "elsewhere"
+    return session.t("nowhere"), "nowhere"
+
+
+def wishlist_tab(session, picture) -> list[ft.Control]:
+    if not picture.wishlist:
+        return [ft.Text(session.t("empty_wishlist"))]
+    rows = []
+    for entry in picture.wishlist:
+        text, where = stock_line(session, entry)
+        name = entry.product.name if entry.product else entry.item.sku
+        variant = entry.variant
+        detail = f"{variant.colour} · {variant.size} · {money(variant.price.cents, session.lang)}" if variant else ""
+        colour = {"here": ft.Colors.GREEN_800, "elsewhere": ft.Colors.ORANGE_900, "nowhere": ft.Colors.RED_800}[where]
+        sku = entry.item.sku
+        rows.append(
+            card(
+                ft.Row(
+                    [
+                        ft.Column(
+                            [
+                                ft.Text(name, size=17, weight=ft.FontWeight.W_600),
+                                ft.Text(detail, color=ft.Colors.GREY_700),
+                                tagged(f"wish-stock-{sku}", ft.Text(text, color=colour, weight=ft.FontWeight.W_600)),
+                            ],
+                            spacing=2,
+                            expand=True,
+                        ),
+                        tagged(
+                            f"wish-stock-btn-{sku}",
+                            ft.OutlinedButton(
+                                content=session.t("check_stock"), height=TOUCH, on_click=lambda _, s=sku: go(f"/stock/{s}")
+                            ),
+                        ),
+                        tagged(
+                            f"wish-ship-{sku}",
+                            ft.FilledButton(
+                                content=session.t("ship_to_home"),
+                                icon=ft.Icons.LOCAL_SHIPPING,
+                                height=TOUCH,
+                                disabled=where == "nowhere",
+                                on_click=lambda _, s=sku: go(f"/ship/{picture.customer.id}/{s}"),
+                            ),
+                        ),
+                    ],
+                    wrap=False,
+                ),
+                f"wish-{sku}",
+            )
+        )
+    return rows
+
+
+def command_state(session, command) -> str:
+    return session.t(command.state)
+
+
+def orders_tab(session, picture) -> list[ft.Control]:
+    rows: list[ft.Control] = []
+    for command in picture.commands:
+        if command.kind != "ship_to_home" or command.state == "sent":
+            continue
+        lines = ", ".join(f"{line['quantity']}× {line['sku']}" for line in command.body["lines"])
+        rows.append(
+            card(
+                ft.Column(
+                    [
+                        ft.Text(f"{session.t('placed_here')} · {local(command.created_at)}", weight=ft.FontWeight.W_600),
+                        ft.Text(lines),
+                        tagged(f"local-state-{command.command_id}", ft.Text(command_state(session, command), color=ft.Colors.ORANGE_900)),
+                        ft.Text(command.reason or "", color=ft.Colors.RED_800),
+                    ],
+                    spacing=2,
+                ),
+                f"local-order-{command.command_id}",
+            )
+        )
+    for order in picture.orders:
+        lines = [
+            ft.Text(f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}")
+            for line in order.lines
+        ]
+        rows.append(
+            card(
+                ft.Column(
+                    [
+                        ft.Row(
+                            [
+                                ft.Text(order.number, size=17, weight=ft.FontWeight.W_600),
+                                ft.Text(session.t(f"channel_{order.channel}"), color=ft.Colors.GREY_700),
+                                ft.Container(expand=True),
+                                tagged(f"order-status-{order.number}", ft.Text(status(session.lang, order.status), weight=ft.FontWeight.W_600)),
+                            ]
+                        ),
+                        ft.Text(local(order.created_at), color=ft.Colors.GREY_700),
+                        *lines,
+                        ft.Text(session.t("total", money=money(order.totals.total.cents, session.lang))),
+                    ],
+                    spacing=2,
+                ),
+                f"order-{order.number}",
+            )
+        )
+    return rows or [ft.Text(session.t("empty_orders"))]
+
+
+def chats_tab(session, picture) -> list[ft.Control]:
+    if not picture.conversations:
+        return [ft.Text(session.t("empty_chats"))]
+    rows = []
+    for chat in picture.conversations:
+        latest = chat.messages[-3:]
+        rows.append(
+            card(
+                ft.Column(
+                    [
+                        ft.Row(
+                            [
+                                ft.Text(chat.subject, size=17, weight=ft.FontWeight.W_600, expand=True),
+                                ft.Text(f"{chat.channel.replace('_', ' ')} · {local(chat.updated_at)}", color=ft.Colors.GREY_700),
+                            ]
+                        ),
+                        *[
+                            ft.Text(f"{m.author}: {m.text}", color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900)
+                            for m in latest
+                        ],
+                    ],
+                    spacing=3,
+                ),
+                f"chat-{chat.id}",
+            )
+        )
+    return rows
+
+
+def timeline_tab(session, picture) -> list[ft.Control]:
+    events = []
+    for order in picture.orders:
+        kind = "kind_visit" if order.channel == "store" else "kind_order"
+        events.append((order.created_at, session.t(kind), f"{order.number} · {money(order.totals.total.cents, session.lang)}"))
+        for change in order.status_history:
+            if change.status in ("partially_returned", "returned"):
+                events.append((change.at, session.t("kind_return"), f"{order.number} · {status(session.lang, change.status)}"))
+    for chat in picture.conversations:
+        events.append((chat.started_at, session.t("kind_chat"), f"{chat.subject} ({chat.channel.replace('_', ' ')})"))
+    for command in picture.commands:
+        events.append((command.created_at, session.t(f"kind_{command.kind}"), session.t(command.state)))
+    events.sort(key=lambda event: event[0], reverse=True)
+    return [
+        ft.Row(
+            [
+                ft.Text(local(at), width=140, color=ft.Colors.GREY_700),
+                ft.Text(kind, width=150, weight=ft.FontWeight.W_600),
+                ft.Text(detail, expand=True),
+            ]
+        )
+        for at, kind, detail in events
+    ]
+
+
+@ft.component
+def CustomerScreen():
+    session = use_session()
+    customer_id = ft.use_route_params().get("customer_id", "")
+    tab, set_tab = ft.use_state("wishlist")
+    try:
+        picture = session.device.customer_picture(customer_id)
+    except DeviceError as problem:
+        return ft.Column([message(str(problem), "customer-error"), big_button(session.t("back"), lambda _: go("/"), "back")])
+
+    def opened():
+        session.served(customer_id)
+        record = getattr(session.device, "record_profile_view", None)
+        if record and session.staff_id:
+            record(customer_id, session.staff_id)
+
+    ft.use_effect(opened, [customer_id])
+    customer = picture.customer
+    consent = customer.consent.marketing
+    header = card(
+        ft.Row(
+            [
+                ft.CircleAvatar(content=ft.Text(customer.first_name[0] + customer.last_name[0]), radius=30, bgcolor=ft.Colors.TEAL_100),
+                ft.Column(
+                    [
+                        tagged("customer-name", ft.Text(f"{customer.first_name} {customer.last_name}", size=26, weight=ft.FontWeight.BOLD)),
+                        ft.Text(f"{customer.email} · {customer.phone or ''}", color=ft.Colors.GREY_700),
+                        ft.Row(
+                            [
+                                chip(session.t(f"tier_{customer.tier}"), TIER_COLOURS[customer.tier], "customer-tier", ft.Icons.STAR),
+                                tagged("customer-points", ft.Text(session.t("points", points=f"{customer.points:,}"), size=16)),
+                                ft.Text(session.t("home_store", store=customer.home_store), size=16),
+                                chip(session.t("no_marketing"), ft.Colors.RED_700, "no-marketing", ft.Icons.BLOCK)
+                                if not consent
+                                else ft.Text(session.t("marketing_ok"), color=ft.Colors.GREEN_800),
+                            ],
+                            wrap=True,
+                            spacing=14,
+                        ),
+                    ],
+                    spacing=4,
+                    expand=True,
+                ),
+            ],
+            vertical_alignment=ft.CrossAxisAlignment.START,
+        ),
+        "customer-header",
+    )
+    tabs = ft.Row(
+        [
+            tagged(
+                f"tab-{name}",
+                (ft.FilledButton if name == tab else ft.OutlinedButton)(
+                    content=session.t(f"tab_{name}"), height=TOUCH, on_click=lambda _, n=name: set_tab(n)
+                ),
+            )
+            for name in TABS
+        ],
+        spacing=8,
+        wrap=True,
+    )
+    body = {"wishlist": wishlist_tab, "orders": orders_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
+    return ft.Column([header, tabs, ft.ListView(body, spacing=8, expand=True)], spacing=12, expand=True)

@@ -1,0 +1,124 @@
+"""Look up: one field for a scanner or typing; names give results as you type; the customers served lately."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from clienteling import codes
+from clienteling.device import DeviceError
+from clienteling.ui.session import go, use_session
+from clienteling.ui.widgets import card, heading, message, tagged
+
+
+def customer_row(session, summary, identifier: str) -> ft.Control:
+    tier = session.t(f"tier_{summary.tier}")
+    return card(
+        ft.Row(
+            [
+                ft.Icon(ft.Icons.PERSON, color=ft.Colors.TEAL_700),
+                ft.Column(
+                    [
+                        ft.Text(f"{summary.first_name} {summary.last_name}", size=18, weight=ft.FontWeight.W_600),
+                        ft.Text(f"{summary.email} · {tier} · {summary.home_store}", color=ft.Colors.GREY_700),
+                    ],
+                    spacing=2,
+                    expand=True,
+                ),
+                ft.Icon(ft.Icons.CHEVRON_RIGHT),
+            ]
+        ),
+        identifier,
+        on_click=lambda _: go(f"/customer/{summary.id}"),
+    )
+
+
+@ft.component
+def LookupScreen():
+    session = use_session()
+    device = session.device
+    text, set_text = ft.use_state("")
+    error, set_error = ft.use_state(None)
+    matches, set_matches = ft.use_state(None)
+    field = ft.use_ref(None)
+
+    async def refocus():
+        if field.current is not None:
+            await field.current.focus()
+
+    ft.use_effect(refocus, [error, matches])
+
+    def changed(e):
+        value = e.control.value
+        set_text(value)
+        set_error(None)
+        scan = codes.classify(value)
+        if len(value.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
+            set_matches((value, device.search_customers(value, limit=12)))
+        else:
+            set_matches(None)
+
+    def submit(_=None):
+        value = text.strip()
+        if not value:
+            return
+        try:
+            found = device.lookup(value)
+        except DeviceError as problem:
+            set_error(str(problem))
+            return
+        set_text("")
+        if found.kind == "customer":
+            go(f"/customer/{found.customer.id}")
+        elif found.kind == "product":
+            go(f"/stock/{found.product.variant.sku}")
+        elif found.kind == "order":
+            go(f"/returns/{found.order.number}")
+        else:
+            set_matches((value, found.matches))
+            if len(found.matches) == 1:
+                go(f"/customer/{found.matches[0].id}")
+
+    recent = []
+    for customer_id in session.recent:
+        try:
+            recent.append(device.customer(customer_id))
+        except DeviceError:
+            continue
+
+    results: list[ft.Control] = []
+    if matches is not None:
+        query, found = matches
+        results.append(ft.Text(session.t("matches", text=query), size=16, weight=ft.FontWeight.W_600))
+        if not found:
+            results.append(tagged("no-matches", ft.Text(session.t("no_matches", text=query))))
+        results += [customer_row(session, m, f"match-{m.id}") for m in found]
+    else:
+        results.append(ft.Text(session.t("recent"), size=16, weight=ft.FontWeight.W_600))
+        if not recent:
+            results.append(ft.Text(session.t("no_recent"), color=ft.Colors.GREY_700))
+        results += [customer_row(session, c, f"recent-{c.id}") for c in recent]
+
+    return ft.Column(
+        [
+            heading(session.t("lookup_title")),
+            tagged(
+                "scan-field",
+                ft.TextField(
+                    ref=field,
+                    label=session.t("scan_label"),
+                    hint_text=session.t("scan_hint"),
+                    value=text,
+                    autofocus=True,
+                    prefix_icon=ft.Icons.QR_CODE_SCANNER,
+                    text_size=20,
+                    expand=True,
+                    on_change=changed,
+                    on_submit=submit,
+                ),
+            ),
+            message(error, "scan-error"),
+            ft.ListView(results, spacing=8, expand=True),
+        ],
+        spacing=14,
+        expand=True,
+    )

@@ -1,0 +1,176 @@
+"""Returns at the service desk: find an online order, choose lines, quantities, reason and condition, see the refund."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from clienteling.device import DeviceError
+from clienteling.ui.i18n import local, money, status
+from clienteling.ui.session import go, use_session
+from clienteling.ui.widgets import big_button, card, heading, message, qr_png, tagged
+
+REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
+CONDITIONS = ("resellable", "damaged")
+
+
+@ft.component
+def ReturnsScreen():
+    session = use_session()
+    device = session.device
+    number = ft.use_route_params().get("number")
+    text, set_text = ft.use_state("")
+    error, set_error = ft.use_state(None)
+    chosen, set_chosen = ft.use_state({})  # line_no -> {"quantity", "reason", "condition"}
+    done, set_done = ft.use_state(None)
+
+    if not session.may("returns"):
+        return ft.Column([heading(session.t("returns_title")), message(session.t("only_service_desk"), "returns-forbidden")])
+
+    def find(_=None):
+        value = text.strip()
+        if not value:
+            return
+        try:
+            found = device.lookup(value)
+        except DeviceError as problem:
+            set_error(str(problem))
+            return
+        if found.kind != "order":
+            set_error(session.t("no_matches", text=value))
+            return
+        set_error(None)
+        set_chosen({})
+        go(f"/returns/{found.order.number}")
+
+    controls: list[ft.Control] = [
+        heading(session.t("returns_title")),
+        tagged(
+            "order-field",
+            ft.TextField(
+                label=session.t("order_field"),
+                value=text,
+                autofocus=number is None,
+                prefix_icon=ft.Icons.QR_CODE_SCANNER,
+                on_change=lambda e: set_text(e.control.value),
+                on_submit=find,
+            ),
+        ),
+    ]
+    if number is None:
+        return ft.Column(controls + [message(error, "returns-error")], spacing=12)
+    try:
+        order = device.order(number)
+        customer = device.customer(order.customer_id)
+    except DeviceError as problem:
+        return ft.Column(controls + [message(str(problem), "returns-error")], spacing=12)
+
+    if done is not None:
+        receipt = done.number
+        body = (
+            [
+                tagged("return-receipt", ft.Text(session.t("return_receipt"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800)),
+                tagged("return-number", ft.Text(session.t("return_number", number=receipt), size=20)),
+                ft.Image(src=qr_png(receipt), width=160, height=160),
+            ]
+            if receipt
+            else [message(done.reason, "return-refused")]
+            if done.state == "attention"
+            else [message(session.t("return_waiting"), "return-waiting", error=False)]
+        )
+        refund = sum(line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen)
+        body.append(ft.Text(session.t("refund", money=money(refund, session.lang)), size=18))
+        body.append(big_button(session.t("back"), lambda _: go(f"/customer/{customer.id}"), "return-done"))
+        return ft.Column(controls + body, spacing=12)
+
+    def update(line_no: int, **change):
+        current = dict(chosen)
+        entry = {"quantity": 0, "reason": "too_small", "condition": "resellable", **current.get(line_no, {}), **change}
+        if entry["quantity"]:
+            current[line_no] = entry
+        else:
+            current.pop(line_no, None)
+        set_chosen(current)
+
+    def confirm(_):
+        if not chosen:
+            set_error(session.t("choose_lines"))
+            return
+        lines = [{"line_no": n, **entry} for n, entry in sorted(chosen.items())]
+        try:
+            command = device.register_return(order.number, lines, staff=session.staff_id)
+        except (DeviceError, ValueError) as problem:
+            set_error(str(problem))
+            return
+        set_error(None)
+        set_done(command)
+
+    rows = []
+    for line in order.lines:
+        left = line.quantity - line.returned_quantity
+        entry = chosen.get(line.line_no, {})
+        rows.append(
+            card(
+                ft.Row(
+                    [
+                        ft.Column(
+                            [
+                                ft.Text(f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600),
+                                ft.Text(f"{line.quantity}× {money(line.unit_price.cents, session.lang)} · {left} ≤"),
+                            ],
+                            expand=True,
+                            spacing=2,
+                        ),
+                        tagged(
+                            f"return-qty-{line.line_no}",
+                            ft.Dropdown(
+                                label=session.t("return_qty"),
+                                value=str(entry.get("quantity", 0)),
+                                width=110,
+                                options=[ft.DropdownOption(key=str(n), text=str(n)) for n in range(0, left + 1)],
+                                on_select=lambda e, n=line.line_no: update(n, quantity=int(e.control.value)),
+                            ),
+                        ),
+                        tagged(
+                            f"return-reason-{line.line_no}",
+                            ft.Dropdown(
+                                label=session.t("reason"),
+                                value=entry.get("reason", "too_small"),
+                                width=210,
+                                options=[ft.DropdownOption(key=r, text=session.t(f"reason_{r}")) for r in REASONS],
+                                on_select=lambda e, n=line.line_no: update(n, reason=e.control.value),
+                            ),
+                        ),
+                        tagged(
+                            f"return-condition-{line.line_no}",
+                            ft.Dropdown(
+                                label=session.t("condition"),
+                                value=entry.get("condition", "resellable"),
+                                width=170,
+                                options=[ft.DropdownOption(key=c, text=session.t(f"condition_{c}")) for c in CONDITIONS],
+                                on_select=lambda e, n=line.line_no: update(n, condition=e.control.value),
+                            ),
+                        ),
+                    ],
+                    wrap=True,
+                ),
+                f"return-line-{line.line_no}",
+            )
+        )
+    refund = sum(line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen)
+    controls += [
+        card(
+            ft.Column(
+                [
+                    tagged("return-order", ft.Text(order.number, size=20, weight=ft.FontWeight.BOLD)),
+                    ft.Text(f"{customer.first_name} {customer.last_name} · {status(session.lang, order.status)}"),
+                    ft.Text(local(order.delivered_at) if order.delivered_at else "", color=ft.Colors.GREY_700),
+                ],
+                spacing=2,
+            )
+        ),
+        *rows,
+        tagged("refund", ft.Text(session.t("refund", money=money(refund, session.lang)), size=20, weight=ft.FontWeight.BOLD)),
+        message(error, "returns-error"),
+        big_button(session.t("confirm_return"), confirm, "confirm-return", icon=ft.Icons.ASSIGNMENT_RETURN),
+    ]
+    return ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)

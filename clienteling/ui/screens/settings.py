@@ -1,0 +1,72 @@
+"""Settings (manager): store, central URL, device token, language, cache size, purge now."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from clienteling.ui.session import use_session
+from clienteling.ui.widgets import big_button, heading, message, tagged
+
+
+@ft.component
+def SettingsScreen():
+    session = use_session()
+    device = session.device
+    settings = device.settings
+    values, set_values = ft.use_state(
+        {"store": settings.store or "", "central_url": settings.central_url or "", "device_token": settings.device_token or ""}
+    )
+    note, set_note = ft.use_state(None)
+    if not session.may("settings"):
+        return ft.Column([heading(session.t("settings_title")), message(session.t("only_manager"), "settings-forbidden")])
+    size = device.cache_size() if hasattr(device, "cache_size") else None
+
+    def save(_):
+        settings.with_changes(lang=session.lang, **{k: v.strip() or None for k, v in values.items()}).save()
+        set_note(session.t("saved"))
+
+    def purge(_):
+        count = device.purge()
+        set_note(session.t("purged", n=count, days=settings.purge_days))
+
+    def field(name: str, password: bool = False):
+        return tagged(
+            f"setting-{name}",
+            ft.TextField(
+                label=session.t(name),
+                value=values[name],
+                password=password,
+                can_reveal_password=password,
+                width=520,
+                on_change=lambda e: set_values({**values, name: e.control.value}),
+            ),
+        )
+
+    return ft.Column(
+        [
+            heading(session.t("settings_title")),
+            field("store"),
+            field("central_url"),
+            field("device_token", password=True),
+            tagged(
+                "setting-language",
+                ft.Dropdown(
+                    label=session.t("language"),
+                    value=session.lang,
+                    width=220,
+                    options=[ft.DropdownOption(key="nl", text="Nederlands"), ft.DropdownOption(key="en", text="English")],
+                    on_select=lambda e: session.set_lang(e.control.value),
+                ),
+            ),
+            ft.Text(session.t("cache_size", customers=f"{size[0]:,}", mb=f"{size[1]:.1f}") if size else ""),
+            ft.Row(
+                [
+                    big_button(session.t("save"), save, "settings-save", icon=ft.Icons.SAVE),
+                    big_button(session.t("purge_now"), purge, "settings-purge", icon=ft.Icons.DELETE_SWEEP, primary=False),
+                ]
+            ),
+            message(note, "settings-note", error=False),
+        ],
+        spacing=14,
+        scroll=ft.ScrollMode.AUTO,
+    )

@@ -1,0 +1,128 @@
+"""Small pieces the screens share: tagged controls the tests can find, headings, messages, the sync bar."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import flet as ft
+import qrcode
+
+from clienteling.ui.i18n import ago
+from clienteling.ui.session import go, use_session
+
+TOUCH = 48  # the smallest touch target, in logical pixels
+BRAND = ft.Colors.TEAL_700
+
+
+def tagged(identifier: str, control: ft.Control) -> ft.Control:
+    """A control the browser tests find by `flt-semantics-identifier`."""
+    return ft.Semantics(identifier=identifier, content=control)
+
+
+def heading(text: str, identifier: str | None = None) -> ft.Control:
+    control = ft.Text(text, size=24, weight=ft.FontWeight.BOLD)
+    return tagged(identifier, control) if identifier else control
+
+
+def message(text: str | None, identifier: str, *, error: bool = True) -> ft.Control:
+    if not text:
+        return ft.Container(height=0)
+    colour = ft.Colors.RED_800 if error else ft.Colors.GREEN_800
+    icon = ft.Icons.ERROR_OUTLINE if error else ft.Icons.CHECK_CIRCLE_OUTLINE
+    return tagged(
+        identifier,
+        ft.Container(
+            ft.Row([ft.Icon(icon, color=colour), ft.Text(text, color=colour, size=16, expand=True)]),
+            bgcolor=ft.Colors.RED_50 if error else ft.Colors.GREEN_50,
+            padding=12,
+            border_radius=8,
+        ),
+    )
+
+
+def big_button(text: str, on_click, identifier: str, *, icon=None, primary: bool = True, disabled: bool = False):
+    style = ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=20, vertical=14))
+    kind = ft.FilledButton if primary else ft.OutlinedButton
+    return tagged(
+        identifier,
+        kind(content=text, icon=icon, on_click=on_click, height=TOUCH + 4, style=style, disabled=disabled),
+    )
+
+
+def card(content: ft.Control, identifier: str | None = None, on_click=None) -> ft.Control:
+    box = ft.Container(
+        content,
+        padding=14,
+        border_radius=10,
+        bgcolor=ft.Colors.WHITE,
+        border=ft.Border.all(1, ft.Colors.GREY_300),
+        on_click=on_click,
+    )
+    return tagged(identifier, box) if identifier else box
+
+
+def qr_png(payload: str) -> bytes:
+    image = qrcode.make(payload, error_correction=qrcode.constants.ERROR_CORRECT_Q, box_size=6, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@ft.component
+def SyncBar():
+    """Online or offline, the last sync, commands waiting and needing attention; always on screen."""
+    session = use_session()
+    state, set_state = ft.use_state(lambda: session.device.sync_state())
+
+    async def poll():
+        while True:
+            await asyncio.sleep(1)
+            set_state(session.device.sync_state())
+
+    ft.use_effect(lambda: asyncio.create_task(poll()) and None, [])
+
+    def sync_now(_):
+        if state.configured:
+            session.device.sync_now()
+        set_state(session.device.sync_state())
+
+    online = bool(state.online)
+    colour = ft.Colors.GREEN_700 if online else ft.Colors.ORANGE_800
+    last = session.t("last_sync", ago=ago(session.lang, state.last_sync_at)) if state.last_sync_at else session.t(
+        "not_synced"
+    )
+    items: list[ft.Control] = [
+        tagged(
+            "sync-status",
+            ft.Row(
+                [
+                    ft.Icon(ft.Icons.CLOUD_DONE if online else ft.Icons.CLOUD_OFF, color=colour),
+                    ft.Text(session.t("online" if online else "offline"), color=colour, weight=ft.FontWeight.BOLD),
+                ],
+                spacing=6,
+            ),
+        ),
+        tagged("sync-last", ft.Text(last)),
+        tagged("sync-waiting", ft.Text(session.t("waiting_n", n=state.waiting))),
+    ]
+    if state.attention:
+        items.append(
+            tagged(
+                "sync-attention",
+                ft.TextButton(
+                    content=session.t("attention_n", n=state.attention),
+                    icon=ft.Icons.WARNING_AMBER,
+                    style=ft.ButtonStyle(color=ft.Colors.RED_800),
+                    on_click=lambda _: go("/attention"),
+                    height=TOUCH,
+                ),
+            )
+        )
+    items.append(ft.Container(expand=True))
+    items.append(tagged("sync-now", ft.TextButton(content=session.t("sync_now"), icon=ft.Icons.SYNC, on_click=sync_now, height=TOUCH)))
+    return ft.Container(
+        ft.Row(items, spacing=18, vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=False),
+        bgcolor=ft.Colors.GREEN_50 if online else ft.Colors.ORANGE_50,
+        padding=ft.Padding.symmetric(horizontal=16, vertical=4),
+    )
