@@ -45,9 +45,9 @@ class Central:
             self.process.wait()
 
 
-def start_central(db: Path, *args: str, env: dict | None = None) -> Central:
-    """Start `clienteling central` on a free loopback port and wait until /health answers."""
-    port = free_port()
+def start_central(db: Path, *args: str, env: dict | None = None, port: int | None = None) -> Central:
+    """Start `clienteling central` on a (free) loopback port and wait until /health answers."""
+    port = port or free_port()
     with open(db.with_suffix(".log"), "ab") as log:  # the child keeps its own handle
         process = subprocess.Popen(
             [

@@ -1,0 +1,278 @@
+"""Journeys through the app in a real browser: Flet's web mode served by `clienteling --web`, driven in Chromium.
+
+Chromium comes from Debian (/usr/bin/chromium) and is driven by Playwright. The tests skip only on a machine
+without it; with CI set they fail instead, so CI never passes without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port, start_central
+
+CHROMIUM = os.environ.get("CLIENTELING_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(os.environ.get("CLIENTELING_SCREENSHOTS", "")) if os.environ.get("CLIENTELING_SCREENSHOTS") else None
+SANNE_CARD = "2700000000014"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - the test extras install it
+    sync_playwright = None
+
+if sync_playwright is None or not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"browser tests need playwright and Chromium at {CHROMIUM}; CI must install them")
+    pytest.skip("no Chromium or playwright on this machine", allow_module_level=True)
+
+
+class App:
+    """`clienteling --web` on a free loopback port, with its own data folder."""
+
+    def __init__(self, data_dir: Path, central_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {
+            **os.environ,
+            "CLIENTELING_DATA_DIR": str(data_dir),
+            "CLIENTELING_CENTRAL_URL": central_url,
+            "CLIENTELING_DEVICE_TOKEN": "demo-AMS01",
+            "CLIENTELING_STORE": "AMS01",
+            "CLIENTELING_LANG": "en",
+            "CLIENTELING_SYNC_INTERVAL": "1",
+        }
+        self.log = open(data_dir.parent / "app.log", "ab")  # noqa: SIM115 - the child writes to it
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clienteling", "--web", "--port", str(self.port)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the app did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser-centre")
+    server = start_central(folder / "central.db", "--demo", "--customers", "300")
+    yield server
+    server.process.poll() is None and server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(centre, tmp_path_factory):
+    running = App(tmp_path_factory.mktemp("browser-app") / "data", centre.url)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Screen:
+    """A browser page on the app, with the few ways the tests reach into Flutter's semantics tree."""
+
+    def __init__(self, browser, url: str, width: int = 1280, height: int = 800) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.page.goto(url)
+        self.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
+        self.page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+
+    def tag(self, identifier: str):
+        return self.page.locator(f"[flt-semantics-identifier='{identifier}']")
+
+    def see(self, identifier: str, timeout: float = 15000):
+        found = self.tag(identifier)
+        found.first.wait_for(timeout=timeout)
+        return found.first
+
+    def field(self, name: str):
+        box = self.page.get_by_role("textbox", name=name)
+        box.wait_for(timeout=15000)
+        return box
+
+    def text_of(self, identifier: str) -> str:
+        return self.see(identifier).inner_text()
+
+    def shot(self, name: str) -> None:
+        self.page.wait_for_timeout(400)  # let the frame that the semantics tree describes be painted
+        if SHOTS:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    def sign_in(self, name: str, pin: str) -> None:
+        self.see("sign-in-title")
+        self.page.locator("[flt-semantics-identifier^='staff-']", has_text=name).first.click()
+        box = self.field("PIN")
+        box.fill(pin)
+        box.press("Enter")
+        self.see("signed-in")
+
+    def scan(self, text: str) -> None:
+        box = self.field("Scan card or enter email")
+        box.fill(text)
+        box.press("Enter")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def wait_until(check, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def centre_orders(centre, customer_id: str) -> list[dict]:
+    with centre.client() as client:
+        return client.get(f"/v1/customers/{customer_id}/orders").json()
+
+
+def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, browser):
+    screen = Screen(browser, app.url)
+    screen.shot("sign-in")
+    screen.sign_in("Lotte Visser", "1111")
+    screen.shot("lookup")
+    screen.scan("2700000000015")  # one digit wrong
+    assert "check digit" in screen.text_of("scan-error")
+    screen.shot("lookup-wrong-card")
+    screen.scan(SANNE_CARD)
+    assert screen.text_of("customer-name") == "Sanne de Vries"
+    assert "Gold" in screen.text_of("customer-tier")
+    texts = wish_stock(screen)
+    assert any(re.fullmatch(r"\d+ in this store", t) for t in texts.values()), texts
+    assert any(re.fullmatch(r"\d+ in [A-Z][a-z]+, \d+ km", t) for t in texts.values()), texts  # another store
+    screen.shot("customer")
+    screen.see("tab-orders").click()
+    newest = centre_orders(centre, "C0000001")[0]["number"]
+    screen.see(f"order-status-{newest}")
+    screen.shot("customer-orders")
+    screen.see("tab-chats").click()
+    assert screen.page.locator("[flt-semantics-identifier^='chat-']").first.inner_text(timeout=10000)
+    screen.see("tab-timeline").click()
+    screen.shot("customer-timeline")
+    screen.close()
+
+
+def wish_stock(screen: Screen) -> dict[str, str]:
+    """What each wishlist item says about stock, by SKU."""
+    wishes = screen.page.locator("[flt-semantics-identifier^='wish-stock-']:not([flt-semantics-identifier^='wish-stock-btn'])")
+    wishes.first.wait_for(timeout=15000)
+    return {
+        wishes.nth(i).get_attribute("flt-semantics-identifier").removeprefix("wish-stock-"): wishes.nth(i).inner_text()
+        for i in range(wishes.count())
+    }
+
+
+def order_from_the_wishlist(screen: Screen) -> str:
+    """Open Sanne, ship the first wishlist item that this store has to her address on file; returns the SKU."""
+    screen.scan(SANNE_CARD)
+    texts = wish_stock(screen)
+    here = {sku: int(text.split()[0]) for sku, text in texts.items() if "this store" in text}
+    sku = max(here, key=here.get)  # the item this store has most of: two orders of it must both be fillable
+    screen.see(f"wish-ship-{sku}").click()
+    screen.see("ship-title")
+    screen.shot("ship-to-home")
+    screen.see("ship-review").click()
+    screen.see("review-total")
+    screen.shot("ship-to-home-review")
+    screen.see("place-order").click()
+    return sku
+
+
+def test_ship_to_home_online_then_offline_then_sent_once(app, centre, browser, tmp_path):
+    screen = Screen(browser, app.url)
+    screen.sign_in("Lotte Visser", "1111")
+    before = len(centre_orders(centre, "C0000001"))
+    order_from_the_wishlist(screen)
+    number = re.search(r"ORD-[0-9-]+", screen.text_of("order-number")).group(0)
+    screen.shot("ship-to-home-confirmed")
+    assert number in [o["number"] for o in centre_orders(centre, "C0000001")]
+    assert len(centre_orders(centre, "C0000001")) == before + 1
+
+    # The centre goes away: the order is accepted as waiting and the sync bar says offline.
+    port = int(centre.url.rsplit(":", 1)[1])
+    centre.stop()
+    screen.see("back-to-customer").click()
+    screen.see("nav-lookup").click()
+    order_from_the_wishlist(screen)
+    screen.see("order-waiting")
+    wait_until(lambda: screen.text_of("sync-status") == "Offline", what="the sync bar to say offline")
+    wait_until(lambda: screen.text_of("sync-waiting") == "1 waiting", what="one command waiting")
+    screen.shot("offline-sync-bar")
+
+    # The centre is back: the order is sent, once.
+    back = start_central(centre.db, "--demo", "--customers", "300", port=port)
+    try:
+        centre.process = back.process
+        screen.see("sync-now").click()  # the associate does not wait for the next retry (up to a minute)
+        wait_until(lambda: screen.text_of("sync-waiting") == "0 waiting", timeout=60, what="the order to be sent")
+        assert screen.text_of("sync-status") == "Online"
+        assert screen.tag("sync-attention").count() == 0  # sent, not refused
+        assert len(centre_orders(centre, "C0000001")) == before + 2
+    finally:
+        screen.close()
+
+
+def test_a_return_at_the_service_desk(app, centre, browser):
+    delivered = next(
+        o for o in centre_orders(centre, "C0000001") if o["status"] == "delivered" and o["fulfilment"] == "delivery"
+    )
+    screen = Screen(browser, app.url)
+    screen.sign_in("Ruben Smit", "2222")
+    screen.see("nav-returns").click()
+    box = screen.field("Order number or scan the order's QR code")
+    box.fill(delivered["number"])
+    box.press("Enter")
+    screen.see("return-order")
+    screen.see("return-qty-1").click()
+    screen.page.get_by_role("menuitem", name="1", exact=True).click()
+    wait_until(lambda: "0.00" not in screen.text_of("refund"), what="the refund to show")
+    screen.shot("return")
+    screen.see("confirm-return").click()
+    assert re.search(r"Return \S+", screen.text_of("return-number"))
+    screen.shot("return-receipt")
+    with centre.client() as client:
+        order = client.get(f"/v1/orders/{delivered['number']}").json()
+    assert order["lines"][0]["returned_quantity"] == 1
+    screen.close()
