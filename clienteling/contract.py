@@ -49,6 +49,7 @@ OrderNumber = Annotated[str, Field(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00
 ReturnNumber = Annotated[str, Field(pattern=r"^RET-[0-9]{8,}$", examples=["RET-00000042"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Quantity = Annotated[int, Field(ge=1, le=99)]
+StaffId = Annotated[str, Field(pattern=r"^S[0-9]{4,}$", examples=["S0001"])]
 
 
 def _dutch_postcode(value: str) -> str:
@@ -87,6 +88,31 @@ class Store(Contract):
     longitude: float = Field(ge=-180, le=180)
     kind: Literal["store", "dc"]
     updated_at: UtcDatetime
+
+
+# --------------------------------------------------------------------------- staff
+
+StaffRole = Literal["associate", "service_desk", "manager"]
+PIN_HASH_PATTERN = r"^pbkdf2_sha256\$[0-9]{4,7}\$[0-9a-f]{32}\$[0-9a-f]{64}$"  # as clienteling.pins makes them
+
+
+class StaffMember(Contract):
+    """Someone who works in a store and signs in on its devices with a PIN.
+
+    Only the PIN's hash travels and is kept (see `clienteling.pins`); a device checks a PIN offline
+    against it. A member who leaves is made inactive rather than deleted, so that the orders, returns
+    and notes they made still name someone; a move to another store is a new member there.
+    """
+
+    id: StaffId
+    store: StoreCode
+    name: str = Field(min_length=1, max_length=80)
+    role: StaffRole
+    pin_hash: str = Field(
+        pattern=PIN_HASH_PATTERN,
+        description="pbkdf2_sha256$<iterations>$<salt hex>$<key hex>: the PIN itself is never stored",
+    )
+    active: bool = True
 
 
 # --------------------------------------------------------------------------- customers
@@ -352,11 +378,30 @@ class CustomerNote(Contract):
     created_at: UtcDatetime
 
 
+class ProfileViewCommand(Contract):
+    """A member of staff opened a customer's profile: recorded so that the customer can be told who looked."""
+
+    staff_id: StaffId
+    viewed_at: UtcDatetime = Field(description="When the profile was opened on the device (it may be sent later)")
+
+
+class ProfileView(Contract):
+    """One opening of a customer's profile in a store, as the centre keeps it for audit."""
+
+    id: str = Field(pattern=r"^V[0-9]{8,}$")
+    customer_id: CustomerId
+    staff_id: StaffId
+    store: StoreCode = Field(description="Store of the device the profile was opened on")
+    viewed_at: UtcDatetime
+    recorded_at: UtcDatetime = Field(description="When the centre received the record")
+
+
 # --------------------------------------------------------------------------- sync
 
 T = TypeVar("T")
 
-SYNC_COLLECTIONS = ("stores", "products", "stock", "customers", "wishlists", "orders", "conversations")
+# The staff come right after the stores: a new device can let someone sign in before the rest arrives.
+SYNC_COLLECTIONS = ("stores", "staff", "products", "stock", "customers", "wishlists", "orders", "conversations")
 
 
 class SyncPage(Contract, Generic[T]):

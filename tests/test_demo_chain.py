@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,12 +10,14 @@ import pytest
 from conftest import clienteling
 
 from clienteling import codes
-from clienteling.central.demo import build_demo
-from clienteling.contract import Conversation, Customer, Order, Product, Store, WishlistItem
+from clienteling.central.demo import build_demo, ensure_demo
+from clienteling.central.store import CentralStore
+from clienteling.contract import Conversation, Customer, Order, Product, StaffMember, Store, WishlistItem
 
 TODAY = date(2026, 11, 23)
 MODELS = {
     "stores": Store,
+    "staff": StaffMember,
     "products": Product,
     "customers": Customer,
     "wishlists": WishlistItem,
@@ -87,6 +90,41 @@ def test_customers_have_valid_cards_and_dutch_addresses(chain):
         assert codes.parse_card_number(customer.card_number) == customer.card_number
         assert customer.addresses[0].postcode[:4].isdigit() and customer.phone.startswith("+316")
     assert {c.tier for c in customers} == {"basic", "silver", "gold", "platinum"}
+
+
+def test_every_store_has_staff_and_amsterdam_the_three_named_ones(chain):
+    staff = docs(chain, "staff")
+    assert {(m.id, m.name, m.role) for m in staff if m.store == "AMS01"} == {
+        ("S0001", "Lotte Visser", "associate"),
+        ("S0002", "Ruben Smit", "service_desk"),
+        ("S0003", "Fatima El Amrani", "manager"),
+    }
+    per_store = {code: [m for m in staff if m.store == code] for code in ("UTR01", "RTD01", "DHG01", "EIN01")}
+    assert all(2 <= len(members) <= 3 for members in per_store.values()), per_store
+    assert not [m for m in staff if m.store == "DC01"]
+    assert len({m.id for m in staff}) == len(staff) and all(m.active for m in staff)
+    assert len({m.pin_hash for m in staff}) == len(staff)
+
+
+def test_a_demo_made_before_staff_gets_the_demo_staff(tmp_path):
+    path = tmp_path / "old.db"
+    build_demo(path, 30, today=TODAY)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE staff")
+    seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+    conn.commit()
+    conn.close()
+    assert ensure_demo(path, 30) is None  # kept, not made anew
+    store = CentralStore(path)
+    try:
+        page = json.loads(store.sync_page("staff", str(seq), 100, "AMS01"))  # a device synced before the upgrade
+        assert sorted(m["name"] for m in page["items"]) == ["Fatima El Amrani", "Lotte Visser", "Ruben Smit"]
+    finally:
+        store.close()
+    assert ensure_demo(path, 30) is None
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM staff").fetchone()[0] == 13  # once, not again
+    conn.close()
 
 
 def stock(conn, store: str, sku: str) -> int:

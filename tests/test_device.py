@@ -81,7 +81,7 @@ def cached(device: Device, collection: str) -> dict[str, dict]:
 
 
 def assert_cache_equals_centre(device: Device, centre) -> None:
-    for collection in ("stores", "products", "customers", "wishlists", "orders", "conversations"):
+    for collection in ("stores", "staff", "products", "customers", "wishlists", "orders", "conversations"):
         assert cached(device, collection) == feed(centre, collection, device.store), collection
     stock = feed(centre, "stock", device.store)
     assert cached(device, "stock") == {

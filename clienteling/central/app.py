@@ -32,9 +32,12 @@ from clienteling.contract import (
     Problem,
     Product,
     ProductMatch,
+    ProfileView,
+    ProfileViewCommand,
     Return,
     ReturnCommand,
     ShipToHomeOrderCommand,
+    StaffMember,
     StockLevel,
     StockOverview,
     Store,
@@ -281,6 +284,30 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     ) -> Response:
         return _command_answer(store.add_note(customer_id, command, key, from_store))
 
+    @app.get(
+        "/v1/customers/{customer_id}/views",
+        response_model=list[ProfileView],
+        tags=["customers"],
+        responses=_problems(401, 404, 422),
+        summary="Who opened this customer's profile, where and when (newest first)",
+    )
+    def get_profile_views(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+        _customer_or_404(customer_id)
+        return _list(store.profile_views(customer_id))
+
+    @app.post(
+        "/v1/customers/{customer_id}/views",
+        response_model=ProfileView,
+        status_code=201,
+        tags=["customers"],
+        responses=_problems(400, 401, 404, 422),
+        summary="Record that a member of staff opened this customer's profile",
+    )
+    def record_profile_view(
+        from_store: DeviceStore, customer_id: CustomerIdPath, command: ProfileViewCommand, key: IdempotencyKey
+    ) -> Response:
+        return _command_answer(store.record_profile_view(customer_id, command, key, from_store))
+
     @app.get("/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422))
     def search_products(
         _: DeviceStore,
@@ -352,6 +379,7 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
 
     for collection, model in (
         ("stores", Store),
+        ("staff", StaffMember),
         ("products", Product),
         ("stock", StockLevel),
         ("customers", Customer),

@@ -5,10 +5,34 @@ an offset from an anchor day (today, unless `today` is given), so that "delivere
 last week" stays true whenever the demo is made; with the same anchor the file's
 content is identical. Three customers are always there, for the docs and the tests:
 Sanne de Vries, Daan Jansen and Emma Bakker.
+
+Every store has staff who sign in on its devices with a PIN; the DC has none (no
+clienteling happens there). A demo PIN is its role's digit four times, the same in
+every store: associates 1111, service desk 2222, managers 3333.
+
+    store  id     name                 role          PIN
+    AMS01  S0001  Lotte Visser         associate     1111
+    AMS01  S0002  Ruben Smit           service_desk  2222
+    AMS01  S0003  Fatima El Amrani     manager       3333
+    UTR01  S0004  Sem de Boer          associate     1111
+    UTR01  S0005  Noor Mulder          service_desk  2222
+    UTR01  S0006  Jeroen Bos           manager       3333
+    RTD01  S0007  Yara Dekker          associate     1111
+    RTD01  S0008  Milan Vermeulen      manager       3333
+    DHG01  S0009  Lieke van Dijk       associate     1111
+    DHG01  S0010  Bram Peters          manager       3333
+    EIN01  S0011  Femke Willems        associate     1111
+    EIN01  S0012  Luuk van den Berg    service_desk  2222
+    EIN01  S0013  Anouk Claessen       manager       3333
+
+Only the PINs' hashes are stored, each with a salt of its own (derived from the seed and
+the staff id, so that the same seed makes the same file).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import random
 import sqlite3
@@ -22,6 +46,8 @@ from pathlib import Path
 from clienteling.central import demo_vocab as vocab
 from clienteling.central.store import INDEXES, SCHEMA, SCHEMA_VERSION, CentralStore, hash_token, iso
 from clienteling.codes import gs1_check_digit, make_card_number
+from clienteling.contract import StaffMember
+from clienteling.pins import hash_pin
 
 DEMO_SEED = 20261123
 MAX_CUSTOMERS = 1_000_000
@@ -36,6 +62,23 @@ STORES = (
     ("EIN01", "Clienteling Eindhoven Demer", "Eindhoven", 51.4393, 5.4776, "store"),
     ("DC01", "Distributiecentrum Tilburg", "Tilburg", 51.5606, 5.0919, "dc"),
 )
+STAFF = (
+    # store, name, role: ids S0001… in this order; the PIN is the role's
+    ("AMS01", "Lotte Visser", "associate"),
+    ("AMS01", "Ruben Smit", "service_desk"),
+    ("AMS01", "Fatima El Amrani", "manager"),
+    ("UTR01", "Sem de Boer", "associate"),
+    ("UTR01", "Noor Mulder", "service_desk"),
+    ("UTR01", "Jeroen Bos", "manager"),
+    ("RTD01", "Yara Dekker", "associate"),
+    ("RTD01", "Milan Vermeulen", "manager"),
+    ("DHG01", "Lieke van Dijk", "associate"),
+    ("DHG01", "Bram Peters", "manager"),
+    ("EIN01", "Femke Willems", "associate"),
+    ("EIN01", "Luuk van den Berg", "service_desk"),
+    ("EIN01", "Anouk Claessen", "manager"),
+)
+DEMO_PINS = {"associate": "1111", "service_desk": "2222", "manager": "3333"}
 HOME_STORE_WEIGHTS = {"AMS01": 30, "RTD01": 22, "DHG01": 20, "UTR01": 16, "EIN01": 12}
 TIERS = (("basic", 60), ("silver", 25), ("gold", 12), ("platinum", 3))
 POINTS = {"basic": (0, 900), "silver": (1000, 2999), "gold": (3000, 7999), "platinum": (8000, 20000)}
@@ -69,6 +112,28 @@ class DemoSummary:
     seconds: float = 0.0
 
 
+def demo_staff(seed: int = DEMO_SEED) -> list[StaffMember]:
+    """The demo chain's staff, with their PINs hashed; the same seed gives the same hashes."""
+    return [
+        StaffMember(
+            id=f"S{number:04d}",
+            store=store,
+            name=name,
+            role=role,
+            pin_hash=_demo_pin_hash(seed, f"S{number:04d}", DEMO_PINS[role]),
+            active=True,
+        )
+        for number, (store, name, role) in enumerate(STAFF, start=1)
+    ]
+
+
+@functools.cache
+def _demo_pin_hash(seed: int, staff_id: str, pin: str) -> str:
+    # A salt of each person's own, random-looking but fixed by the seed; hashing is slow on purpose, so once a process.
+    salt = hashlib.sha256(f"clienteling demo {seed} {staff_id}".encode()).digest()[:16]
+    return hash_pin(pin, salt=salt)
+
+
 def ascii_fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
@@ -79,6 +144,7 @@ class ChainBuilder:
     def __init__(self, conn: sqlite3.Connection, customers: int, seed: int, today: date) -> None:
         self.conn = conn
         self.customers = customers
+        self.seed = seed
         self.rng = random.Random(seed)
         self.anchor = datetime.combine(today, time(0, 0), tzinfo=UTC)
         self.seq = 0
@@ -110,6 +176,7 @@ class ChainBuilder:
 
     def build(self) -> None:
         self.build_stores()
+        self.build_staff()
         self.build_catalogue()
         self.build_stock()
         for start in range(1, self.customers + 1, 10_000):
@@ -145,6 +212,11 @@ class ChainBuilder:
             }
             rows.append((code, self.next_seq(), lat, lon, dumps(doc)))
         self.write("stores", "INSERT INTO stores VALUES (?, ?, ?, ?, ?)", rows)
+
+    def build_staff(self) -> None:
+        # Uses no draws of `self.rng`, so that the customers are the same with or without staff.
+        rows = [(m.id, self.next_seq(), m.store, m.model_dump_json()) for m in demo_staff(self.seed)]
+        self.write("staff", "INSERT INTO staff VALUES (?, ?, ?, ?)", rows)
 
     def build_catalogue(self) -> None:
         products, variants = [], []
@@ -506,7 +578,10 @@ def build_demo(
 
 
 def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False) -> DemoSummary | None:
-    """Make the demo chain at `path` unless a demo of that size is already there (its orders kept)."""
+    """Make the demo chain at `path` unless a demo of that size is already there (its orders kept).
+
+    A demo made before staff existed gets the demo staff added, so that someone can sign in.
+    """
     path = Path(path)
     if path.exists() and not fresh:
         conn = sqlite3.connect(path)
@@ -517,5 +592,11 @@ def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False)
         finally:
             conn.close()
         if row is not None and int(row[0]) == customers:
+            store = CentralStore(path)  # adds the tables that a demo from an older version lacks
+            try:
+                if store.query_one("SELECT 1 FROM staff LIMIT 1") is None:
+                    store.put_staff(demo_staff())
+            finally:
+                store.close()
             return None
     return build_demo(path, customers)

@@ -26,6 +26,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "unknown_customer": (422, "The command names a customer the centre does not know"),
     "unknown_store": (422, "The command names a store the centre does not know"),
     "unknown_sku": (422, "The command names a product the centre does not know"),
+    "unknown_staff": (422, "The command names a staff member the centre does not know"),
     "idempotency_key_reused": (422, "This idempotency key was used for a different request"),
     "out_of_stock": (409, "Not enough stock"),
     "not_an_online_order": (422, "Only orders delivered to the customer can be returned here"),

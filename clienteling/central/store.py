@@ -31,10 +31,13 @@ from clienteling.contract import (
     AddNoteCommand,
     CustomerNote,
     Order,
+    ProfileView,
+    ProfileViewCommand,
     Return,
     ReturnCommand,
     ReturnLine,
     ShipToHomeOrderCommand,
+    StaffMember,
     StatusChange,
     utc_now,
 )
@@ -54,6 +57,8 @@ CREATE TABLE IF NOT EXISTS devices (
 CREATE TABLE IF NOT EXISTS stores (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
     doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, search TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stock (
@@ -80,6 +85,10 @@ CREATE TABLE IF NOT EXISTS returns (
 CREATE TABLE IF NOT EXISTS notes (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
+CREATE TABLE IF NOT EXISTS profile_views (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL,
+    viewed_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS profile_views_customer ON profile_views(customer_id, viewed_at);
 CREATE TABLE IF NOT EXISTS tombstones (
     seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -90,6 +99,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 # Made after a bulk load, so that loading does not pay for them row by row.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS stores_seq ON stores(seq);
+CREATE INDEX IF NOT EXISTS staff_store_seq ON staff(store, seq);
 CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
 CREATE INDEX IF NOT EXISTS stock_seq ON stock(seq);
 CREATE INDEX IF NOT EXISTS stock_sku ON stock(sku);
@@ -112,6 +122,9 @@ CUSTOMER_SCOPED = {
     "orders": "customer_id",
     "conversations": "customer_id",
 }
+
+# Collections whose rows belong to one store: a device gets only its own store's.
+STORE_SCOPED = {"staff"}
 
 _STOCK_DOC = (
     "json_object('store', store, 'sku', sku, 'on_hand', on_hand, 'reserved', reserved, "
@@ -239,6 +252,34 @@ class CentralStore:
         if row is None or (row[1] and not allow_demo):
             return None
         return row[0]
+
+    # ------------------------------------------------------------------ staff
+
+    def put_staff(self, members: list[StaffMember]) -> None:
+        """Add or change staff members; each goes out again in its store's feed.
+
+        A member stays in the store they were made for: someone who moves is made inactive here and
+        added anew there, so that every device of the old store hears of the change.
+        """
+        with self.write() as conn:
+            for member in members:
+                if conn.execute("SELECT 1 FROM stores WHERE id = ?", (member.store,)).fetchone() is None:
+                    raise ProblemError("unknown_store", f"there is no store {member.store!r}")
+                known = conn.execute("SELECT store FROM staff WHERE id = ?", (member.id,)).fetchone()
+                if known is not None and known[0] != member.store:
+                    raise ProblemError(
+                        "invalid_request",
+                        f"staff member {member.id} belongs to {known[0]}; make them inactive there and add them anew",
+                    )
+                conn.execute(
+                    "INSERT INTO staff VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq,"
+                    " doc = excluded.doc",
+                    (member.id, self.next_seq(conn), member.store, member.model_dump_json()),
+                )
+
+    def staff_doc(self, staff_id: str) -> str | None:
+        row = self.query_one("SELECT doc FROM staff WHERE id = ?", (staff_id,))
+        return row[0] if row else None
 
     # ------------------------------------------------------------------ reads
 
@@ -385,7 +426,9 @@ class CentralStore:
                 )
             items = conn.execute(
                 self._feed_sql(collection),
-                (after, store, limit + 1) if collection in CUSTOMER_SCOPED else (after, limit + 1),
+                (after, store, limit + 1)
+                if collection in CUSTOMER_SCOPED or collection in STORE_SCOPED
+                else (after, limit + 1),
             ).fetchall()
             deleted = (
                 conn.execute(
@@ -423,6 +466,8 @@ class CentralStore:
                 f"SELECT t.seq, t.doc FROM {collection} t WHERE t.seq > ? AND EXISTS (SELECT 1 FROM customer_scope s"
                 f" WHERE s.customer_id = t.{key} AND s.store = ?) ORDER BY t.seq LIMIT ?"
             )
+        if collection in STORE_SCOPED:
+            return f"SELECT seq, doc FROM {collection} WHERE seq > ? AND store = ? ORDER BY seq LIMIT ?"
         return f"SELECT seq, doc FROM {collection} WHERE seq > ? ORDER BY seq LIMIT ?"
 
     def delete(self, conn: sqlite3.Connection, collection: str, row_id: str) -> bool:
@@ -718,6 +763,45 @@ class CentralStore:
             r[0]
             for r in self.query(
                 "SELECT doc FROM notes WHERE customer_id = ? ORDER BY created_at DESC, id DESC", (customer_id,)
+            )
+        ]
+
+    def record_profile_view(
+        self, customer_id: str, command: ProfileViewCommand, key: str, device_store: str
+    ) -> tuple[int, str, bool]:
+        body = f"{customer_id}\n{command.model_dump_json()}"
+        return self._idempotent(
+            key, "profile-view", body, lambda conn: self._profile_view(conn, customer_id, command, device_store)
+        )
+
+    def _profile_view(
+        self, conn: sqlite3.Connection, customer_id: str, command: ProfileViewCommand, device_store: str
+    ) -> str:
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
+        if conn.execute("SELECT 1 FROM staff WHERE id = ?", (command.staff_id,)).fetchone() is None:
+            raise ProblemError("unknown_staff", f"there is no staff member {command.staff_id}")
+        view = ProfileView(
+            id=f"V{self.next_number(conn, 'view_number'):08d}",
+            customer_id=customer_id,
+            staff_id=command.staff_id,
+            store=device_store,
+            viewed_at=command.viewed_at,
+            recorded_at=utc_now(),
+        )
+        doc = view.model_dump_json()
+        conn.execute(
+            "INSERT INTO profile_views VALUES (?, ?, ?, ?, ?, ?)",
+            (view.id, customer_id, view.staff_id, device_store, iso(view.viewed_at), doc),
+        )
+        return doc
+
+    def profile_views(self, customer_id: str) -> list[str]:
+        """Who opened this customer's profile, where and when: newest first."""
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM profile_views WHERE customer_id = ? ORDER BY viewed_at DESC, id DESC", (customer_id,)
             )
         ]
 

@@ -16,6 +16,9 @@ from clienteling.device.errors import (
     OutOfStock,
     ProductNotFound,
     ReturnNotAllowed,
+    StaffLocked,
+    UnknownStaff,
+    WrongPin,
 )
 from clienteling.device.facade import Device
 from clienteling.device.sync import SyncReport
@@ -44,9 +47,12 @@ __all__ = [
     "OutOfStock",
     "ProductNotFound",
     "ReturnNotAllowed",
+    "StaffLocked",
     "StockPlace",
     "StockView",
     "SyncReport",
     "SyncState",
+    "UnknownStaff",
     "WishlistEntry",
+    "WrongPin",
 ]

@@ -99,6 +99,15 @@ MIGRATIONS: list[str] = [
     DROP TRIGGER customers_fts_insert;
     DROP TRIGGER customers_fts_update;
     """,
+    # 4: this store's staff (synced, PINs only as hashes) and their sign-in attempts, which outlive a restart:
+    # `failures` wrong PINs in a row, and `locked_until` (UTC ISO 8601) once there were too many.
+    """
+    CREATE TABLE staff (
+        id TEXT PRIMARY KEY, store TEXT NOT NULL, name TEXT NOT NULL, active INTEGER NOT NULL, doc TEXT NOT NULL,
+        gen INTEGER NOT NULL);
+    CREATE TABLE sign_in_attempts (
+        staff_id TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, locked_until TEXT);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _KEPT_TABLES = ("outbox", "local_commands")
@@ -118,6 +127,12 @@ _UPSERTS: dict[str, str] = {
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude,
             kind = excluded.kind, doc = excluded.doc, gen = excluded.gen""",
+    "staff": f"""
+        INSERT INTO staff (id, store, name, active, doc, gen)
+        SELECT {_field("id")}, {_field("store")}, {_field("name")}, {_field("active")}, item.value, :gen
+        FROM json_each(:page, :path) AS item WHERE true
+        ON CONFLICT(id) DO UPDATE SET store = excluded.store, name = excluded.name, active = excluded.active,
+            doc = excluded.doc, gen = excluded.gen""",
     "products": f"""
         INSERT INTO products (id, search, doc, gen)
         SELECT {_field("style")},
@@ -172,7 +187,7 @@ _ROW_UPSERTS: dict[str, str] = {
     .replace("item.value", ":doc")
     .replace("SELECT ", "VALUES (", 1)
     .replace("FROM json_each(:page, :path) AS item WHERE true", ")")
-    for collection in ("stock", "customers", "wishlists", "orders", "conversations")
+    for collection in ("staff", "stock", "customers", "wishlists", "orders", "conversations")
 }
 # The search index entries of the customers a page brings (their ids in temp.page_ids).
 _SEARCH_OUT = """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DeviceError(Exception):
     """Base of every error the `Device` raises; `str(error)` is fit to show on screen."""
@@ -45,3 +47,27 @@ class CentralRefused(DeviceError):
 
 class NotConfigured(DeviceError):
     """The device has no central URL or token yet."""
+
+
+class UnknownStaff(DeviceError):
+    """No one with that staff id can sign in on this store's devices (unknown here, or no longer active)."""
+
+    def __init__(self, message: str, *, staff_id: str) -> None:
+        super().__init__(message)
+        self.staff_id = staff_id
+
+
+class WrongPin(DeviceError):
+    """The PIN is not this person's; `tries_left` more wrong PINs in a row and they are locked out for a while."""
+
+    def __init__(self, message: str, *, staff_id: str, tries_left: int) -> None:
+        super().__init__(message)
+        self.staff_id, self.tries_left = staff_id, tries_left
+
+
+class StaffLocked(DeviceError):
+    """Too many wrong PINs in a row: this person cannot sign in until `locked_until` (UTC)."""
+
+    def __init__(self, message: str, *, staff_id: str, locked_until: datetime, minutes_left: int) -> None:
+        super().__init__(message)
+        self.staff_id, self.locked_until, self.minutes_left = staff_id, locked_until, minutes_left

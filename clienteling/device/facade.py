@@ -4,14 +4,22 @@ Everything a screen shows is read from the cache, so it works the same offline. 
 customer the cache does not have is fetched from the centre when someone looks them up,
 and kept. Orders, returns and notes are queued in the outbox with the local row the
 screens show, then sent in the background (or at once when the centre is reachable).
+
+Staff sign in offline, against the PIN hashes of this store's synced staff list. Five wrong
+PINs in a row lock that person out for five minutes on this device; the count and the lock
+are kept in the cache, so closing the app does not reset them. The id of whoever is signed in
+goes with every command they make (`placed_by`, `received_by`, `author`), and opening a
+customer's profile is recorded at the centre (`record_profile_view`) for the customer's privacy.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clienteling import codes
 from clienteling.config import Settings
@@ -25,9 +33,11 @@ from clienteling.contract import (
     OrderLineRequest,
     Product,
     ProductMatch,
+    ProfileViewCommand,
     ReturnCommand,
     ReturnLineRequest,
     ShipToHomeOrderCommand,
+    StaffMember,
     Store,
     WishlistItem,
     utc_now,
@@ -44,8 +54,11 @@ from clienteling.device.errors import (
     OutOfStock,
     ProductNotFound,
     ReturnNotAllowed,
+    StaffLocked,
+    UnknownStaff,
+    WrongPin,
 )
-from clienteling.device.sync import Outbox, Syncer, SyncReport
+from clienteling.device.sync import BACKGROUND_KINDS, Outbox, Syncer, SyncReport
 from clienteling.device.views import (
     CustomerPicture,
     LocalCommand,
@@ -56,8 +69,12 @@ from clienteling.device.views import (
     WishlistEntry,
 )
 from clienteling.geo import distance_km
+from clienteling.pins import verify_pin
 
 RETURN_WINDOW = timedelta(days=30)
+MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
+LOCKOUT = timedelta(minutes=5)
+STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
 _LOCAL_COMMAND_COLUMNS = "command_id, kind, customer_id, body, state, answer, reason, staff, created_at, updated_at"
 
 
@@ -94,6 +111,94 @@ class Device:
     @property
     def store(self) -> str | None:
         return self.settings.store
+
+    # ------------------------------------------------------------------ staff
+
+    def staff_list(self) -> list[StaffMember]:
+        """This store's active staff, by name: whom the sign-in screen offers. Empty until the first sync."""
+        where, params = "active = 1", []
+        if self.store:
+            where += " AND store = ?"
+            params.append(self.store)
+        members = [
+            StaffMember.model_validate_json(r[0])
+            for r in self.cache.query(f"SELECT doc FROM staff WHERE {where}", params)
+        ]
+        members.sort(key=lambda m: (m.name.casefold(), m.id))
+        return members
+
+    def sign_in(self, staff_id: str, pin: str) -> StaffMember:
+        """The staff member, if `pin` is theirs. Works offline, from the synced staff list.
+
+        Raises `UnknownStaff` (not on this store's list, or no longer active), `WrongPin` (with the
+        tries left) or `StaffLocked` (after `MAX_WRONG_PINS` wrong PINs in a row, for `LOCKOUT`;
+        while locked, not even the right PIN signs in). A right PIN starts the count afresh.
+        """
+        member = self._staff_member(staff_id, active_only=True)
+        now = utc_now()
+        with self.cache.write() as conn:  # read, check and count in one transaction: no try goes uncounted
+            row = conn.execute(
+                "SELECT failures, locked_until FROM sign_in_attempts WHERE staff_id = ?", (member.id,)
+            ).fetchone()
+            failures, locked_until = (row[0], datetime.fromisoformat(row[1]) if row[1] else None) if row else (0, None)
+            if locked_until is not None:  # a clock set back never makes a lockout longer than LOCKOUT
+                locked_until = min(locked_until, now + LOCKOUT)
+            if locked_until is None or now >= locked_until:
+                if locked_until is not None:  # the lockout has run out: a new series of tries
+                    failures, locked_until = 0, None
+                if verify_pin(pin, member.pin_hash):  # constant-time comparison of the derived keys
+                    conn.execute("DELETE FROM sign_in_attempts WHERE staff_id = ?", (member.id,))
+                    return member
+                failures += 1
+                if failures >= MAX_WRONG_PINS:
+                    locked_until = now + LOCKOUT
+                conn.execute(
+                    "INSERT INTO sign_in_attempts VALUES (?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET"
+                    " failures = excluded.failures, locked_until = excluded.locked_until",
+                    (member.id, failures, locked_until.isoformat() if locked_until else None),
+                )
+        if locked_until is not None:
+            minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+            raise StaffLocked(
+                f"Too many wrong PINs: {member.name} can sign in again in {minutes} minute{'s' * (minutes != 1)},"
+                f" at {_store_time(locked_until)}.",
+                staff_id=member.id,
+                locked_until=locked_until,
+                minutes_left=minutes,
+            )
+        left = MAX_WRONG_PINS - failures
+        raise WrongPin(
+            f"That is not {member.name}'s PIN. {left} {'try' if left == 1 else 'tries'} left before sign-in is"
+            f" locked for {LOCKOUT.seconds // 60} minutes.",
+            staff_id=member.id,
+            tries_left=left,
+        )
+
+    def _staff_member(self, staff_id: str, *, active_only: bool) -> StaffMember:
+        doc = self.cache.scalar("SELECT doc FROM staff WHERE id = ?", (staff_id,))
+        member = StaffMember.model_validate_json(doc) if doc else None
+        if member is None or (self.store and member.store != self.store):
+            if self.cache.scalar("SELECT count(*) FROM staff") == 0:
+                raise UnknownStaff(
+                    "This device has no staff list yet: connect to the network and sync.", staff_id=staff_id
+                )
+            raise UnknownStaff(f"No one with staff number {staff_id} works in this store.", staff_id=staff_id)
+        if active_only and not member.active:
+            raise UnknownStaff(f"{member.name} can no longer sign in in this store.", staff_id=staff_id)
+        return member
+
+    def record_profile_view(self, customer_id: str, staff_id: str) -> LocalCommand:
+        """Record, for the customer's privacy, that `staff_id` opened their profile now.
+
+        The record is queued in the outbox and sent in the background like any command, exactly once
+        however often the network drops, but it is not work for staff: `sync_state().waiting`,
+        `needs_attention()` and `commands()` leave it out (`commands(kind="profile_view")` lists them).
+        """
+        member = self._staff_member(staff_id, active_only=False)
+        if self.cache.customer_doc("id", customer_id) is None:
+            raise CustomerNotFound(f"There is no customer {customer_id} on this device.")
+        command = ProfileViewCommand(staff_id=member.id, viewed_at=utc_now())
+        return self._queue("profile_view", command.model_dump(mode="json"), customer_id, member.id, send_now=False)
 
     # ------------------------------------------------------------------ looking up
 
@@ -301,14 +406,16 @@ class Device:
         *,
         fulfilling_store: str | None = None,
         address: Address | dict | None = None,
-        staff: str | None = None,
+        staff: str | StaffMember | None = None,
         send_now: bool = True,
     ) -> LocalCommand:
         """Queue a ship-to-home order (and send it at once if the centre answers). Works offline.
 
         Without `fulfilling_store`, the nearest place with enough stock of every line is chosen.
-        Raises `OutOfStock` when the cached stock already shows there is not enough.
+        Raises `OutOfStock` when the cached stock already shows there is not enough. `staff` (who is
+        signed in: a `StaffMember` or a staff id) reaches the centre as the order's `placed_by`.
         """
+        staff = _staff_id(staff)
         customer = self.customer(customer_id)
         wanted: dict[str, int] = {}
         for sku, quantity in lines:
@@ -360,10 +467,14 @@ class Device:
         order_number: str,
         lines: list[ReturnLineRequest | dict],
         *,
-        staff: str | None = None,
+        staff: str | StaffMember | None = None,
         send_now: bool = True,
     ) -> LocalCommand:
-        """Queue the return of items of an online order, after the same checks the centre makes. Works offline."""
+        """Queue the return of items of an online order, after the same checks the centre makes. Works offline.
+
+        `staff` (a `StaffMember` or a staff id) reaches the centre as the return's `received_by`.
+        """
+        staff = _staff_id(staff)
         order = self.order(order_number)
         requests = [
             line if isinstance(line, ReturnLineRequest) else ReturnLineRequest.model_validate(line) for line in lines
@@ -399,7 +510,11 @@ class Device:
                     waiting[line["line_no"]] = waiting.get(line["line_no"], 0) + line["quantity"]
         return waiting
 
-    def add_note(self, customer_id: str, text: str, *, staff: str | None = None, send_now: bool = True) -> LocalCommand:
+    def add_note(
+        self, customer_id: str, text: str, *, staff: str | StaffMember | None = None, send_now: bool = True
+    ) -> LocalCommand:
+        """Queue a note about a customer; `staff` (a `StaffMember` or a staff id) is its `author` at the centre."""
+        staff = _staff_id(staff)
         self.customer(customer_id)
         command = AddNoteCommand(text=text, author=staff)
         return self._queue("note", command.model_dump(mode="json"), customer_id, staff, send_now)
@@ -421,10 +536,21 @@ class Device:
         return LocalCommand.from_row(row)
 
     def commands(
-        self, *, customer_id: str | None = None, kind: str | None = None, states: tuple[str, ...] | None = None
+        self,
+        *,
+        customer_id: str | None = None,
+        kind: str | None = None,
+        states: tuple[str, ...] | None = None,
+        include_background: bool = False,
     ) -> list[LocalCommand]:
-        """Orders, returns and notes made on this device, newest first."""
+        """Orders, returns and notes made on this device, newest first.
+
+        Background records (profile views) only with `include_background`, or when asked for by `kind`.
+        """
         where, params = ["1"], []
+        if not include_background and kind not in BACKGROUND_KINDS:
+            where.append(f"kind NOT IN ({','.join('?' * len(BACKGROUND_KINDS))})")
+            params.extend(BACKGROUND_KINDS)
         if customer_id:
             where.append("customer_id = ?")
             params.append(customer_id)
@@ -478,3 +604,15 @@ class Device:
     def purge(self) -> int:
         """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
         return self.cache.purge(self.settings.purge_days)
+
+
+def _staff_id(staff: str | StaffMember | None) -> str | None:
+    return staff.id if isinstance(staff, StaffMember) else staff
+
+
+def _store_time(moment: datetime) -> str:
+    """A moment as the store's clock shows it (HH:MM)."""
+    try:
+        return moment.astimezone(ZoneInfo(STORE_TIME_ZONE)).strftime("%H:%M")
+    except (ZoneInfoNotFoundError, ValueError):  # no time zone data on this machine: its own clock
+        return moment.astimezone().strftime("%H:%M")

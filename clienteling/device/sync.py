@@ -28,19 +28,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clienteling.contract import SYNC_COLLECTIONS, CustomerNote, Order, Return, utc_now
+from clienteling.contract import SYNC_COLLECTIONS, CustomerNote, Order, ProfileView, Return, utc_now
 from clienteling.device.cache import Cache
 from clienteling.device.central_client import Answer, CentralClient, RetryLater
 from clienteling.device.errors import CentralRefused, CentralUnreachable
 
 PAGE_SIZE = 5000
 NDJSON = "application/x-ndjson"  # pages whose items are stored as they came, without being parsed in Python
-ANSWER_MODELS = {"ship_to_home": Order, "return": Return, "note": CustomerNote}
+ANSWER_MODELS = {"ship_to_home": Order, "return": Return, "note": CustomerNote, "profile_view": ProfileView}
 COMMAND_PATHS = {
     "ship_to_home": "/v1/orders/ship-to-home",
     "return": "/v1/returns",
     "note": "/v1/customers/{customer_id}/notes",
+    "profile_view": "/v1/customers/{customer_id}/views",
 }
+# Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
+# other and are never dropped, but they are not counted or listed as work waiting for staff.
+BACKGROUND_KINDS = ("profile_view",)
+_NOT_BACKGROUND = f"kind NOT IN ({', '.join(repr(k) for k in BACKGROUND_KINDS)})"
 
 
 def new_command_id() -> str:
@@ -158,11 +163,16 @@ class Outbox:
             )
 
     def counts(self) -> tuple[int, int]:
-        """(commands waiting to be sent, commands needing attention)."""
+        """(commands waiting to be sent, commands needing attention), but the background ones."""
         row = self.cache.query_one(
-            "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM local_commands WHERE state = 'attention')"
+            f"SELECT (SELECT count(*) FROM outbox WHERE {_NOT_BACKGROUND}),"
+            f" (SELECT count(*) FROM local_commands WHERE state = 'attention' AND {_NOT_BACKGROUND})"
         )
         return row[0], row[1]
+
+    def background_waiting(self) -> int:
+        """Background commands (profile views) still to send."""
+        return self.cache.scalar(f"SELECT count(*) FROM outbox WHERE NOT ({_NOT_BACKGROUND})")
 
 
 class Syncer:

@@ -65,10 +65,10 @@ class WishlistEntry:
 
 @dataclass(frozen=True)
 class LocalCommand:
-    """An order, return or note made on this device, and what became of it at the centre."""
+    """An order, return, note or profile view made on this device, and what became of it at the centre."""
 
     command_id: str
-    kind: str  # "ship_to_home", "return" or "note"
+    kind: str  # "ship_to_home", "return", "note" or "profile_view" (a background record, see Device.commands)
     customer_id: str | None
     state: str  # "waiting", "sent", "attention" or "dismissed"
     body: dict[str, Any]
