@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -144,10 +143,15 @@ class Screen:
         box.press("Enter")
         self.see("signed-in")
 
-    def scan(self, text: str) -> None:
-        box = self.field("Scan card or enter email")
-        box.fill(text)
+    def type_into(self, name: str, text: str) -> None:
+        """Type into a field and press Enter, once the field holds the text (a screen that has just mounted
+        may still be settling its first frame)."""
+        box = self.field(name)
+        wait_until(lambda: box.fill(text) or self.page.wait_for_timeout(150) or box.input_value() == text, 15, name)
         box.press("Enter")
+
+    def scan(self, text: str) -> None:
+        self.type_into("Scan card or enter email", text)
 
     def close(self) -> None:
         self.page.close()
@@ -196,7 +200,9 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
 
 def wish_stock(screen: Screen) -> dict[str, str]:
     """What each wishlist item says about stock, by SKU."""
-    wishes = screen.page.locator("[flt-semantics-identifier^='wish-stock-']:not([flt-semantics-identifier^='wish-stock-btn'])")
+    wishes = screen.page.locator(
+        "[flt-semantics-identifier^='wish-stock-']:not([flt-semantics-identifier^='wish-stock-btn'])"
+    )
     wishes.first.wait_for(timeout=15000)
     return {
         wishes.nth(i).get_attribute("flt-semantics-identifier").removeprefix("wish-stock-"): wishes.nth(i).inner_text()
@@ -261,12 +267,11 @@ def test_a_return_at_the_service_desk(app, centre, browser):
     screen = Screen(browser, app.url)
     screen.sign_in("Ruben Smit", "2222")
     screen.see("nav-returns").click()
-    box = screen.field("Order number or scan the order's QR code")
-    box.fill(delivered["number"])
-    box.press("Enter")
+    screen.type_into("Order number or scan the order's QR code", delivered["number"])
+    screen.shot("return-find")
     screen.see("return-order")
-    screen.see("return-qty-1").click()
-    screen.page.get_by_role("menuitem", name="1", exact=True).click()
+    screen.see("return-more-1").click()
+    wait_until(lambda: screen.text_of("return-qty-1") == "1", what="one item chosen")
     wait_until(lambda: "0.00" not in screen.text_of("refund"), what="the refund to show")
     screen.shot("return")
     screen.see("confirm-return").click()

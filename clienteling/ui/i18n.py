@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -326,7 +326,7 @@ def money(cents: int, lang: str = "en") -> str:
 def ago(lang: str, moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return "—"
-    seconds = ((now or datetime.now(timezone.utc)) - moment).total_seconds()
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
     if seconds < 60:
         return tr(lang, "just_now")
     if seconds < 3600:

@@ -89,8 +89,10 @@ def SyncBar():
 
     online = bool(state.online)
     colour = ft.Colors.GREEN_700 if online else ft.Colors.ORANGE_800
-    last = session.t("last_sync", ago=ago(session.lang, state.last_sync_at)) if state.last_sync_at else session.t(
-        "not_synced"
+    last = (
+        session.t("last_sync", ago=ago(session.lang, state.last_sync_at))
+        if state.last_sync_at
+        else session.t("not_synced")
     )
     items: list[ft.Control] = [
         tagged(
@@ -120,7 +122,12 @@ def SyncBar():
             )
         )
     items.append(ft.Container(expand=True))
-    items.append(tagged("sync-now", ft.TextButton(content=session.t("sync_now"), icon=ft.Icons.SYNC, on_click=sync_now, height=TOUCH)))
+    items.append(
+        tagged(
+            "sync-now",
+            ft.TextButton(content=session.t("sync_now"), icon=ft.Icons.SYNC, on_click=sync_now, height=TOUCH),
+        )
+    )
     return ft.Container(
         ft.Row(items, spacing=18, vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=False),
         bgcolor=ft.Colors.GREEN_50 if online else ft.Colors.ORANGE_50,

@@ -27,14 +27,22 @@ def AttentionScreen():
                     ft.Icon(ft.Icons.WARNING_AMBER, color=ft.Colors.RED_800),
                     ft.Column(
                         [
-                            ft.Text(f"{session.t('kind_' + c.kind)} · {local(c.created_at)}", size=17, weight=ft.FontWeight.W_600),
+                            ft.Text(
+                                f"{session.t('kind_' + c.kind)} · {local(c.created_at)}",
+                                size=17,
+                                weight=ft.FontWeight.W_600,
+                            ),
                             ft.Text(c.customer_id or "", color=ft.Colors.GREY_700),
-                            tagged(f"attention-reason-{c.command_id}", ft.Text(c.reason or "", color=ft.Colors.RED_800)),
+                            tagged(
+                                f"attention-reason-{c.command_id}", ft.Text(c.reason or "", color=ft.Colors.RED_800)
+                            ),
                         ],
                         spacing=2,
                         expand=True,
                     ),
-                    ft.OutlinedButton(content=session.t("dismiss"), height=TOUCH, on_click=lambda _, i=c.command_id: dismiss(i)),
+                    ft.OutlinedButton(
+                        content=session.t("dismiss"), height=TOUCH, on_click=lambda _, i=c.command_id: dismiss(i)
+                    ),
                 ]
             ),
             f"attention-{c.command_id}",
@@ -42,5 +50,7 @@ def AttentionScreen():
         for c in items
     ]
     return ft.Column(
-        [heading(session.t("attention_title")), *(rows or [ft.Text(session.t("no_attention"))])], spacing=10, scroll=ft.ScrollMode.AUTO
+        [heading(session.t("attention_title")), *(rows or [ft.Text(session.t("no_attention"))])],
+        spacing=10,
+        scroll=ft.ScrollMode.AUTO,
     )

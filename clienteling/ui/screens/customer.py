@@ -73,7 +73,9 @@ def wishlist_tab(session, picture) -> list[ft.Control]:
                         tagged(
                             f"wish-stock-btn-{sku}",
                             ft.OutlinedButton(
-                                content=session.t("check_stock"), height=TOUCH, on_click=lambda _, s=sku: go(f"/stock/{s}")
+                                content=session.t("check_stock"),
+                                height=TOUCH,
+                                on_click=lambda _, s=sku: go(f"/stock/{s}"),
                             ),
                         ),
                         tagged(
@@ -109,9 +111,14 @@ def orders_tab(session, picture) -> list[ft.Control]:
             card(
                 ft.Column(
                     [
-                        ft.Text(f"{session.t('placed_here')} · {local(command.created_at)}", weight=ft.FontWeight.W_600),
+                        ft.Text(
+                            f"{session.t('placed_here')} · {local(command.created_at)}", weight=ft.FontWeight.W_600
+                        ),
                         ft.Text(lines),
-                        tagged(f"local-state-{command.command_id}", ft.Text(command_state(session, command), color=ft.Colors.ORANGE_900)),
+                        tagged(
+                            f"local-state-{command.command_id}",
+                            ft.Text(command_state(session, command), color=ft.Colors.ORANGE_900),
+                        ),
                         ft.Text(command.reason or "", color=ft.Colors.RED_800),
                     ],
                     spacing=2,
@@ -121,7 +128,9 @@ def orders_tab(session, picture) -> list[ft.Control]:
         )
     for order in picture.orders:
         lines = [
-            ft.Text(f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}")
+            ft.Text(
+                f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}"
+            )
             for line in order.lines
         ]
         rows.append(
@@ -133,7 +142,10 @@ def orders_tab(session, picture) -> list[ft.Control]:
                                 ft.Text(order.number, size=17, weight=ft.FontWeight.W_600),
                                 ft.Text(session.t(f"channel_{order.channel}"), color=ft.Colors.GREY_700),
                                 ft.Container(expand=True),
-                                tagged(f"order-status-{order.number}", ft.Text(status(session.lang, order.status), weight=ft.FontWeight.W_600)),
+                                tagged(
+                                    f"order-status-{order.number}",
+                                    ft.Text(status(session.lang, order.status), weight=ft.FontWeight.W_600),
+                                ),
                             ]
                         ),
                         ft.Text(local(order.created_at), color=ft.Colors.GREY_700),
@@ -161,11 +173,17 @@ def chats_tab(session, picture) -> list[ft.Control]:
                         ft.Row(
                             [
                                 ft.Text(chat.subject, size=17, weight=ft.FontWeight.W_600, expand=True),
-                                ft.Text(f"{chat.channel.replace('_', ' ')} · {local(chat.updated_at)}", color=ft.Colors.GREY_700),
+                                ft.Text(
+                                    f"{chat.channel.replace('_', ' ')} · {local(chat.updated_at)}",
+                                    color=ft.Colors.GREY_700,
+                                ),
                             ]
                         ),
                         *[
-                            ft.Text(f"{m.author}: {m.text}", color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900)
+                            ft.Text(
+                                f"{m.author}: {m.text}",
+                                color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900,
+                            )
                             for m in latest
                         ],
                     ],
@@ -181,10 +199,14 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     events = []
     for order in picture.orders:
         kind = "kind_visit" if order.channel == "store" else "kind_order"
-        events.append((order.created_at, session.t(kind), f"{order.number} · {money(order.totals.total.cents, session.lang)}"))
+        events.append(
+            (order.created_at, session.t(kind), f"{order.number} · {money(order.totals.total.cents, session.lang)}")
+        )
         for change in order.status_history:
             if change.status in ("partially_returned", "returned"):
-                events.append((change.at, session.t("kind_return"), f"{order.number} · {status(session.lang, change.status)}"))
+                events.append(
+                    (change.at, session.t("kind_return"), f"{order.number} · {status(session.lang, change.status)}")
+                )
     for chat in picture.conversations:
         events.append((chat.started_at, session.t("kind_chat"), f"{chat.subject} ({chat.channel.replace('_', ' ')})"))
     for command in picture.commands:
@@ -210,7 +232,9 @@ def CustomerScreen():
     try:
         picture = session.device.customer_picture(customer_id)
     except DeviceError as problem:
-        return ft.Column([message(str(problem), "customer-error"), big_button(session.t("back"), lambda _: go("/"), "back")])
+        return ft.Column(
+            [message(str(problem), "customer-error"), big_button(session.t("back"), lambda _: go("/"), "back")]
+        )
 
     def opened():
         session.served(customer_id)
@@ -224,15 +248,30 @@ def CustomerScreen():
     header = card(
         ft.Row(
             [
-                ft.CircleAvatar(content=ft.Text(customer.first_name[0] + customer.last_name[0]), radius=30, bgcolor=ft.Colors.TEAL_100),
+                ft.CircleAvatar(
+                    content=ft.Text(customer.first_name[0] + customer.last_name[0]),
+                    radius=30,
+                    bgcolor=ft.Colors.TEAL_100,
+                ),
                 ft.Column(
                     [
-                        tagged("customer-name", ft.Text(f"{customer.first_name} {customer.last_name}", size=26, weight=ft.FontWeight.BOLD)),
+                        tagged(
+                            "customer-name",
+                            ft.Text(f"{customer.first_name} {customer.last_name}", size=26, weight=ft.FontWeight.BOLD),
+                        ),
                         ft.Text(f"{customer.email} · {customer.phone or ''}", color=ft.Colors.GREY_700),
                         ft.Row(
                             [
-                                chip(session.t(f"tier_{customer.tier}"), TIER_COLOURS[customer.tier], "customer-tier", ft.Icons.STAR),
-                                tagged("customer-points", ft.Text(session.t("points", points=f"{customer.points:,}"), size=16)),
+                                chip(
+                                    session.t(f"tier_{customer.tier}"),
+                                    TIER_COLOURS[customer.tier],
+                                    "customer-tier",
+                                    ft.Icons.STAR,
+                                ),
+                                tagged(
+                                    "customer-points",
+                                    ft.Text(session.t("points", points=f"{customer.points:,}"), size=16),
+                                ),
                                 ft.Text(session.t("home_store", store=customer.home_store), size=16),
                                 chip(session.t("no_marketing"), ft.Colors.RED_700, "no-marketing", ft.Icons.BLOCK)
                                 if not consent
@@ -263,5 +302,7 @@ def CustomerScreen():
         spacing=8,
         wrap=True,
     )
-    body = {"wishlist": wishlist_tab, "orders": orders_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
+    body = {"wishlist": wishlist_tab, "orders": orders_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](
+        session, picture
+    )
     return ft.Column([header, tabs, ft.ListView(body, spacing=8, expand=True)], spacing=12, expand=True)

@@ -57,8 +57,10 @@ def LookupScreen():
         else:
             set_matches(None)
 
-    def submit(_=None):
-        value = text.strip()
+    def submit(e=None):
+        value = (
+            e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else text
+        ).strip()
         if not value:
             return
         try:

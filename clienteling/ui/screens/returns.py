@@ -7,7 +7,7 @@ import flet as ft
 from clienteling.device import DeviceError
 from clienteling.ui.i18n import local, money, status
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import big_button, card, heading, message, qr_png, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, heading, message, qr_png, tagged
 
 REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
 CONDITIONS = ("resellable", "damaged")
@@ -24,10 +24,14 @@ def ReturnsScreen():
     done, set_done = ft.use_state(None)
 
     if not session.may("returns"):
-        return ft.Column([heading(session.t("returns_title")), message(session.t("only_service_desk"), "returns-forbidden")])
+        return ft.Column(
+            [heading(session.t("returns_title")), message(session.t("only_service_desk"), "returns-forbidden")]
+        )
 
-    def find(_=None):
-        value = text.strip()
+    def find(e=None):
+        value = (
+            e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else text
+        ).strip()
         if not value:
             return
         try:
@@ -68,7 +72,10 @@ def ReturnsScreen():
         receipt = done.number
         body = (
             [
-                tagged("return-receipt", ft.Text(session.t("return_receipt"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800)),
+                tagged(
+                    "return-receipt",
+                    ft.Text(session.t("return_receipt"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
+                ),
                 tagged("return-number", ft.Text(session.t("return_number", number=receipt), size=20)),
                 ft.Image(src=qr_png(receipt), width=160, height=160),
             ]
@@ -77,7 +84,9 @@ def ReturnsScreen():
             if done.state == "attention"
             else [message(session.t("return_waiting"), "return-waiting", error=False)]
         )
-        refund = sum(line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen)
+        refund = sum(
+            line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen
+        )
         body.append(ft.Text(session.t("refund", money=money(refund, session.lang)), size=18))
         body.append(big_button(session.t("back"), lambda _: go(f"/customer/{customer.id}"), "return-done"))
         return ft.Column(controls + body, spacing=12)
@@ -114,21 +123,48 @@ def ReturnsScreen():
                     [
                         ft.Column(
                             [
-                                ft.Text(f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600),
+                                ft.Text(
+                                    f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600
+                                ),
                                 ft.Text(f"{line.quantity}× {money(line.unit_price.cents, session.lang)} · {left} ≤"),
                             ],
                             expand=True,
                             spacing=2,
                         ),
-                        tagged(
-                            f"return-qty-{line.line_no}",
-                            ft.Dropdown(
-                                label=session.t("return_qty"),
-                                value=str(entry.get("quantity", 0)),
-                                width=110,
-                                options=[ft.DropdownOption(key=str(n), text=str(n)) for n in range(0, left + 1)],
-                                on_select=lambda e, n=line.line_no: update(n, quantity=int(e.control.value)),
-                            ),
+                        ft.Row(
+                            [
+                                tagged(
+                                    f"return-less-{line.line_no}",
+                                    ft.OutlinedButton(
+                                        content="−",
+                                        width=TOUCH,
+                                        height=TOUCH,
+                                        disabled=not entry.get("quantity"),
+                                        on_click=lambda _, n=line.line_no, q=entry.get("quantity", 0): update(
+                                            n, quantity=q - 1
+                                        ),
+                                    ),
+                                ),
+                                tagged(
+                                    f"return-qty-{line.line_no}",
+                                    ft.Text(
+                                        str(entry.get("quantity", 0)), size=20, width=32, text_align=ft.TextAlign.CENTER
+                                    ),
+                                ),
+                                tagged(
+                                    f"return-more-{line.line_no}",
+                                    ft.OutlinedButton(
+                                        content="+",
+                                        width=TOUCH,
+                                        height=TOUCH,
+                                        disabled=entry.get("quantity", 0) >= left,
+                                        on_click=lambda _, n=line.line_no, q=entry.get("quantity", 0): update(
+                                            n, quantity=q + 1
+                                        ),
+                                    ),
+                                ),
+                            ],
+                            spacing=4,
                         ),
                         tagged(
                             f"return-reason-{line.line_no}",
@@ -146,7 +182,9 @@ def ReturnsScreen():
                                 label=session.t("condition"),
                                 value=entry.get("condition", "resellable"),
                                 width=170,
-                                options=[ft.DropdownOption(key=c, text=session.t(f"condition_{c}")) for c in CONDITIONS],
+                                options=[
+                                    ft.DropdownOption(key=c, text=session.t(f"condition_{c}")) for c in CONDITIONS
+                                ],
                                 on_select=lambda e, n=line.line_no: update(n, condition=e.control.value),
                             ),
                         ),
@@ -156,7 +194,9 @@ def ReturnsScreen():
                 f"return-line-{line.line_no}",
             )
         )
-    refund = sum(line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen)
+    refund = sum(
+        line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen
+    )
     controls += [
         card(
             ft.Column(
@@ -169,7 +209,10 @@ def ReturnsScreen():
             )
         ),
         *rows,
-        tagged("refund", ft.Text(session.t("refund", money=money(refund, session.lang)), size=20, weight=ft.FontWeight.BOLD)),
+        tagged(
+            "refund",
+            ft.Text(session.t("refund", money=money(refund, session.lang)), size=20, weight=ft.FontWeight.BOLD),
+        ),
         message(error, "returns-error"),
         big_button(session.t("confirm_return"), confirm, "confirm-return", icon=ft.Icons.ASSIGNMENT_RETURN),
     ]

@@ -14,11 +14,17 @@ def SettingsScreen():
     device = session.device
     settings = device.settings
     values, set_values = ft.use_state(
-        {"store": settings.store or "", "central_url": settings.central_url or "", "device_token": settings.device_token or ""}
+        {
+            "store": settings.store or "",
+            "central_url": settings.central_url or "",
+            "device_token": settings.device_token or "",
+        }
     )
     note, set_note = ft.use_state(None)
     if not session.may("settings"):
-        return ft.Column([heading(session.t("settings_title")), message(session.t("only_manager"), "settings-forbidden")])
+        return ft.Column(
+            [heading(session.t("settings_title")), message(session.t("only_manager"), "settings-forbidden")]
+        )
     size = device.cache_size() if hasattr(device, "cache_size") else None
 
     def save(_):
@@ -54,7 +60,10 @@ def SettingsScreen():
                     label=session.t("language"),
                     value=session.lang,
                     width=220,
-                    options=[ft.DropdownOption(key="nl", text="Nederlands"), ft.DropdownOption(key="en", text="English")],
+                    options=[
+                        ft.DropdownOption(key="nl", text="Nederlands"),
+                        ft.DropdownOption(key="en", text="English"),
+                    ],
                     on_select=lambda e: session.set_lang(e.control.value),
                 ),
             ),
@@ -62,7 +71,9 @@ def SettingsScreen():
             ft.Row(
                 [
                     big_button(session.t("save"), save, "settings-save", icon=ft.Icons.SAVE),
-                    big_button(session.t("purge_now"), purge, "settings-purge", icon=ft.Icons.DELETE_SWEEP, primary=False),
+                    big_button(
+                        session.t("purge_now"), purge, "settings-purge", icon=ft.Icons.DELETE_SWEEP, primary=False
+                    ),
                 ]
             ),
             message(note, "settings-note", error=False),

@@ -41,7 +41,9 @@ def ShipToHomeScreen():
         match = device.product(sku)
         view = device.stock(sku)
     except DeviceError as problem:
-        return ft.Column([message(str(problem), "ship-error"), big_button(session.t("back"), lambda _: go("/"), "back")])
+        return ft.Column(
+            [message(str(problem), "ship-error"), big_button(session.t("back"), lambda _: go("/"), "back")]
+        )
     qty = int(quantity) if quantity.isdigit() and int(quantity) > 0 else 1
     places = [p for p in ([view.here] if view.here else []) + view.elsewhere if p.available >= qty]
     try:
@@ -94,11 +96,18 @@ def ShipToHomeScreen():
         f"{product.name} · {variant.colour} · {variant.size} · {session.t('price_each', money=money(variant.price.cents, session.lang))}",
         size=17,
     )
-    head = [heading(session.t("ship_to_home"), "ship-title"), ft.Text(f"{customer.first_name} {customer.last_name}", size=18), summary]
+    head = [
+        heading(session.t("ship_to_home"), "ship-title"),
+        ft.Text(f"{customer.first_name} {customer.last_name}", size=18),
+        summary,
+    ]
     if step == "done" and placed is not None:
         if placed.number:
             lines = [
-                tagged("order-confirmed", ft.Text(session.t("order_placed"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800)),
+                tagged(
+                    "order-confirmed",
+                    ft.Text(session.t("order_placed"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
+                ),
                 tagged("order-number", ft.Text(session.t("order_number", number=placed.number), size=20)),
                 ft.Image(src=qr_png(placed.number), width=180, height=180),
             ]
@@ -106,7 +115,12 @@ def ShipToHomeScreen():
             lines = [tagged("order-waiting", message(session.t("order_waiting"), "order-waiting-text", error=False))]
             if placed.state == "attention":
                 lines = [message(placed.reason or session.t("attention"), "order-refused")]
-        return ft.Column(head + lines + [big_button(session.t("back"), lambda _: go(f"/customer/{customer_id}"), "back-to-customer")], spacing=12)
+        return ft.Column(
+            head
+            + lines
+            + [big_button(session.t("back"), lambda _: go(f"/customer/{customer_id}"), "back-to-customer")],
+            spacing=12,
+        )
 
     addr = None
     try:
@@ -126,7 +140,14 @@ def ShipToHomeScreen():
                             ft.Text(f"{qty}× {variant.sku}"),
                             ft.Text(f"{session.t('fulfilling_store')}: {place_name}"),
                             ft.Text(f"{session.t('address')}: {shown}"),
-                            tagged("review-total", ft.Text(session.t("total", money=money(total, session.lang)), size=20, weight=ft.FontWeight.BOLD)),
+                            tagged(
+                                "review-total",
+                                ft.Text(
+                                    session.t("total", money=money(total, session.lang)),
+                                    size=20,
+                                    weight=ft.FontWeight.BOLD,
+                                ),
+                            ),
                         ],
                         spacing=6,
                     ),
@@ -180,7 +201,8 @@ def ShipToHomeScreen():
                             options=[
                                 ft.DropdownOption(
                                     key=p.store,
-                                    text=f"{p.name} ({p.available})" + (f" · {session.t('suggested')}" if p.store == suggested else ""),
+                                    text=f"{p.name} ({p.available})"
+                                    + (f" · {session.t('suggested')}" if p.store == suggested else ""),
                                 )
                                 for p in places
                             ],
@@ -196,7 +218,10 @@ def ShipToHomeScreen():
                 on_change=lambda e: set_use_new(e.control.value == "new"),
                 content=ft.Column(
                     [
-                        tagged("address-file", ft.Radio(value="file", label=f"{session.t('address_on_file')}: {on_file_text}")),
+                        tagged(
+                            "address-file",
+                            ft.Radio(value="file", label=f"{session.t('address_on_file')}: {on_file_text}"),
+                        ),
                         tagged("address-new", ft.Radio(value="new", label=session.t("new_address"))),
                     ]
                 ),

@@ -18,9 +18,10 @@ def SignInScreen():
     error, set_error = ft.use_state(None)
     staff = device.staff_list()
 
-    def sign_in(_=None):
+    def sign_in(e=None):
+        typed = e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else pin
         try:
-            member = device.sign_in(picked, pin)
+            member = device.sign_in(picked, typed)
         except DeviceError as problem:
             set_error(str(problem))
             set_pin("")
@@ -33,7 +34,10 @@ def SignInScreen():
                 [
                     ft.Icon(ft.Icons.BADGE, color=ft.Colors.TEAL_700 if m.id == picked else ft.Colors.GREY_600),
                     ft.Column(
-                        [ft.Text(m.name, size=18, weight=ft.FontWeight.W_600), ft.Text(session.t(f"role_{m.role}"), color=ft.Colors.GREY_700)],
+                        [
+                            ft.Text(m.name, size=18, weight=ft.FontWeight.W_600),
+                            ft.Text(session.t(f"role_{m.role}"), color=ft.Colors.GREY_700),
+                        ],
                         spacing=2,
                     ),
                 ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import flet as ft
 
@@ -27,7 +27,9 @@ def place_row(session, place, now, identifier: str, highlight: bool = False) -> 
                 ),
                 ft.Column(
                     [
-                        ft.Text(session.t("available", n=place.available), color=colour, size=17, weight=ft.FontWeight.W_600),
+                        ft.Text(
+                            session.t("available", n=place.available), color=colour, size=17, weight=ft.FontWeight.W_600
+                        ),
                         ft.Text(session.t("as_of", ago=ago(session.lang, place.as_of, now)), color=ft.Colors.GREY_700),
                     ],
                     spacing=2,
@@ -48,8 +50,10 @@ def StockScreen():
     error, set_error = ft.use_state(None)
     found, set_found = ft.use_state(None)
 
-    def search(_=None):
-        value = text.strip()
+    def search(e=None):
+        value = (
+            e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else text
+        ).strip()
         if not value:
             return
         try:
@@ -100,7 +104,7 @@ def StockScreen():
             chosen = next((v for v in options if v.size == (size or variant.size)), options[0])
             go(f"/stock/{chosen.sku}")
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = [place_row(session, view.here, now, "stock-here", highlight=True)] if view.here else []
         rows += [place_row(session, place, now, f"stock-{place.store}") for place in view.elsewhere]
         customer = session.extra.get("customer_for_ship")
