@@ -117,6 +117,7 @@ def ReturnsScreen():
     for line in order.lines:
         left = line.quantity - line.returned_quantity
         entry = chosen.get(line.line_no, {})
+        chosen_quantity = entry.get("quantity", 0)
         rows.append(
             card(
                 ft.Row(
@@ -140,9 +141,7 @@ def ReturnsScreen():
                                         width=TOUCH,
                                         height=TOUCH,
                                         disabled=not entry.get("quantity"),
-                                        on_click=lambda _, n=line.line_no, q=entry.get("quantity", 0): update(
-                                            n, quantity=q - 1
-                                        ),
+                                        on_click=lambda _, n=line.line_no, q=chosen_quantity: update(n, quantity=q - 1),
                                     ),
                                 ),
                                 tagged(
@@ -158,9 +157,7 @@ def ReturnsScreen():
                                         width=TOUCH,
                                         height=TOUCH,
                                         disabled=entry.get("quantity", 0) >= left,
-                                        on_click=lambda _, n=line.line_no, q=entry.get("quantity", 0): update(
-                                            n, quantity=q + 1
-                                        ),
+                                        on_click=lambda _, n=line.line_no, q=chosen_quantity: update(n, quantity=q + 1),
                                     ),
                                 ),
                             ],
