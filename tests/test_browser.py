@@ -107,8 +107,10 @@ def browser():
 class Screen:
     """A browser page on the app, with the few ways the tests reach into Flutter's semantics tree."""
 
-    def __init__(self, browser, url: str, width: int = 1280, height: int = 800) -> None:
+    def __init__(self, browser, url: str) -> None:
+        width, height = (int(n) for n in os.environ.get("CLIENTELING_VIEWPORT", "1280x800").split("x"))
         self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.suffix = "portrait" if height > width else "landscape"
         self.page.goto(url)
         self.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
         self.page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
@@ -133,7 +135,7 @@ class Screen:
         self.page.wait_for_timeout(400)  # let the frame that the semantics tree describes be painted
         if SHOTS:
             SHOTS.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+            self.page.screenshot(path=str(SHOTS / f"{name}-{self.suffix}.png"))
 
     def sign_in(self, name: str, pin: str) -> None:
         self.see("sign-in-title")
