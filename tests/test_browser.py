@@ -176,6 +176,7 @@ def centre_orders(centre, customer_id: str) -> list[dict]:
 
 def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, browser):
     screen = Screen(browser, app.url)
+    screen.see("sign-in-title")
     screen.shot("sign-in")
     screen.sign_in("Lotte Visser", "1111")
     screen.shot("lookup")
@@ -189,6 +190,13 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
     assert any(re.fullmatch(r"\d+ in this store", t) for t in texts.values()), texts
     assert any(re.fullmatch(r"\d+ in [A-Z][a-z]+, \d+ km", t) for t in texts.values()), texts  # another store
     screen.shot("customer")
+    elsewhere = next(sku for sku, text in texts.items() if " km" in text)
+    screen.see(f"wish-stock-btn-{elsewhere}").click()
+    assert screen.text_of("stock-here")  # this store first, then the other stores and the DC
+    assert screen.page.locator("[flt-semantics-identifier^='stock-']").count() >= 5
+    screen.shot("stock")
+    screen.see("nav-lookup").click()
+    screen.scan(SANNE_CARD)
     screen.see("tab-orders").click()
     newest = centre_orders(centre, "C0000001")[0]["number"]
     screen.see(f"order-status-{newest}")

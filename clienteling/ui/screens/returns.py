@@ -120,73 +120,89 @@ def ReturnsScreen():
         chosen_quantity = entry.get("quantity", 0)
         rows.append(
             card(
-                ft.Row(
+                ft.Column(
                     [
-                        ft.Column(
-                            [
-                                ft.Text(
-                                    f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600
-                                ),
-                                ft.Text(f"{line.quantity}× {money(line.unit_price.cents, session.lang)} · {left} ≤"),
-                            ],
-                            expand=True,
-                            spacing=2,
+                        ft.Text(f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600),
+                        ft.Text(
+                            session.t(
+                                "line_left",
+                                n=line.quantity,
+                                price=money(line.unit_price.cents, session.lang),
+                                left=left,
+                            ),
+                            color=ft.Colors.GREY_700,
                         ),
                         ft.Row(
                             [
+                                ft.Row(
+                                    [
+                                        tagged(
+                                            f"return-less-{line.line_no}",
+                                            ft.OutlinedButton(
+                                                content="−",
+                                                width=TOUCH,
+                                                height=TOUCH,
+                                                disabled=not entry.get("quantity"),
+                                                on_click=lambda _, n=line.line_no, q=chosen_quantity: update(
+                                                    n, quantity=q - 1
+                                                ),
+                                            ),
+                                        ),
+                                        tagged(
+                                            f"return-qty-{line.line_no}",
+                                            ft.Text(
+                                                str(entry.get("quantity", 0)),
+                                                size=20,
+                                                width=32,
+                                                text_align=ft.TextAlign.CENTER,
+                                            ),
+                                        ),
+                                        tagged(
+                                            f"return-more-{line.line_no}",
+                                            ft.OutlinedButton(
+                                                content="+",
+                                                width=TOUCH,
+                                                height=TOUCH,
+                                                disabled=entry.get("quantity", 0) >= left,
+                                                on_click=lambda _, n=line.line_no, q=chosen_quantity: update(
+                                                    n, quantity=q + 1
+                                                ),
+                                            ),
+                                        ),
+                                    ],
+                                    spacing=4,
+                                ),
                                 tagged(
-                                    f"return-less-{line.line_no}",
-                                    ft.OutlinedButton(
-                                        content="−",
-                                        width=TOUCH,
-                                        height=TOUCH,
-                                        disabled=not entry.get("quantity"),
-                                        on_click=lambda _, n=line.line_no, q=chosen_quantity: update(n, quantity=q - 1),
+                                    f"return-reason-{line.line_no}",
+                                    ft.Dropdown(
+                                        label=session.t("reason"),
+                                        value=entry.get("reason", "too_small"),
+                                        width=210,
+                                        options=[
+                                            ft.DropdownOption(key=r, text=session.t(f"reason_{r}")) for r in REASONS
+                                        ],
+                                        on_select=lambda e, n=line.line_no: update(n, reason=e.control.value),
                                     ),
                                 ),
                                 tagged(
-                                    f"return-qty-{line.line_no}",
-                                    ft.Text(
-                                        str(entry.get("quantity", 0)), size=20, width=32, text_align=ft.TextAlign.CENTER
-                                    ),
-                                ),
-                                tagged(
-                                    f"return-more-{line.line_no}",
-                                    ft.OutlinedButton(
-                                        content="+",
-                                        width=TOUCH,
-                                        height=TOUCH,
-                                        disabled=entry.get("quantity", 0) >= left,
-                                        on_click=lambda _, n=line.line_no, q=chosen_quantity: update(n, quantity=q + 1),
+                                    f"return-condition-{line.line_no}",
+                                    ft.Dropdown(
+                                        label=session.t("condition"),
+                                        value=entry.get("condition", "resellable"),
+                                        width=170,
+                                        options=[
+                                            ft.DropdownOption(key=c, text=session.t(f"condition_{c}"))
+                                            for c in CONDITIONS
+                                        ],
+                                        on_select=lambda e, n=line.line_no: update(n, condition=e.control.value),
                                     ),
                                 ),
                             ],
-                            spacing=4,
-                        ),
-                        tagged(
-                            f"return-reason-{line.line_no}",
-                            ft.Dropdown(
-                                label=session.t("reason"),
-                                value=entry.get("reason", "too_small"),
-                                width=210,
-                                options=[ft.DropdownOption(key=r, text=session.t(f"reason_{r}")) for r in REASONS],
-                                on_select=lambda e, n=line.line_no: update(n, reason=e.control.value),
-                            ),
-                        ),
-                        tagged(
-                            f"return-condition-{line.line_no}",
-                            ft.Dropdown(
-                                label=session.t("condition"),
-                                value=entry.get("condition", "resellable"),
-                                width=170,
-                                options=[
-                                    ft.DropdownOption(key=c, text=session.t(f"condition_{c}")) for c in CONDITIONS
-                                ],
-                                on_select=lambda e, n=line.line_no: update(n, condition=e.control.value),
-                            ),
+                            wrap=True,
+                            spacing=12,
                         ),
                     ],
-                    wrap=True,
+                    spacing=6,
                 ),
                 f"return-line-{line.line_no}",
             )

@@ -136,7 +136,6 @@ def StockScreen():
                                         width=140,
                                     ),
                                 ),
-                                ft.Container(expand=True),
                                 *(
                                     [
                                         tagged(
