@@ -22,10 +22,13 @@ def test_schemathesis_finds_no_server_error_and_no_schema_break(tmp_path):
             [
                 sys.executable,
                 "-c",
-                # A deeper recursion limit: schemathesis's coverage phase nests deeply enough that hypothesis's
-                # ast.parse of a lambda meets CPython 3.11's AST recursion bug (python/cpython#106905) and
-                # dies with "AST constructor recursion depth mismatch", a crash of the tool, not of the centre.
-                "import sys; sys.setrecursionlimit(20000); from schemathesis.cli import schemathesis; schemathesis()",
+                # Hypothesis names a filtered strategy by parsing its lambda's source with ast.parse, and on
+                # CPython 3.11.7 that parse can die with "AST constructor recursion depth mismatch"
+                # (python/cpython#106905) deep in schemathesis's coverage phase: a crash of the tool, not
+                # of the centre. The names are only for display, so the run uses plain ones.
+                "import hypothesis.strategies._internal.lazy as lazy;"
+                " lazy.get_pretty_function_description = lambda f: getattr(f, '__name__', 'f');"
+                " from schemathesis.cli import schemathesis; schemathesis()",
                 "run",
                 f"{central.url}/openapi.json",
                 "--header",
