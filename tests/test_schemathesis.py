@@ -26,9 +26,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_break(tmp_path):
                 # CPython 3.11.7 that parse can die with "AST constructor recursion depth mismatch"
                 # (python/cpython#106905) deep in schemathesis's coverage phase: a crash of the tool, not
                 # of the centre. The names are only for display, so the run uses plain ones.
-                "import hypothesis.strategies._internal.lazy as lazy;"
-                " lazy.get_pretty_function_description = lambda f: getattr(f, '__name__', 'f');"
-                " from schemathesis.cli import schemathesis; schemathesis()",
+                (
+                    "import hypothesis.strategies._internal.lazy as lazy;"
+                    " lazy.get_pretty_function_description = lambda f: getattr(f, '__name__', 'f');"
+                    " from schemathesis.cli import schemathesis; schemathesis()"
+                ),
                 "run",
                 f"{central.url}/openapi.json",
                 "--header",
