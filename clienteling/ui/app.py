@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from pathlib import Path
 
 import flet as ft
 
-from clienteling.config import Settings
+from clienteling.config import Settings, assets_dir
 from clienteling.device import Device, DeviceError
 from clienteling.ui.screens.attention import AttentionScreen
 from clienteling.ui.screens.customer import CustomerScreen
@@ -26,7 +25,7 @@ from clienteling.ui.screens.stock import StockScreen
 from clienteling.ui.session import Session, SessionContext, go, use_session
 from clienteling.ui.widgets import TOUCH, SyncBar, tagged
 
-ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+ASSETS = assets_dir()  # the repository's assets/, or the installed package's copy
 log = logging.getLogger(__name__)
 
 _device_lock = threading.Lock()
@@ -133,14 +132,14 @@ ROUTES = [
 def App(device: Device):
     staff, set_staff = ft.use_state(None)
     lang, set_lang = ft.use_state(device.settings.lang)
-    recent, set_recent = ft.use_state(())
+    recent = ft.use_ref([])
     extra = ft.use_ref({})
 
     def served(customer_id: str) -> None:
         extra.current["customer_for_ship"] = customer_id
-        set_recent(lambda before: (customer_id, *[c for c in before if c != customer_id])[:8])
+        recent.current[:] = [customer_id, *[c for c in recent.current if c != customer_id]][:8]
 
-    session = Session(device, lang, staff, recent, set_staff, set_lang, served, extra.current)
+    session = Session(device, lang, staff, recent.current, set_staff, set_lang, served, extra.current)
 
     def body():
         if staff is None:
@@ -156,12 +155,19 @@ def main(page: ft.Page) -> None:
     page.theme_mode = ft.ThemeMode.LIGHT
     page.bgcolor = ft.Colors.GREY_50
     page.padding = 0
+    settings = Settings.load()
+    if settings.needs_setup:  # a store build without its centre: ask, never start the demo
+        from clienteling.ui.screens.setup import SetupScreen
+
+        page.render(SetupScreen, settings)
+        return
     page.render(App, shared_device())
 
 
 def run(web: bool = False, host: str = "127.0.0.1", port: int = 0) -> int:
     """Open the app in a window, or serve it to browsers on `host`:`port`."""
-    shared_device()  # make the demo and sync before the first screen
+    if not Settings.load().needs_setup:
+        shared_device()  # make the demo and sync before the first screen
     if web:
         os.environ.setdefault("FLET_FORCE_WEB_SERVER", "true")  # serve only: never open a browser on the server
         print(f"Clienteling on http://{host}:{port}/", flush=True)

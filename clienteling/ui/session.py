@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import flet as ft
@@ -23,7 +24,7 @@ class Session:
     device: Device
     lang: str
     staff: Any | None  # the signed-in StaffMember
-    recent: tuple[str, ...]
+    recent: list[str]  # customer ids, latest first; kept outside state so opening one re-renders nothing
     set_staff: Callable[[Any | None], None]
     set_lang: Callable[[str], None]
     served: Callable[[str], None]  # a customer was opened
@@ -48,4 +49,33 @@ def use_session() -> Session:
 
 
 def go(route: str) -> None:
-    ft.context.page.navigate(route)
+    """Open another screen: the router renders it at once, and the browser's address and history follow.
+
+    `page.navigate` alone asks the client to change its route and waits for the change to come back
+    (a round trip that was ~150 ms of the scan-to-customer time). Here the router is told first, and the
+    client's echo of each push is dropped when it comes back, so a late echo never undoes a newer screen.
+    A route change the client starts itself (the browser's back button) still reaches the router.
+    """
+    page = ft.context.page
+    handler = page.on_route_change
+    if handler is None:
+        page.navigate(route)
+        return
+    if not hasattr(handler, "router"):
+        handler = _echo_filter(page, handler)
+    handler.router(SimpleNamespace(route=route))
+    handler.pushed.append(route)
+    del handler.pushed[:-16]
+    page.navigate(route)
+
+
+def _echo_filter(page: ft.Page, router: Callable) -> Callable:
+    def on_route_change(event) -> None:
+        if event.route in on_route_change.pushed:
+            del on_route_change.pushed[: on_route_change.pushed.index(event.route) + 1]
+            return
+        router(event)
+
+    on_route_change.router, on_route_change.pushed = router, []
+    page.on_route_change = on_route_change
+    return on_route_change

@@ -1,0 +1,118 @@
+"""`clienteling bench --ui`: the time from Enter in the scan field to the customer screen, in a real browser.
+
+A demo centre and `clienteling --web` run on loopback ports; Chromium (Debian's, driven by Playwright)
+signs in, then scans a customer's card again and again. Each round is timed from the Enter key to the
+moment the customer's name is in the page's semantics tree with the right text, so it includes the event
+travelling to Python, the lookup, the route change, the new screen's diff and Flutter's frame.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+CHROMIUM = os.environ.get("CLIENTELING_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CARDS = (("2700000000014", "Sanne de Vries"), ("2700000000021", "Daan"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(args: list[str], env: dict, url: str, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        process = subprocess.Popen([sys.executable, "-m", "clienteling", *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{args[0] if args else 'the app'} did not start; see {log}")
+
+
+def run(rounds: int = 30, progress=print) -> dict:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as missing:
+        raise RuntimeError("the UI bench needs playwright (pip install -e '.[test]') and Chromium") from missing
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"the UI bench needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="clienteling-ui-bench-") as tmp:
+        folder = Path(tmp)
+        centre_port, app_port = _free_port(), _free_port()
+        env = {**os.environ, "CLIENTELING_DATA_DIR": str(folder / "centre")}
+        progress("starting a demo centre and the app …")
+        centre = _start(
+            ["central", "--demo", "--customers", "5000", "--port", str(centre_port), "--db", str(folder / "c.db")],
+            env,
+            f"http://127.0.0.1:{centre_port}/health",
+            folder / "centre.log",
+        )
+        app_env = {
+            **os.environ,
+            "CLIENTELING_DATA_DIR": str(folder / "device"),
+            "CLIENTELING_CENTRAL_URL": f"http://127.0.0.1:{centre_port}",
+            "CLIENTELING_DEVICE_TOKEN": "demo-AMS01",
+            "CLIENTELING_STORE": "AMS01",
+            "CLIENTELING_LANG": "en",
+        }
+        app = _start(["--web", "--port", str(app_port)], app_env, f"http://127.0.0.1:{app_port}/", folder / "app.log")
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"http://127.0.0.1:{app_port}/")
+                page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60000)
+                page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+                page.locator("[flt-semantics-identifier^='staff-']", has_text="Lotte Visser").first.click(timeout=30000)
+                pin = page.get_by_role("textbox", name="PIN")
+                pin.fill("1111")
+                pin.press("Enter")
+                name = page.locator("[flt-semantics-identifier='customer-name']")
+                times = []
+                progress(f"{rounds} scans, Enter to customer screen …")
+                for round_no in range(rounds + 3):  # the first three warm the page and the cache up
+                    card, expected = CARDS[round_no % len(CARDS)]
+                    page.locator("[flt-semantics-identifier='nav-lookup']").click()
+                    field = page.get_by_role("textbox", name="Scan card or enter email")
+                    field.wait_for(timeout=30000)
+                    field.fill(card)
+                    page.wait_for_timeout(100)
+                    started = time.perf_counter()
+                    field.press("Enter")
+                    name.filter(has_text=expected).wait_for(timeout=30000)
+                    if round_no >= 3:
+                        times.append(time.perf_counter() - started)
+                browser.close()
+        finally:
+            for process in (app, centre):
+                process.terminate()
+                process.wait(30)
+    ordered = sorted(times)
+    return {
+        "ui_rounds": rounds,
+        "ui_enter_to_customer_p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "ui_enter_to_customer_p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 1),
+        "ui_enter_to_customer_max_ms": round(ordered[-1] * 1000, 1),
+    }
