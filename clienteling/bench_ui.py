@@ -8,6 +8,7 @@ travelling to Python, the lookup, the route change, the new screen's diff and Fl
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
@@ -39,7 +40,9 @@ def _free_port() -> int:
 
 def _start(args: list[str], env: dict, url: str, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "clienteling", *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clienteling", *args], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -116,3 +119,20 @@ def run(rounds: int = 30, progress=print) -> dict:
         "ui_enter_to_customer_p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 1),
         "ui_enter_to_customer_max_ms": round(ordered[-1] * 1000, 1),
     }
+
+
+def main(as_json: bool, rounds: int) -> int:
+    try:
+        results = run(rounds, progress=(lambda _: None) if as_json else print)
+    except RuntimeError as problem:
+        print(f"clienteling bench --ui: {problem}", file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps(results))
+    else:
+        print(
+            f"Enter in the scan field to the customer screen, {rounds} scans in Chromium: "
+            f"p50 {results['ui_enter_to_customer_p50_ms']} ms, p90 {results['ui_enter_to_customer_p90_ms']} ms, "
+            f"max {results['ui_enter_to_customer_max_ms']} ms"
+        )
+    return 0

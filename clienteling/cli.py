@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,13 +11,22 @@ from clienteling import __version__
 
 
 def data_dir() -> Path:
-    """Where this machine keeps its data: `CLIENTELING_DATA_DIR`, else `~/.clienteling`."""
-    return Path(os.environ.get("CLIENTELING_DATA_DIR") or Path.home() / ".clienteling")
+    """Where this machine keeps its data: `CLIENTELING_DATA_DIR`, else `~/.clienteling` (see clienteling.config)."""
+    from clienteling.config import default_data_dir
+
+    return default_data_dir()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="clienteling", description="Clienteling: the customer's whole picture, in store."
+        prog="clienteling",
+        description="Clienteling: the customer's whole picture, in store.",
+        epilog=(
+            "A store device finds its centre in CLIENTELING_CENTRAL_URL, CLIENTELING_DEVICE_TOKEN and "
+            "CLIENTELING_STORE, or the same keys in lower case in settings.toml (in the data folder "
+            "CLIENTELING_DATA_DIR, or the managed file CLIENTELING_MANAGED_SETTINGS). With none of them the app "
+            "starts the embedded demo centre, unless CLIENTELING_REQUIRE_SETUP=1 asks for its set-up screen."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"clienteling {__version__}")
     parser.add_argument("--web", action="store_true", help="serve the app to browsers instead of opening a window")
@@ -71,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--sync-customers", type=int, default=50_000, help="customers in the synced demo chain")
     bench.add_argument("--commands", type=int, default=500, help="commands drained from the outbox")
+    bench.add_argument(
+        "--ui",
+        action="store_true",
+        help="measure only Enter in the scan field to the customer screen, in Chromium (needs playwright)",
+    )
+    bench.add_argument("--rounds", type=int, default=30, help="with --ui: scans timed")
 
     commands.add_parser("app", help="the store app (the default: same as no command)")
     return parser
@@ -90,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sync":
         return sync(args)
     if args.command == "bench":
+        if args.ui:
+            from clienteling.bench_ui import main as ui_bench_main
+
+            return ui_bench_main(args.json, args.rounds)
         from clienteling.bench import main as bench_main
 
         return bench_main(args.json, args.customers, args.sync_customers, args.commands)
