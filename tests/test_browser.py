@@ -291,3 +291,26 @@ def test_a_return_at_the_service_desk(app, centre, browser):
         order = client.get(f"/v1/orders/{delivered['number']}").json()
     assert order["lines"][0]["returned_quantity"] == 1
     screen.close()
+
+
+def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browser):
+    screen = Screen(browser, app.url)
+    screen.see("sign-in-title")
+    screen.page.locator("[flt-semantics-identifier^='staff-']", has_text="Fatima El Amrani").first.click()
+    screen.type_into("PIN", "9999")
+    assert "4 tries left" in screen.text_of("sign-in-error")
+    screen.shot("sign-in-wrong-pin")
+    screen.type_into("PIN", "3333")
+    screen.see("signed-in")
+    screen.see("nav-settings").click()
+    screen.see("setting-store")
+    assert re.search(r"Cache: [\d,]+ customers", screen.page.get_by_text(re.compile("^Cache:")).inner_text())
+    screen.shot("settings")
+    screen.see("language-nl").click()
+    wait_until(lambda: screen.text_of("nav-lookup") == "Opzoeken", what="the app to speak Dutch")
+    assert screen.text_of("nav-settings") == "Instellingen"
+    screen.shot("settings-nl")
+    screen.see("nav-lookup").click()
+    screen.type_into("Scan pas of typ e-mail", "nobody@example.com")
+    assert "nobody@example.com" in screen.text_of("scan-error")
+    screen.close()

@@ -601,6 +601,13 @@ class Device:
             last_error=self.syncer.last_error if self.syncer else None,
         )
 
+    def cache_size(self) -> tuple[int, float]:
+        """(customers cached, megabytes the cache file and its WAL take): for the settings screen."""
+        customers = self.cache.scalar("SELECT count(*) FROM customers")
+        path = self.settings.cache_path
+        size = sum(f.stat().st_size for f in (path, path.with_name(path.name + "-wal")) if f.exists())
+        return int(customers), size / 1_000_000
+
     def purge(self) -> int:
         """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
         return self.cache.purge(self.settings.purge_days)

@@ -144,6 +144,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "channel_app": "app",
         "channel_store": "store",
         "error": "Something went wrong: {detail}",
+        "wrong_pin": "That PIN is not right. {n} tries left before sign-in is locked for 5 minutes.",
+        "staff_locked": "Too many wrong PINs: try again in {n} min.",
+        "unknown_staff": "This person cannot sign in on this store's devices.",
+        "out_of_stock": "Not enough stock: {available} of {sku} available there.",
+        "unreachable": "The centre cannot be reached right now; the cache shows what it had.",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -281,6 +286,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "channel_app": "app",
         "channel_store": "winkel",
         "error": "Er ging iets mis: {detail}",
+        "wrong_pin": "Die pincode klopt niet. Nog {n} pogingen voordat aanmelden 5 minuten geblokkeerd is.",
+        "staff_locked": "Te vaak een verkeerde pincode: probeer het over {n} min opnieuw.",
+        "unknown_staff": "Deze persoon kan zich niet aanmelden op de apparaten van deze winkel.",
+        "out_of_stock": "Niet genoeg voorraad: {available} van {sku} beschikbaar daar.",
+        "unreachable": "De centrale is nu niet bereikbaar; de cache toont wat er was.",
     },
 }
 

@@ -33,6 +33,22 @@ class Session:
     def t(self, key: str, **values: object) -> str:
         return tr(self.lang, key, **values)
 
+    def explain(self, error: Exception) -> str:
+        """An error from the device, said in the screen's language (the device's own words when it has no better)."""
+        from clienteling.device import errors
+
+        if isinstance(error, errors.WrongPin):
+            return self.t("wrong_pin", n=error.tries_left)
+        if isinstance(error, errors.StaffLocked):
+            return self.t("staff_locked", n=error.minutes_left)
+        if isinstance(error, errors.UnknownStaff):
+            return self.t("unknown_staff")
+        if isinstance(error, errors.OutOfStock) and error.sku:
+            return self.t("out_of_stock", available=error.available, sku=error.sku)
+        if isinstance(error, errors.CentralUnreachable):
+            return self.t("unreachable")
+        return str(error)
+
     def may(self, right: str) -> bool:
         return self.staff is not None and right in ROLE_RIGHTS.get(self.staff.role, set())
 

@@ -50,13 +50,13 @@ def big_button(text: str, on_click, identifier: str, *, icon=None, primary: bool
     )
 
 
-def card(content: ft.Control, identifier: str | None = None, on_click=None) -> ft.Control:
+def card(content: ft.Control, identifier: str | None = None, on_click=None, selected: bool = False) -> ft.Control:
     box = ft.Container(
         content,
         padding=14,
         border_radius=10,
-        bgcolor=ft.Colors.WHITE,
-        border=ft.Border.all(1, ft.Colors.GREY_300),
+        bgcolor=ft.Colors.TEAL_50 if selected else ft.Colors.WHITE,
+        border=ft.Border.all(2 if selected else 1, ft.Colors.TEAL_700 if selected else ft.Colors.GREY_300),
         on_click=on_click,
     )
     return tagged(identifier, box) if identifier else box

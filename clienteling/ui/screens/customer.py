@@ -233,7 +233,10 @@ def CustomerScreen():
         picture = session.device.customer_picture(customer_id)
     except DeviceError as problem:
         return ft.Column(
-            [message(str(problem), "customer-error"), big_button(session.t("back"), lambda _: go("/"), "back")]
+            [
+                message(session.explain(problem), "customer-error"),
+                big_button(session.t("back"), lambda _: go("/"), "back"),
+            ]
         )
 
     def opened():

@@ -66,7 +66,7 @@ def LookupScreen():
         try:
             found = device.lookup(value)
         except DeviceError as problem:
-            set_error(str(problem))
+            set_error(session.explain(problem))
             return
         set_text("")
         if found.kind == "customer":

@@ -37,7 +37,7 @@ def ReturnsScreen():
         try:
             found = device.lookup(value)
         except DeviceError as problem:
-            set_error(str(problem))
+            set_error(session.explain(problem))
             return
         if found.kind != "order":
             set_error(session.t("no_matches", text=value))
@@ -66,7 +66,7 @@ def ReturnsScreen():
         order = device.order(number)
         customer = device.customer(order.customer_id)
     except DeviceError as problem:
-        return ft.Column(controls + [message(str(problem), "returns-error")], spacing=12)
+        return ft.Column(controls + [message(session.explain(problem), "returns-error")], spacing=12)
 
     if done is not None:
         receipt = done.number
@@ -108,7 +108,7 @@ def ReturnsScreen():
         try:
             command = device.register_return(order.number, lines, staff=session.staff_id)
         except (DeviceError, ValueError) as problem:
-            set_error(str(problem))
+            set_error(session.explain(problem))
             return
         set_error(None)
         set_done(command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from clienteling.ui.session import use_session
-from clienteling.ui.widgets import big_button, heading, message, tagged
+from clienteling.ui.widgets import TOUCH, big_button, heading, message, tagged
 
 
 @ft.component
@@ -25,7 +25,7 @@ def SettingsScreen():
         return ft.Column(
             [heading(session.t("settings_title")), message(session.t("only_manager"), "settings-forbidden")]
         )
-    size = device.cache_size() if hasattr(device, "cache_size") else None
+    size = device.cache_size()
 
     def save(_):
         settings.with_changes(lang=session.lang, **{k: v.strip() or None for k, v in values.items()}).save()
@@ -54,18 +54,17 @@ def SettingsScreen():
             field("store"),
             field("central_url"),
             field("device_token", password=True),
-            tagged(
-                "setting-language",
-                ft.Dropdown(
-                    label=session.t("language"),
-                    value=session.lang,
-                    width=220,
-                    options=[
-                        ft.DropdownOption(key="nl", text="Nederlands"),
-                        ft.DropdownOption(key="en", text="English"),
-                    ],
-                    on_select=lambda e: session.set_lang(e.control.value),
-                ),
+            ft.Text(session.t("language"), size=16),
+            ft.Row(
+                [
+                    tagged(
+                        f"language-{code}",
+                        (ft.FilledButton if session.lang == code else ft.OutlinedButton)(
+                            content=name, height=TOUCH, on_click=lambda _, c=code: session.set_lang(c)
+                        ),
+                    )
+                    for code, name in (("nl", "Nederlands"), ("en", "English"))
+                ]
             ),
             ft.Text(session.t("cache_size", customers=f"{size[0]:,}", mb=f"{size[1]:.1f}") if size else ""),
             ft.Row(

@@ -162,7 +162,7 @@ def SetupScreen(settings: Settings):
                 error=say(lang, problems[name]) if name in problems else None,
                 capitalization=ft.TextCapitalization.CHARACTERS if name == "store" else None,
                 keyboard_type=ft.KeyboardType.URL if name == "central_url" else None,
-                on_change=lambda e: set_values({**values, name: e.control.value}),
+                on_change=lambda e: set_values(lambda before: {**before, name: e.control.value}),
                 on_submit=save,
             ),
         )

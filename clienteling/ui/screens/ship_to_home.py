@@ -42,7 +42,7 @@ def ShipToHomeScreen():
         view = device.stock(sku)
     except DeviceError as problem:
         return ft.Column(
-            [message(str(problem), "ship-error"), big_button(session.t("back"), lambda _: go("/"), "back")]
+            [message(session.explain(problem), "ship-error"), big_button(session.t("back"), lambda _: go("/"), "back")]
         )
     qty = int(quantity) if quantity.isdigit() and int(quantity) > 0 else 1
     places = [p for p in ([view.here] if view.here else []) + view.elsewhere if p.available >= qty]
@@ -71,7 +71,7 @@ def ShipToHomeScreen():
         try:
             address()
         except ValueError as problem:
-            set_error(str(problem))
+            set_error(session.explain(problem))
             return
         if not chosen:
             set_error(session.t("nowhere"))
@@ -85,7 +85,7 @@ def ShipToHomeScreen():
                 customer_id, [(sku, qty)], fulfilling_store=chosen, address=address(), staff=session.staff_id
             )
         except (DeviceError, ValueError) as problem:
-            set_error(str(problem))
+            set_error(session.explain(problem))
             set_step("form")
             return
         set_placed(command)

@@ -23,7 +23,7 @@ def SignInScreen():
         try:
             member = device.sign_in(picked, typed)
         except DeviceError as problem:
-            set_error(str(problem))
+            set_error(session.explain(problem))
             set_pin("")
             return
         session.set_staff(member)
@@ -44,11 +44,18 @@ def SignInScreen():
                 height=TOUCH,
             ),
             f"staff-{m.id}",
+            selected=m.id == picked,
             on_click=lambda _, i=m.id: (set_picked(i), set_error(None), set_pin("")),
         )
         for m in staff
     ]
     controls: list[ft.Control] = [
+        ft.Row(
+            [
+                ft.Icon(ft.Icons.STOREFRONT, color=ft.Colors.TEAL_700, size=32),
+                ft.Text(f"Clienteling · {device.store or ''}", size=18, color=ft.Colors.TEAL_800),
+            ]
+        ),
         heading(session.t("sign_in_title"), "sign-in-title"),
         ft.Text(session.t("sign_in_pick"), size=16),
         *(people or [message(session.t("no_staff"), "no-staff")]),

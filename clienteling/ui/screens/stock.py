@@ -93,7 +93,7 @@ def StockScreen():
         try:
             view = device.stock(sku)
         except DeviceError as problem:
-            return ft.Column(controls + [message(str(problem), "stock-error")])
+            return ft.Column(controls + [message(session.explain(problem), "stock-error")])
         product, variant = view.product, view.variant
         colours = sorted({v.colour for v in product.variants})
         sizes = [v.size for v in product.variants if v.colour == variant.colour]
