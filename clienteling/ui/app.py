@@ -15,6 +15,7 @@ import flet as ft
 from clienteling.config import Settings, assets_dir
 from clienteling.device import Device, DeviceError
 from clienteling.ui.screens.attention import AttentionScreen
+from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
 from clienteling.ui.screens.lookup import LookupScreen
 from clienteling.ui.screens.returns import ReturnsScreen
@@ -123,6 +124,7 @@ ROUTES = [
             ft.Route(path="returns/:number", component=ReturnsScreen),
             ft.Route(path="attention", component=AttentionScreen),
             ft.Route(path="settings", component=SettingsScreen),
+            ft.Route(path="scan", component=CameraScreen),
         ],
     )
 ]

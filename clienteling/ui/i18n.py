@@ -149,6 +149,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "unknown_staff": "This person cannot sign in on this store's devices.",
         "out_of_stock": "Not enough stock: {available} of {sku} available there.",
         "unreachable": "The centre cannot be reached right now; the cache shows what it had.",
+        "scan_camera": "Scan with camera",
+        "camera_title": "Hold the card or label in view",
+        "no_camera": "This device has no camera: type or scan into the field.",
+        "camera_failed": "The camera could not be used ({detail}); the scan field still works.",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -291,6 +295,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "unknown_staff": "Deze persoon kan zich niet aanmelden op de apparaten van deze winkel.",
         "out_of_stock": "Niet genoeg voorraad: {available} van {sku} beschikbaar daar.",
         "unreachable": "De centrale is nu niet bereikbaar; de cache toont wat er was.",
+        "scan_camera": "Scannen met camera",
+        "camera_title": "Houd de pas of het label in beeld",
+        "no_camera": "Dit apparaat heeft geen camera: typ of scan in het veld.",
+        "camera_failed": "De camera werkt niet ({detail}); het scanveld werkt nog wel.",
     },
 }
 

@@ -6,6 +6,7 @@ import flet as ft
 
 from clienteling import codes
 from clienteling.device import DeviceError
+from clienteling.ui.screens.camera import camera_available, camera_button
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import card, heading, message, tagged
 
@@ -118,6 +119,7 @@ def LookupScreen():
                     on_submit=submit,
                 ),
             ),
+            *([camera_button(session)] if camera_available(ft.context.page) else []),
             message(error, "scan-error"),
             ft.ListView(results, spacing=8, expand=True),
         ],
