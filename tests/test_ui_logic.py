@@ -59,7 +59,17 @@ def test_the_camera_is_offered_only_where_it_can_work(monkeypatch):
 def test_every_word_is_there_in_dutch_and_english():
     assert set(i18n.STRINGS["nl"]) == set(i18n.STRINGS["en"])
     untranslated = [k for k in i18n.STRINGS["en"] if i18n.STRINGS["nl"][k] == i18n.STRINGS["en"][k]]
-    same_in_both = {"app_title", "tab_chats", "kind_chat", "online", "offline", "elsewhere", "order_status", "postcode"}
+    same_in_both = {
+        "app_title",
+        "tab_chats",
+        "kind_chat",
+        "online",
+        "offline",
+        "elsewhere",
+        "order_status",
+        "postcode",
+        "channel_app",
+    }
     assert set(untranslated) <= same_in_both
     assert i18n.tr("nl", "in_this_store", n=3) == "3 in deze winkel"
 
