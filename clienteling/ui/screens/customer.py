@@ -101,6 +101,15 @@ def command_state(session, command) -> str:
     return session.t(command.state)
 
 
+def returnable(order) -> bool:
+    """An online order that came to the door and still has something to take back."""
+    return (
+        order.fulfilment == "delivery"
+        and order.status in ("delivered", "partially_returned")
+        and any(line.quantity > line.returned_quantity for line in order.lines)
+    )
+
+
 def orders_tab(session, picture) -> list[ft.Control]:
     rows: list[ft.Control] = []
     for command in picture.commands:
@@ -150,7 +159,27 @@ def orders_tab(session, picture) -> list[ft.Control]:
                         ),
                         ft.Text(local(order.created_at), color=ft.Colors.GREY_700),
                         *lines,
-                        ft.Text(session.t("total", money=money(order.totals.total.cents, session.lang))),
+                        ft.Row(
+                            [
+                                ft.Text(session.t("total", money=money(order.totals.total.cents, session.lang))),
+                                *(
+                                    [
+                                        tagged(
+                                            f"order-return-{order.number}",
+                                            ft.OutlinedButton(
+                                                content=session.t("nav_returns"),
+                                                icon=ft.Icons.ASSIGNMENT_RETURN,
+                                                height=TOUCH,
+                                                on_click=lambda _, n=order.number: go(f"/returns/{n}"),
+                                            ),
+                                        )
+                                    ]
+                                    if returnable(order) and session.may("returns")
+                                    else []
+                                ),
+                            ],
+                            alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+                        ),
                     ],
                     spacing=2,
                 ),
