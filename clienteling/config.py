@@ -1,14 +1,28 @@
-"""Settings of a store device: the environment first, then `settings.toml` in the data folder.
+"""Settings of a store device: the environment first, then the managed settings file, then `settings.toml`
+in the data folder.
 
 `CLIENTELING_CENTRAL_URL`, `CLIENTELING_DEVICE_TOKEN`, `CLIENTELING_STORE`,
-`CLIENTELING_DATA_DIR`, `CLIENTELING_LANG` and `CLIENTELING_PURGE_DAYS`; the file uses
-the same names in lower case without the prefix (`central_url = "https://…"`).
+`CLIENTELING_DATA_DIR`, `CLIENTELING_LANG`, `CLIENTELING_PURGE_DAYS` and `CLIENTELING_REQUIRE_SETUP`;
+the files use the same names in lower case without the prefix (`central_url = "https://…"`).
+
+The managed settings file is the one that device management (MDM) pushes to a fixed place on the machine,
+so a store's devices are configured without anyone typing a URL (build/README.md): it is read from
+`CLIENTELING_MANAGED_SETTINGS` if set, else `%ProgramData%\\Clienteling\\settings.toml` (Windows),
+`/Library/Application Support/Clienteling/settings.toml` (macOS) or `/etc/clienteling/settings.toml`
+(Linux). What it sets wins over the data folder's file, key by key; the environment wins over both.
+
+The data folder is `CLIENTELING_DATA_DIR`, else the app's own storage in a packaged build
+(`FLET_APP_STORAGE_DATA`, set by Flet on Android, iOS and the desktop builds), else `~/.clienteling`.
+
+`require_setup` (set by the store builds' main.py): with no centre configured, the app shows its set-up
+screen instead of starting the embedded demo centre.
 """
 
 from __future__ import annotations
 
 import locale
 import os
+import sys
 import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -17,7 +31,47 @@ SETTINGS_FILE = "settings.toml"
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("CLIENTELING_DATA_DIR") or Path.home() / ".clienteling")
+    return Path(
+        os.environ.get("CLIENTELING_DATA_DIR")
+        or os.environ.get("FLET_APP_STORAGE_DATA")
+        or Path.home() / ".clienteling"
+    )
+
+
+def managed_settings_path() -> Path | None:
+    """Where device management puts this machine's settings file (it need not exist)."""
+    explicit = os.environ.get("CLIENTELING_MANAGED_SETTINGS")
+    if explicit is not None:
+        return Path(explicit) if explicit else None  # set but empty: no managed file
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / "Clienteling" / SETTINGS_FILE
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/Clienteling") / SETTINGS_FILE
+    if sys.platform.startswith("linux"):
+        return Path("/etc/clienteling") / SETTINGS_FILE
+    return None  # Android and iOS (Python 3.13+ names them): no place outside the app's sandbox
+
+
+def assets_dir() -> Path:
+    """The app's pictures: inside the installed package (a wheel), else the repository's assets/ folder."""
+    package = Path(__file__).resolve().parent
+    for folder in (package / "assets", package.parent / "assets"):
+        if (folder / "icon.png").is_file():
+            return folder
+    return package.parent / "assets"
+
+
+def _read_toml(path: Path | None) -> dict:
+    if path is None or not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _system_language() -> str:
@@ -35,6 +89,7 @@ class Settings:
     store: str | None = None
     lang: str = "en"
     purge_days: int = 30
+    require_setup: bool = False
 
     @property
     def cache_path(self) -> Path:
@@ -44,15 +99,16 @@ class Settings:
     def configured(self) -> bool:
         return bool(self.central_url and self.device_token)
 
+    @property
+    def needs_setup(self) -> bool:
+        """A store build without its centre: show the set-up screen, not the demo."""
+        return self.require_setup and not self.configured
+
     @classmethod
     def load(cls, data_dir: str | Path | None = None, **overrides: object) -> Settings:
-        """Settings from the environment, then the data folder's settings.toml, then `overrides`."""
+        """Settings from the environment, the managed file, the data folder's settings.toml, then `overrides`."""
         folder = Path(data_dir) if data_dir else default_data_dir()
-        from_file: dict = {}
-        path = folder / SETTINGS_FILE
-        if path.exists():
-            with path.open("rb") as handle:
-                from_file = tomllib.load(handle)
+        from_file = {**_read_toml(folder / SETTINGS_FILE), **_read_toml(managed_settings_path())}
         values: dict = {"data_dir": folder, "lang": _system_language()}
         for field in fields(cls):
             if field.name == "data_dir":
@@ -64,6 +120,7 @@ class Settings:
                 values[field.name] = from_file[field.name]
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["purge_days"] = int(values.get("purge_days", 30))
+        values["require_setup"] = _flag(values.get("require_setup", False))
         if values.get("lang") not in ("nl", "en"):
             values["lang"] = "en"
         return cls(**values)
@@ -78,7 +135,12 @@ class Settings:
         for name, value in asdict(self).items():
             if name == "data_dir" or value is None:
                 continue
-            lines.append(f"{name} = {value}" if isinstance(value, int) else f'{name} = "{_toml_escape(str(value))}"')
+            if isinstance(value, bool):
+                lines.append(f"{name} = {'true' if value else 'false'}")
+            elif isinstance(value, int):
+                lines.append(f"{name} = {value}")
+            else:
+                lines.append(f'{name} = "{_toml_escape(str(value))}"')
         path = self.data_dir / SETTINGS_FILE
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path

@@ -159,9 +159,9 @@ def main(page: ft.Page) -> None:
     page.padding = 0
     settings = Settings.load()
     if settings.needs_setup:  # a store build without its centre: ask, never start the demo
-        from clienteling.ui.screens.setup import SetupScreen
+        from clienteling.ui.screens.setup import FirstStart
 
-        page.render(SetupScreen, settings)
+        page.render(FirstStart, settings, lambda: App(shared_device()))
         return
     page.render(App, shared_device())
 

@@ -3,13 +3,16 @@
 A store device normally gets its store code, central URL and device token from device management: the
 environment, or a settings.toml that MDM puts in the managed place or the data folder (build/README.md).
 When a store build (`CLIENTELING_REQUIRE_SETUP=1`, which main.py sets) starts without them, this screen
-says what is missing, lets a person type the three values, checks them against the centre, saves them with
-`Settings.save()` and asks for a restart. It needs no Device and no session: nothing is synced yet.
+says what is missing, lets a person type the three values, checks them against the centre and saves them
+with `Settings.save()`; "Start" then opens the app on that centre without a restart (`FirstStart`). It
+needs no Device and no session until then: nothing is synced before the centre is known.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import flet as ft
@@ -37,10 +40,10 @@ TEXT: dict[str, dict[str, str]] = {
         "need_url": "Enter the central URL, for example https://central.example.nl.",
         "bad_url": "The central URL starts with https:// (or http://) and names a server.",
         "need_token": "Enter the device token that IT gave you.",
-        "saved_ok": "Saved, and the centre knows this device and store {store}. Close the app and open it again "
-        "(in a browser: reload the page) to start.",
-        "saved_unreachable": "Saved, but the centre did not answer ({detail}). The app will keep trying once it "
-        "runs: close it and open it again (in a browser: reload the page).",
+        "saved_ok": "Saved, and the centre knows this device and store {store}.",
+        "saved_unreachable": "Saved, but the centre did not answer ({detail}). The app starts from what this "
+        "device has and keeps trying.",
+        "start": "Start",
         "refused": "The centre refused this device token. Check it with IT; nothing was saved.",
         "no_such_store": "The centre has no store {store}. Check the code; nothing was saved.",
     },
@@ -58,10 +61,10 @@ TEXT: dict[str, dict[str, str]] = {
         "need_url": "Vul de centrale URL in, bijvoorbeeld https://central.example.nl.",
         "bad_url": "De centrale URL begint met https:// (of http://) en noemt een server.",
         "need_token": "Vul het apparaattoken in dat u van IT kreeg.",
-        "saved_ok": "Opgeslagen, en de centrale kent dit apparaat en winkel {store}. Sluit de app en open hem "
-        "opnieuw (in een browser: laad de pagina opnieuw) om te beginnen.",
-        "saved_unreachable": "Opgeslagen, maar de centrale antwoordde niet ({detail}). De app blijft het proberen "
-        "zodra hij draait: sluit hem en open hem opnieuw (in een browser: laad de pagina opnieuw).",
+        "saved_ok": "Opgeslagen, en de centrale kent dit apparaat en winkel {store}.",
+        "saved_unreachable": "Opgeslagen, maar de centrale antwoordde niet ({detail}). De app begint met wat dit "
+        "apparaat heeft en blijft het proberen.",
+        "start": "Beginnen",
         "refused": "De centrale weigert dit apparaattoken. Controleer het met IT; er is niets opgeslagen.",
         "no_such_store": "De centrale kent geen winkel {store}. Controleer de code; er is niets opgeslagen.",
     },
@@ -120,12 +123,22 @@ def check_centre(url: str, token: str, store: str, timeout: float = 5.0) -> tupl
 
 
 @ft.component
-def SetupScreen(settings: Settings):
+def FirstStart(settings: Settings, start: Callable[[], Any]):
+    """The set-up screen until its settings are saved and "Start" is pressed; then what `start()` makes."""
+    started, set_started = ft.use_state(False)
+    if started:
+        return start()
+    return SetupScreen(settings, on_start=lambda: set_started(True))
+
+
+@ft.component
+def SetupScreen(settings: Settings, on_start: Callable[[], None] | None = None):
     lang, set_lang = ft.use_state(settings.lang)
     values, set_values = ft.use_state({name: getattr(settings, name) or "" for name in FIELDS})
     problems, set_problems = ft.use_state({})
     outcome, set_outcome = ft.use_state(None)  # (text, error?)
     busy, set_busy = ft.use_state(False)
+    saved, set_saved = ft.use_state(False)
     missing = missing_fields(settings)
 
     def save(_):
@@ -146,6 +159,7 @@ def SetupScreen(settings: Settings):
             set_outcome((say(lang, verdict, store=store), True))
             return
         settings.with_changes(store=store, central_url=url, device_token=token, lang=lang).save()
+        set_saved(True)
         if verdict == "ok":
             set_outcome((say(lang, "saved_ok", store=store), False))
         else:
@@ -206,6 +220,9 @@ def SetupScreen(settings: Settings):
                 wrap=True,
             ),
             message(text, "setup-outcome", error=failed),
+            big_button(say(lang, "start"), lambda _: on_start(), "setup-start", icon=ft.Icons.PLAY_ARROW)
+            if saved and on_start
+            else ft.Container(height=0),
             ft.Text(say(lang, "where", path=settings.data_dir / SETTINGS_FILE), size=12, color=ft.Colors.GREY_700),
         ],
         spacing=16,
