@@ -244,7 +244,7 @@ class ChainBuilder:
                 "name": name,
                 "category": category,
                 "description": description,
-                "image": None,
+                "image": f"products/{style}.png",  # assets/products/, drawn by build/make_assets.py
                 "variants": docs,
                 "updated_at": iso(self.anchor - timedelta(days=90)),
             }
