@@ -180,6 +180,10 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
     screen.shot("sign-in")
     screen.sign_in("Lotte Visser", "1111")
     screen.shot("lookup")
+    box = screen.field("Scan card or enter email")
+    box.fill("vries san")  # a name gives results as it is typed, before any Enter
+    screen.see("match-C0000001")
+    screen.shot("lookup-name")
     screen.scan("2700000000015")  # one digit wrong
     assert "check digit" in screen.text_of("scan-error")
     screen.shot("lookup-wrong-card")
