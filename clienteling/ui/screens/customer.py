@@ -337,4 +337,6 @@ def CustomerScreen():
     body = {"wishlist": wishlist_tab, "orders": orders_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](
         session, picture
     )
-    return ft.Column([header, tabs, ft.ListView(body, spacing=8, expand=True)], spacing=12, expand=True)
+    return ft.Column(
+        [header, tabs, tagged("customer-body", ft.ListView(body, spacing=8, expand=True))], spacing=12, expand=True
+    )

@@ -69,8 +69,7 @@ def LookupScreen():
         except DeviceError as problem:
             set_error(session.explain(problem))
             return
-        set_text("")
-        if found.kind == "customer":
+        if found.kind == "customer":  # the screen goes: no need to clear the field first
             go(f"/customer/{found.customer.id}")
         elif found.kind == "product":
             go(f"/stock/{found.product.variant.sku}")
