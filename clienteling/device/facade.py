@@ -272,21 +272,10 @@ class Device:
         return customer
 
     def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
-        """Customers whose name, email or phone starts with the words typed, from the cache."""
-        found = [Customer.model_validate_json(doc) for doc in self.cache.search_customers(text, limit)]
+        """Customers whose name, email or phone starts with the words typed, from the cache (at most `limit`)."""
+        found = [CustomerSummary.model_validate_json(doc) for doc in self.cache.search_customers(text, limit)]
         found.sort(key=lambda c: (c.last_name.lower(), c.first_name.lower()))
-        return [
-            CustomerSummary(
-                id=c.id,
-                first_name=c.first_name,
-                last_name=c.last_name,
-                email=c.email,
-                phone=c.phone,
-                home_store=c.home_store,
-                tier=c.tier,
-            )
-            for c in found
-        ]
+        return found
 
     # ------------------------------------------------------------------ the customer's picture
 
