@@ -13,6 +13,7 @@ from clienteling.config import Settings
 from clienteling.ui import i18n
 from clienteling.ui.screens import camera
 from clienteling.ui.screens.ship_to_home import dutch_postcode
+from clienteling.ui.session import screen_for
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def device(tmp_path_factory):
 
 def test_a_camera_frame_of_a_card_opens_that_customer(device):
     frame = codes.card_png("2700000000014", name="Sanne de Vries")
-    found = [camera.route_for(device.lookup(code.text)) for code in codes.decode_image(frame)]
+    found = [screen_for(device.lookup(code.text)) for code in codes.decode_image(frame)]
     assert found == ["/customer/C0000001"]
 
 
@@ -44,7 +45,7 @@ def test_a_camera_frame_of_a_product_label_opens_its_stock(device):
 
     buffer = io.BytesIO()
     qrcode.make(f"https://id.example.com/01/{gtin.zfill(14)}").save(buffer, format="PNG")
-    assert [camera.route_for(device.lookup(c.text)) for c in codes.decode_image(buffer.getvalue())] == [f"/stock/{sku}"]
+    assert [screen_for(device.lookup(c.text)) for c in codes.decode_image(buffer.getvalue())] == [f"/stock/{sku}"]
 
 
 def test_the_camera_is_offered_only_where_it_can_work(monkeypatch):

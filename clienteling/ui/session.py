@@ -64,6 +64,17 @@ def use_session() -> Session:
     return ft.use_context(SessionContext)
 
 
+def screen_for(found) -> str | None:
+    """The screen a look-up opens: a customer, a product's stock, an order's return; None for a list of names."""
+    if found.kind == "customer":
+        return f"/customer/{found.customer.id}"
+    if found.kind == "product":
+        return f"/stock/{found.product.variant.sku}"
+    if found.kind == "order":
+        return f"/returns/{found.order.number}"
+    return None
+
+
 def go(route: str) -> None:
     """Open another screen: the router renders it at once, and the browser's address and history follow.
 

@@ -20,6 +20,42 @@ def tagged(identifier: str, control: ft.Control) -> ft.Control:
     return ft.Semantics(identifier=identifier, content=control)
 
 
+def typed(event, fallback: str) -> str:
+    """What a field holds as it is submitted: the event's own value (the state set by the field's last change
+    may not have come back yet when a scanner types fast and presses Enter), else `fallback`."""
+    value = getattr(getattr(event, "control", None), "value", None)
+    return value if isinstance(value, str) else fallback
+
+
+def code_field(identifier: str, label: str, value: str, on_change, on_submit, **more) -> ft.Control:
+    """A field for a scanner or typing: a code, an email, a name, an order number. Enter submits it."""
+    return tagged(
+        identifier,
+        ft.TextField(
+            label=label,
+            value=value,
+            prefix_icon=ft.Icons.QR_CODE_SCANNER,
+            on_change=on_change,
+            on_submit=on_submit,
+            **more,
+        ),
+    )
+
+
+def choice(identifier: str, label: str, value: str | None, options, on_pick, width: int) -> ft.Control:
+    """A dropdown of (key, text) options; `on_pick` gets the key chosen."""
+    return tagged(
+        identifier,
+        ft.Dropdown(
+            label=label,
+            value=value,
+            width=width,
+            options=[ft.DropdownOption(key=key, text=text) for key, text in options],
+            on_select=lambda e: on_pick(e.control.value),
+        ),
+    )
+
+
 def heading(text: str, identifier: str | None = None) -> ft.Control:
     control = ft.Text(text, size=24, weight=ft.FontWeight.BOLD)
     return tagged(identifier, control) if identifier else control

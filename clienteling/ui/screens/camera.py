@@ -14,7 +14,7 @@ import flet as ft
 
 from clienteling import codes
 from clienteling.device import DeviceError
-from clienteling.ui.session import go, use_session
+from clienteling.ui.session import go, screen_for, use_session
 from clienteling.ui.widgets import big_button, heading, message, tagged
 
 try:  # a pure-Python wrapper; the camera itself comes with the Flutter side of a built app
@@ -36,16 +36,6 @@ def camera_available(page: ft.Page) -> bool:
     return page.platform in CAMERA_PLATFORMS or os.environ.get("CLIENTELING_CAMERA") == "1"
 
 
-def route_for(found) -> str | None:
-    if found.kind == "customer":
-        return f"/customer/{found.customer.id}"
-    if found.kind == "product":
-        return f"/stock/{found.product.variant.sku}"
-    if found.kind == "order":
-        return f"/returns/{found.order.number}"
-    return None
-
-
 @ft.component
 def CameraScreen():
     session = use_session()
@@ -65,7 +55,7 @@ def CameraScreen():
                 picture = await control.take_picture()
                 for code in codes.decode_image(picture):
                     try:
-                        route = route_for(session.device.lookup(code.text))
+                        route = screen_for(session.device.lookup(code.text))
                     except DeviceError as problem:
                         set_error(session.explain(problem))
                         continue

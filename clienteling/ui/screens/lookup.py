@@ -7,8 +7,8 @@ import flet as ft
 from clienteling import codes
 from clienteling.device import DeviceError
 from clienteling.ui.screens.camera import camera_available, camera_button
-from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import card, heading, message, tagged
+from clienteling.ui.session import go, screen_for, use_session
+from clienteling.ui.widgets import card, code_field, heading, message, tagged, typed
 
 
 def customer_row(session, summary, identifier: str) -> ft.Control:
@@ -59,9 +59,7 @@ def LookupScreen():
             set_matches(None)
 
     def submit(e=None):
-        value = (
-            e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else text
-        ).strip()
+        value = typed(e, text).strip()
         if not value:
             return
         try:
@@ -69,12 +67,9 @@ def LookupScreen():
         except DeviceError as problem:
             set_error(session.explain(problem))
             return
-        if found.kind == "customer":  # the screen goes: no need to clear the field first
-            go(f"/customer/{found.customer.id}")
-        elif found.kind == "product":
-            go(f"/stock/{found.product.variant.sku}")
-        elif found.kind == "order":
-            go(f"/returns/{found.order.number}")
+        route = screen_for(found)
+        if route:  # the screen goes: no need to clear the field first
+            go(route)
         else:
             set_matches((value, found.matches))
             if len(found.matches) == 1:
@@ -103,20 +98,17 @@ def LookupScreen():
     return ft.Column(
         [
             heading(session.t("lookup_title")),
-            tagged(
+            code_field(
                 "scan-field",
-                ft.TextField(
-                    ref=field,
-                    label=session.t("scan_label"),
-                    hint_text=session.t("scan_hint"),
-                    value=text,
-                    autofocus=True,
-                    prefix_icon=ft.Icons.QR_CODE_SCANNER,
-                    text_size=20,
-                    expand=True,
-                    on_change=changed,
-                    on_submit=submit,
-                ),
+                session.t("scan_label"),
+                text,
+                changed,
+                submit,
+                ref=field,
+                hint_text=session.t("scan_hint"),
+                autofocus=True,
+                text_size=20,
+                expand=True,
             ),
             *([camera_button(session)] if camera_available(ft.context.page) else []),
             message(error, "scan-error"),

@@ -7,7 +7,7 @@ import flet as ft
 from clienteling.device import DeviceError
 from clienteling.ui.i18n import local, money, status
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, heading, message, qr_png, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, choice, code_field, heading, message, qr_png, tagged, typed
 
 REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
 CONDITIONS = ("resellable", "damaged")
@@ -29,9 +29,7 @@ def ReturnsScreen():
         )
 
     def find(e=None):
-        value = (
-            e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else text
-        ).strip()
+        value = typed(e, text).strip()
         if not value:
             return
         try:
@@ -48,16 +46,13 @@ def ReturnsScreen():
 
     controls: list[ft.Control] = [
         heading(session.t("returns_title")),
-        tagged(
+        code_field(
             "order-field",
-            ft.TextField(
-                label=session.t("order_field"),
-                value=text,
-                autofocus=number is None,
-                prefix_icon=ft.Icons.QR_CODE_SCANNER,
-                on_change=lambda e: set_text(e.control.value),
-                on_submit=find,
-            ),
+            session.t("order_field"),
+            text,
+            lambda e: set_text(e.control.value),
+            find,
+            autofocus=number is None,
         ),
     ]
     if number is None:
@@ -172,30 +167,21 @@ def ReturnsScreen():
                                     ],
                                     spacing=4,
                                 ),
-                                tagged(
+                                choice(
                                     f"return-reason-{line.line_no}",
-                                    ft.Dropdown(
-                                        label=session.t("reason"),
-                                        value=entry.get("reason", "too_small"),
-                                        width=210,
-                                        options=[
-                                            ft.DropdownOption(key=r, text=session.t(f"reason_{r}")) for r in REASONS
-                                        ],
-                                        on_select=lambda e, n=line.line_no: update(n, reason=e.control.value),
-                                    ),
+                                    session.t("reason"),
+                                    entry.get("reason", "too_small"),
+                                    [(r, session.t(f"reason_{r}")) for r in REASONS],
+                                    lambda value, n=line.line_no: update(n, reason=value),
+                                    210,
                                 ),
-                                tagged(
+                                choice(
                                     f"return-condition-{line.line_no}",
-                                    ft.Dropdown(
-                                        label=session.t("condition"),
-                                        value=entry.get("condition", "resellable"),
-                                        width=170,
-                                        options=[
-                                            ft.DropdownOption(key=c, text=session.t(f"condition_{c}"))
-                                            for c in CONDITIONS
-                                        ],
-                                        on_select=lambda e, n=line.line_no: update(n, condition=e.control.value),
-                                    ),
+                                    session.t("condition"),
+                                    entry.get("condition", "resellable"),
+                                    [(c, session.t(f"condition_{c}")) for c in CONDITIONS],
+                                    lambda value, n=line.line_no: update(n, condition=value),
+                                    170,
                                 ),
                             ],
                             wrap=True,

@@ -10,7 +10,7 @@ from clienteling.contract import Address
 from clienteling.device import DeviceError
 from clienteling.ui.i18n import money
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, heading, message, qr_png, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, message, qr_png, tagged
 
 POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
 
@@ -192,22 +192,20 @@ def ShipToHomeScreen():
                             on_change=lambda e: set_quantity(e.control.value),
                         ),
                     ),
-                    tagged(
+                    choice(
                         "fulfilling-store",
-                        ft.Dropdown(
-                            label=session.t("fulfilling_store"),
-                            value=chosen,
-                            width=360,
-                            options=[
-                                ft.DropdownOption(
-                                    key=p.store,
-                                    text=f"{p.name} ({p.available})"
-                                    + (f" · {session.t('suggested')}" if p.store == suggested else ""),
-                                )
-                                for p in places
-                            ],
-                            on_select=lambda e: set_store(e.control.value),
-                        ),
+                        session.t("fulfilling_store"),
+                        chosen,
+                        [
+                            (
+                                p.store,
+                                f"{p.name} ({p.available})"
+                                + (f" · {session.t('suggested')}" if p.store == suggested else ""),
+                            )
+                            for p in places
+                        ],
+                        set_store,
+                        360,
                     ),
                 ],
                 wrap=True,

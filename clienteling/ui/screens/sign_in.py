@@ -6,7 +6,7 @@ import flet as ft
 
 from clienteling.device import DeviceError
 from clienteling.ui.session import use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, heading, message, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, heading, message, tagged, typed
 
 
 @ft.component
@@ -19,9 +19,8 @@ def SignInScreen():
     staff = device.staff_list()
 
     def sign_in(e=None):
-        typed = e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else pin
         try:
-            member = device.sign_in(picked, typed)
+            member = device.sign_in(picked, typed(e, pin))
         except DeviceError as problem:
             set_error(session.explain(problem))
             set_pin("")

@@ -9,7 +9,7 @@ import flet as ft
 from clienteling.device import DeviceError
 from clienteling.ui.i18n import ago, money
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, card, heading, message, tagged
+from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, message, tagged, typed
 
 
 def place_row(session, place, now, identifier: str, highlight: bool = False) -> ft.Control:
@@ -51,9 +51,7 @@ def StockScreen():
     found, set_found = ft.use_state(None)
 
     def search(e=None):
-        value = (
-            e.control.value if e is not None and isinstance(getattr(e.control, "value", None), str) else text
-        ).strip()
+        value = typed(e, text).strip()
         if not value:
             return
         try:
@@ -67,16 +65,13 @@ def StockScreen():
 
     controls: list[ft.Control] = [
         heading(session.t("stock_title")),
-        tagged(
+        code_field(
             "product-field",
-            ft.TextField(
-                label=session.t("product_search"),
-                value=text,
-                autofocus=sku is None,
-                prefix_icon=ft.Icons.QR_CODE_SCANNER,
-                on_change=lambda e: set_text(e.control.value),
-                on_submit=search,
-            ),
+            session.t("product_search"),
+            text,
+            lambda e: set_text(e.control.value),
+            search,
+            autofocus=sku is None,
         ),
         message(error, "stock-error"),
     ]
@@ -116,25 +111,21 @@ def StockScreen():
                         ft.Text(f"{variant.sku} · GTIN {variant.gtin} · {money(variant.price.cents, session.lang)}"),
                         ft.Row(
                             [
-                                tagged(
+                                choice(
                                     "colour",
-                                    ft.Dropdown(
-                                        label=session.t("colour"),
-                                        value=variant.colour,
-                                        options=[ft.DropdownOption(key=c, text=c) for c in colours],
-                                        on_select=lambda e: pick(colour=e.control.value),
-                                        width=220,
-                                    ),
+                                    session.t("colour"),
+                                    variant.colour,
+                                    [(c, c) for c in colours],
+                                    lambda value: pick(colour=value),
+                                    220,
                                 ),
-                                tagged(
+                                choice(
                                     "size",
-                                    ft.Dropdown(
-                                        label=session.t("size"),
-                                        value=variant.size,
-                                        options=[ft.DropdownOption(key=s, text=s) for s in sizes],
-                                        on_select=lambda e: pick(size=e.control.value),
-                                        width=140,
-                                    ),
+                                    session.t("size"),
+                                    variant.size,
+                                    [(size, size) for size in sizes],
+                                    lambda value: pick(size=value),
+                                    140,
                                 ),
                                 *(
                                     [
