@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -30,13 +31,33 @@ from clienteling.device.cache import Cache
 PAGE = 5000
 
 
-def _percentile(values: list[float], q: float) -> float:
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answers(url: str, process: subprocess.Popen, seconds: float, what: str) -> None:
+    """Wait until `url` answers 200; stop `process` and raise if it does not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{what} did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
-    return {"p50": round(_percentile(samples, 0.5) * 1000, 3), "p99": round(_percentile(samples, 0.99) * 1000, 3)}
+    return {"p50": round(percentile(samples, 0.5) * 1000, 3), "p99": round(percentile(samples, 0.99) * 1000, 3)}
 
 
 def fill_cache(cache: Cache, customers: int, seed: int = 7) -> tuple[list[dict], float]:
@@ -93,11 +114,7 @@ class LocalCentre:
     """A demo centre in its own process on a free loopback port."""
 
     def __init__(self, folder: Path, customers: int) -> None:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = folder / "central.db"
         self.process = subprocess.Popen(
@@ -117,14 +134,7 @@ class LocalCentre:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError("the local centre did not start")
+        wait_until_answers(f"{self.url}/health", self.process, 600, "the local centre")
 
     def stop(self) -> None:
         self.process.terminate()

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from clienteling.bench import LocalCentre, free_port, percentile, wait_until_answers
 
+# How Chromium is started here, for this bench and for the browser tests: Debian's build, never a downloaded one,
+# with no sandbox, GPU or background traffic (../shared/TESTING.md).
 CHROMIUM = os.environ.get("CLIENTELING_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
+CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -30,28 +30,6 @@ ARGS = [
     "--no-first-run",
 ]
 CARDS = (("2700000000014", "Sanne de Vries"), ("2700000000021", "Daan"))  # both have a wishlist
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start(args: list[str], env: dict, url: str, log: Path) -> subprocess.Popen:
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clienteling", *args], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{args[0] if args else 'the app'} did not start; see {log}")
 
 
 def run(rounds: int = 30, progress=print) -> dict:
@@ -63,27 +41,32 @@ def run(rounds: int = 30, progress=print) -> dict:
         raise RuntimeError(f"the UI bench needs Chromium at {CHROMIUM} (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="clienteling-ui-bench-") as tmp:
         folder = Path(tmp)
-        centre_port, app_port = _free_port(), _free_port()
-        env = {**os.environ, "CLIENTELING_DATA_DIR": str(folder / "centre")}
         progress("starting a demo centre and the app …")
-        centre = _start(
-            ["central", "--demo", "--customers", "5000", "--port", str(centre_port), "--db", str(folder / "c.db")],
-            env,
-            f"http://127.0.0.1:{centre_port}/health",
-            folder / "centre.log",
-        )
+        centre = LocalCentre(folder, 5000)
+        app_port = free_port()
         app_env = {
             **os.environ,
             "CLIENTELING_DATA_DIR": str(folder / "device"),
-            "CLIENTELING_CENTRAL_URL": f"http://127.0.0.1:{centre_port}",
+            "CLIENTELING_CENTRAL_URL": centre.url,
             "CLIENTELING_DEVICE_TOKEN": "demo-AMS01",
             "CLIENTELING_STORE": "AMS01",
             "CLIENTELING_LANG": "en",
         }
-        app = _start(["--web", "--port", str(app_port)], app_env, f"http://127.0.0.1:{app_port}/", folder / "app.log")
+        with open(folder / "app.log", "ab") as log:
+            app = subprocess.Popen(
+                [sys.executable, "-m", "clienteling", "--web", "--port", str(app_port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=app_env,
+            )
+        try:
+            wait_until_answers(f"http://127.0.0.1:{app_port}/", app, 120, "the app")
+        except RuntimeError:
+            centre.stop()
+            raise
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(f"http://127.0.0.1:{app_port}/")
                 page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60000)
@@ -116,17 +99,16 @@ def run(rounds: int = 30, progress=print) -> dict:
                         whole.append(time.perf_counter() - started)
                 browser.close()
         finally:
-            for process in (app, centre):
-                process.terminate()
-                process.wait(30)
-    ordered, complete = sorted(times), sorted(whole)
+            app.terminate()
+            app.wait(30)
+            centre.stop()
     return {
         "ui_rounds": rounds,
-        "ui_enter_to_customer_p50_ms": round(statistics.median(ordered) * 1000, 1),
-        "ui_enter_to_customer_p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 1),
-        "ui_enter_to_customer_max_ms": round(ordered[-1] * 1000, 1),
-        "ui_enter_to_wishlist_p50_ms": round(statistics.median(complete) * 1000, 1),
-        "ui_enter_to_wishlist_p90_ms": round(complete[int(0.9 * (len(complete) - 1))] * 1000, 1),
+        "ui_enter_to_customer_p50_ms": round(percentile(times, 0.5) * 1000, 1),
+        "ui_enter_to_customer_p90_ms": round(percentile(times, 0.9) * 1000, 1),
+        "ui_enter_to_customer_max_ms": round(max(times) * 1000, 1),
+        "ui_enter_to_wishlist_p50_ms": round(percentile(whole, 0.5) * 1000, 1),
+        "ui_enter_to_wishlist_p90_ms": round(percentile(whole, 0.9) * 1000, 1),
     }
 
 

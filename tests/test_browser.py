@@ -17,15 +17,8 @@ import httpx
 import pytest
 from conftest import free_port, start_central
 
-CHROMIUM = os.environ.get("CLIENTELING_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
+
 SHOTS = Path(os.environ.get("CLIENTELING_SCREENSHOTS", "")) if os.environ.get("CLIENTELING_SCREENSHOTS") else None
 SANNE_CARD = "2700000000014"
 
@@ -99,7 +92,7 @@ def app(centre, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

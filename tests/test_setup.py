@@ -20,6 +20,7 @@ import pytest
 from conftest import free_port
 
 from clienteling import config
+from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
 from clienteling.config import Settings
 from clienteling.ui.screens import setup
 
@@ -170,8 +171,6 @@ def test_a_store_build_without_a_centre_gets_the_set_up_screen_and_no_demo(clean
 
 # ---- the set-up screen in a browser ------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CLIENTELING_CHROMIUM", "/usr/bin/chromium")
-
 
 def browser_or_skip():
     try:
@@ -214,7 +213,7 @@ def test_set_up_in_a_browser_then_the_app_on_reload(central, tmp_path):
             time.sleep(0.2)
         assert not (data / "central-demo.db").exists()  # no demo chain was made
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 800, "height": 1280})
             try:
                 set_up(page, url, central.url, data)
