@@ -253,28 +253,37 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     ]
 
 
+def _picture(device, customer_id: str):
+    """(the customer's picture, None), or (None, the error that says why there is none)."""
+    try:
+        return device.customer_picture(customer_id), None
+    except DeviceError as problem:
+        return None, problem
+
+
 @ft.component
 def CustomerScreen():
     session = use_session()
     customer_id = ft.use_route_params().get("customer_id", "")
     tab, set_tab = ft.use_state("wishlist")
-    try:
-        picture = session.device.customer_picture(customer_id)
-    except DeviceError as problem:
+    # Read once per customer opened, not on every tab switch: the picture touches the customer's last use
+    # (a write) and reads the stock of every wishlist item.
+    picture, problem = ft.use_memo(lambda: _picture(session.device, customer_id), [customer_id])
+
+    def opened():
+        if picture is not None:
+            session.served(customer_id)
+            if session.staff_id:
+                session.device.record_profile_view(customer_id, session.staff_id)
+
+    ft.use_effect(opened, [customer_id])
+    if picture is None:
         return ft.Column(
             [
                 message(session.explain(problem), "customer-error"),
                 big_button(session.t("back"), lambda _: go("/"), "back"),
             ]
         )
-
-    def opened():
-        session.served(customer_id)
-        record = getattr(session.device, "record_profile_view", None)
-        if record and session.staff_id:
-            record(customer_id, session.staff_id)
-
-    ft.use_effect(opened, [customer_id])
     customer = picture.customer
     consent = customer.consent.marketing
     header = card(
