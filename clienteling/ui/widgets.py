@@ -98,6 +98,15 @@ def card(content: ft.Control, identifier: str | None = None, on_click=None, sele
     return tagged(identifier, box) if identifier else box
 
 
+def use_task(work) -> None:
+    """Run the coroutine function `work` while the calling component is on screen; it is cancelled when it goes."""
+
+    def start():
+        return asyncio.create_task(work()).cancel
+
+    ft.use_effect(start, [])
+
+
 def qr_png(payload: str) -> bytes:
     image = qrcode.make(payload, error_correction=qrcode.constants.ERROR_CORRECT_Q, box_size=6, border=2)
     buffer = io.BytesIO()
@@ -116,7 +125,7 @@ def SyncBar():
             await asyncio.sleep(1)
             set_state(session.device.sync_state())
 
-    ft.use_effect(lambda: asyncio.create_task(poll()) and None, [])
+    use_task(poll)
 
     def sync_now(_):
         if state.configured:

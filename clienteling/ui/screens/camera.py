@@ -15,7 +15,7 @@ import flet as ft
 from clienteling import codes
 from clienteling.device import DeviceError
 from clienteling.ui.session import go, screen_for, use_session
-from clienteling.ui.widgets import big_button, heading, message, tagged
+from clienteling.ui.widgets import big_button, heading, message, tagged, use_task
 
 try:  # a pure-Python wrapper; the camera itself comes with the Flutter side of a built app
     import flet_camera
@@ -66,7 +66,7 @@ def CameraScreen():
         except Exception as problem:  # noqa: BLE001 - a camera that fails must leave a message, not a dead screen
             set_error(session.t("camera_failed", detail=str(problem)))
 
-    ft.use_effect(lambda: asyncio.create_task(scan_loop()) and None, [])
+    use_task(scan_loop)
     return ft.Column(
         [
             heading(session.t("camera_title")),
