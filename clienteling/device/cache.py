@@ -528,11 +528,10 @@ class Cache:
         if not all(isinstance(i, str) for i in deleted_ids):
             raise refused
         items = None if kind == "array" else (rest.split("\n") if rest else [])
-        count = items_field if items is None else len(items)
-        if items is not None and items_field != count:  # cut short on the way
+        count = items_field  # the JSON array's length, or the count NDJSON's head line promises
+        if items is not None and len(items) != count:  # cut short on the way
             raise refused
-        head = {"next_cursor": cursor, "has_more": more}
-        next_cursor, has_more = str(head["next_cursor"]), bool(head.get("has_more"))
+        next_cursor, has_more = str(cursor), bool(more)
         with self.write() as conn:
             _, gen, resetting = self._cursor_in(conn, collection)
             try:
