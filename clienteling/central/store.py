@@ -444,15 +444,16 @@ class CentralStore:
         page = merged[:limit]
         has_more = len(merged) > limit
         next_cursor = f"{'F' if fresh else ''}{page[-1][0]}" if has_more else str(max(now, after))
+        docs = [doc for _, doc, gone in page if not gone]
+        deleted_ids = [id_ for _, id_, gone in page if gone]
         if ndjson:
-            docs = [doc for _, doc, gone in page if not gone]
-            head = {"deleted": [i for _, i, gone in page if gone], "next_cursor": next_cursor, "has_more": has_more}
-            return "\n".join([json.dumps({**head, "items": len(docs)}), *docs])
+            head = {"deleted": deleted_ids, "next_cursor": next_cursor, "has_more": has_more, "items": len(docs)}
+            return "\n".join([json.dumps(head), *docs])
         return (
             '{"items":['
-            + ",".join(doc for _, doc, gone in page if not gone)
+            + ",".join(docs)
             + '],"deleted":'
-            + json.dumps([id_ for _, id_, gone in page if gone])
+            + json.dumps(deleted_ids)
             + f',"next_cursor":"{next_cursor}","has_more":{"true" if has_more else "false"}}}'
         )
 
