@@ -114,3 +114,19 @@ def clienteling(*args: str) -> subprocess.CompletedProcess:
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def playwright_or_skip(what: str, *, module: bool = False):
+    """Playwright's `sync_playwright`, with Debian's Chromium there to drive. Without them a test is skipped on a
+    developer's machine, but fails under CI, so that CI never passes without having run the browser tests."""
+    from clienteling.bench_ui import CHROMIUM
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the test extras install it
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{what} need playwright and Chromium at {CHROMIUM}; CI must install them")
+        pytest.skip("no Chromium or playwright on this machine", allow_module_level=module)
+    return sync_playwright

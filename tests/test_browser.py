@@ -15,22 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, start_central
+from conftest import free_port, playwright_or_skip, start_central
 
 from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
 
 SHOTS = Path(os.environ.get("CLIENTELING_SCREENSHOTS", "")) if os.environ.get("CLIENTELING_SCREENSHOTS") else None
 SANNE_CARD = "2700000000014"
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extras install it
-    sync_playwright = None
-
-if sync_playwright is None or not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"browser tests need playwright and Chromium at {CHROMIUM}; CI must install them")
-    pytest.skip("no Chromium or playwright on this machine", allow_module_level=True)
+sync_playwright = playwright_or_skip("browser tests", module=True)
 
 
 class App:

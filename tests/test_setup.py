@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import free_port, playwright_or_skip
 
 from clienteling import config
 from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
@@ -172,21 +172,9 @@ def test_a_store_build_without_a_centre_gets_the_set_up_screen_and_no_demo(clean
 # ---- the set-up screen in a browser ------------------------------------------------------------------------
 
 
-def browser_or_skip():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the test extras install it
-        sync_playwright = None
-    if sync_playwright is None or not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError(f"the set-up journey needs playwright and Chromium at {CHROMIUM}")
-        pytest.skip("no Chromium or playwright on this machine")
-    return sync_playwright
-
-
 @pytest.mark.slow
 def test_set_up_in_a_browser_then_the_app_on_reload(central, tmp_path):
-    sync_playwright = browser_or_skip()
+    sync_playwright = playwright_or_skip("the set-up journey")
     port = free_port()
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ENV}
