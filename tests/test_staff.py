@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import clienteling, free_port, start_central
-from test_device import open_device
+from test_device import offline, open_device
 
 from clienteling.central.demo import STAFF, demo_staff
 from clienteling.central.store import CentralStore
@@ -41,10 +41,6 @@ def device(centre, tmp_path):
         report = device.sync_now()
         assert report.ok, report.error
         yield device
-
-
-def offline(device: Device) -> Device:
-    return open_device(device.settings.data_dir, f"http://127.0.0.1:{free_port()}", device.store)
 
 
 def staff_feed(centre, store: str) -> dict[str, StaffMember]:
