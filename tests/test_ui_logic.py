@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import get_args
 
 import flet as ft
 import pytest
@@ -10,6 +11,7 @@ from conftest import start_central
 
 from clienteling import codes
 from clienteling.config import Settings
+from clienteling.contract import OrderStatus
 from clienteling.ui import i18n
 from clienteling.ui.screens import camera
 from clienteling.ui.screens.ship_to_home import dutch_postcode
@@ -73,6 +75,12 @@ def test_every_word_is_there_in_dutch_and_english():
     }
     assert set(untranslated) <= same_in_both
     assert i18n.tr("nl", "in_this_store", n=3) == "3 in deze winkel"
+
+
+def test_every_order_status_has_a_word_in_both_languages():
+    statuses = set(get_args(OrderStatus))
+    assert set(i18n.STATUS["en"]) == statuses and set(i18n.STATUS["nl"]) == statuses
+    assert i18n.status("nl", "completed") == "Afgerond"
 
 
 @pytest.mark.parametrize(
