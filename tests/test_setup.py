@@ -159,8 +159,9 @@ def test_a_store_build_without_a_centre_gets_the_set_up_screen_and_no_demo(clean
     monkeypatch.setattr(app, "shared_device", lambda: started.append(1) or "device")
     page = FakePage()
     app.main(page)
-    (component, settings, start) = page.rendered[0]
+    (component, settings, start, prepare) = page.rendered[0]
     assert component is setup.FirstStart and settings.needs_setup and callable(start) and not started
+    assert prepare is app.shared_device  # opened (and first synced) off the event loop when Start is pressed
     assert not (tmp_path / "data" / "central-demo.db").exists()
 
     monkeypatch.delenv("CLIENTELING_REQUIRE_SETUP")  # `clienteling` from pip: the demo, as before

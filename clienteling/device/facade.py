@@ -511,9 +511,10 @@ class Device:
     def _queue(self, kind: str, body: dict, customer_id: str | None, staff: str | None, send_now: bool) -> LocalCommand:
         command_id = self.outbox.add(kind, body, customer_id=customer_id, staff=staff)
         if self.syncer is not None:
-            if send_now:
+            if self.syncer.running:  # the app: the background sender goes at once; nobody waits for it
+                self.syncer.wake()
+            elif send_now:  # a script or test without a background sender sends it itself
                 self.syncer.sync_once(pull=False)
-            self.syncer.wake()
         return self.command(command_id)
 
     def command(self, command_id: str) -> LocalCommand:
@@ -572,6 +573,16 @@ class Device:
         """Push what waits and pull every change; never raises for network trouble (see the report's `error`)."""
         if self.syncer is None:
             raise NotConfigured("this device has no central URL and token yet")
+        return self.syncer.sync_once()
+
+    def request_sync(self) -> SyncReport | None:
+        """ "Sync now" from a screen: wakes the background sync, which runs a round at once; without one (a script),
+        runs a round here. Returns the report only when the round ran here."""
+        if self.syncer is None:
+            raise NotConfigured("this device has no central URL and token yet")
+        if self.syncer.running:
+            self.syncer.wake()
+            return None
         return self.syncer.sync_once()
 
     def start_background_sync(self, interval: float = 15.0) -> None:

@@ -353,6 +353,11 @@ class Syncer:
         self._thread = threading.Thread(target=loop, name="clienteling-sync", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the background sender runs (then a new command only has to wake it)."""
+        return self._thread is not None
+
     def wake(self) -> None:
         self._wake.set()
 

@@ -161,7 +161,7 @@ def main(page: ft.Page) -> None:
     if settings.needs_setup:  # a store build without its centre: ask, never start the demo
         from clienteling.ui.screens.setup import FirstStart
 
-        page.render(FirstStart, settings, lambda: App(shared_device()))
+        page.render(FirstStart, settings, lambda: App(shared_device()), shared_device)
         return
     page.render(App, shared_device())
 

@@ -10,6 +10,7 @@ import qrcode
 
 from clienteling.ui.i18n import ago
 from clienteling.ui.session import go, use_session
+from clienteling.ui.state import SyncStatus
 
 TOUCH = 48  # the smallest touch target, in logical pixels
 BRAND = ft.Colors.TEAL_700
@@ -86,6 +87,11 @@ def big_button(text: str, on_click, identifier: str, *, icon=None, primary: bool
     )
 
 
+def loading(identifier: str) -> ft.Control:
+    """What a screen shows for the moment its data is read (off the event loop)."""
+    return tagged(identifier, ft.Container(ft.ProgressRing(width=28, height=28), padding=24))
+
+
 def card(content: ft.Control, identifier: str | None = None, on_click=None, selected: bool = False) -> ft.Control:
     box = ft.Container(
         content,
@@ -118,19 +124,20 @@ def qr_png(payload: str) -> bytes:
 def SyncBar():
     """Online or offline, the last sync, commands waiting and needing attention; always on screen."""
     session = use_session()
-    state, set_state = ft.use_state(lambda: session.device.sync_state())
+    status, _ = ft.use_state(lambda: SyncStatus(session.device))
 
     async def poll():
         while True:
+            await status.refresh()
             await asyncio.sleep(1)
-            set_state(session.device.sync_state())
 
     use_task(poll)
+    state = status.state
+    if state is None:
+        return ft.Container(height=TOUCH)
 
-    def sync_now(_):
-        if state.configured:
-            session.device.sync_now()
-        set_state(session.device.sync_state())
+    async def sync_now(_):
+        await status.sync_now()
 
     online = bool(state.online)
     colour = ft.Colors.GREEN_700 if online else ft.Colors.ORANGE_800
@@ -170,7 +177,13 @@ def SyncBar():
     items.append(
         tagged(
             "sync-now",
-            ft.TextButton(content=session.t("sync_now"), icon=ft.Icons.SYNC, on_click=sync_now, height=TOUCH),
+            ft.TextButton(
+                content=session.t("sync_now"),
+                icon=ft.Icons.SYNC,
+                on_click=sync_now,
+                height=TOUCH,
+                disabled=status.syncing,
+            ),
         )
     )
     return ft.Container(

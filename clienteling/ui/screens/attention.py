@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import flet as ft
 
 from clienteling.ui.i18n import local
+from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
-from clienteling.ui.widgets import TOUCH, card, heading, tagged
+from clienteling.ui.widgets import TOUCH, card, heading, loading, tagged
 
 
 @ft.component
@@ -14,10 +17,11 @@ def AttentionScreen():
     session = use_session()
     device = session.device
     version, set_version = ft.use_state(0)
-    items = device.needs_attention()
+    loaded = use_loaded(device.needs_attention, [version])
+    items = loaded.value or []
 
-    def dismiss(command_id: str):
-        device.dismiss(command_id)
+    async def dismiss(command_id: str, _event=None):
+        await off_loop(device.dismiss, command_id)
         set_version(version + 1)
 
     rows = [
@@ -41,7 +45,7 @@ def AttentionScreen():
                         expand=True,
                     ),
                     ft.OutlinedButton(
-                        content=session.t("dismiss"), height=TOUCH, on_click=lambda _, i=c.command_id: dismiss(i)
+                        content=session.t("dismiss"), height=TOUCH, on_click=partial(dismiss, c.command_id)
                     ),
                 ]
             ),
@@ -50,7 +54,10 @@ def AttentionScreen():
         for c in items
     ]
     return ft.Column(
-        [heading(session.t("attention_title")), *(rows or [ft.Text(session.t("no_attention"))])],
+        [
+            heading(session.t("attention_title")),
+            *(rows or [ft.Text(session.t("no_attention")) if loaded.ready else loading("attention-loading")]),
+        ],
         spacing=10,
         scroll=ft.ScrollMode.AUTO,
     )

@@ -14,6 +14,7 @@ import flet as ft
 
 from clienteling import codes
 from clienteling.device import DeviceError
+from clienteling.ui.offloop import off_loop
 from clienteling.ui.session import go, screen_for, use_session
 from clienteling.ui.widgets import big_button, heading, message, tagged, use_task
 
@@ -53,9 +54,9 @@ def CameraScreen():
             await control.initialize(back, flet_camera.ResolutionPreset.MEDIUM, enable_audio=False)
             while True:
                 picture = await control.take_picture()
-                for code in codes.decode_image(picture):
+                for code in await off_loop(codes.decode_image, picture):
                     try:
-                        route = screen_for(session.device.lookup(code.text))
+                        route = screen_for(await off_loop(session.device.lookup, code.text))
                     except DeviceError as problem:
                         set_error(session.explain(problem))
                         continue

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import flet as ft
 
-from clienteling.device import DeviceError
 from clienteling.ui.i18n import local, money, status
+from clienteling.ui.offloop import in_background, use_loaded
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, message, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, tagged
 
 TIER_COLOURS = {
     "basic": ft.Colors.BLUE_GREY_400,
@@ -253,34 +253,29 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     ]
 
 
-def _picture(device, customer_id: str):
-    """(the customer's picture, None), or (None, the error that says why there is none)."""
-    try:
-        return device.customer_picture(customer_id), None
-    except DeviceError as problem:
-        return None, problem
-
-
 @ft.component
 def CustomerScreen():
     session = use_session()
     customer_id = ft.use_route_params().get("customer_id", "")
     tab, set_tab = ft.use_state("wishlist")
-    # Read once per customer opened, not on every tab switch: the picture touches the customer's last use
-    # (a write) and reads the stock of every wishlist item.
-    picture, problem = ft.use_memo(lambda: _picture(session.device, customer_id), [customer_id])
+    # Read once per customer opened, off the event loop, not on every tab switch: the picture touches the
+    # customer's last use (a write), reads the stock of every wishlist item and may ask the centre.
+    loaded = use_loaded(lambda: session.device.customer_picture(customer_id), [customer_id])
+    picture = loaded.value
 
     def opened():
         if picture is not None:
             session.served(customer_id)
             if session.staff_id:
-                session.device.record_profile_view(customer_id, session.staff_id)
+                in_background(session.device.record_profile_view, customer_id, session.staff_id)
 
-    ft.use_effect(opened, [customer_id])
+    ft.use_effect(opened, [customer_id, picture is not None])
+    if not loaded.ready:
+        return loading("customer-loading")
     if picture is None:
         return ft.Column(
             [
-                message(session.explain(problem), "customer-error"),
+                message(session.explain(loaded.error), "customer-error"),
                 big_button(session.t("back"), lambda _: go("/"), "back"),
             ]
         )

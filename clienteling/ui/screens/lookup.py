@@ -6,6 +6,7 @@ import flet as ft
 
 from clienteling import codes
 from clienteling.device import DeviceError
+from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.screens.camera import camera_available, camera_button
 from clienteling.ui.session import go, screen_for, use_session
 from clienteling.ui.widgets import card, code_field, heading, message, tagged, typed
@@ -33,6 +34,17 @@ def customer_row(session, summary, identifier: str) -> ft.Control:
     )
 
 
+def _customers(device, ids) -> list:
+    """The customers served lately that this device still knows."""
+    found = []
+    for customer_id in ids:
+        try:
+            found.append(device.customer(customer_id))
+        except DeviceError:
+            continue
+    return found
+
+
 @ft.component
 def LookupScreen():
     session = use_session()
@@ -41,6 +53,9 @@ def LookupScreen():
     error, set_error = ft.use_state(None)
     matches, set_matches = ft.use_state(None)
     field = ft.use_ref(None)
+    typed_now = ft.use_ref("")
+    served = tuple(session.recent)
+    recent_loaded = use_loaded(lambda: _customers(device, served), [served])
 
     async def refocus():
         if field.current is not None:
@@ -48,22 +63,26 @@ def LookupScreen():
 
     ft.use_effect(refocus, [error, matches])
 
-    def changed(e):
+    async def changed(e):
         value = e.control.value
         set_text(value)
         set_error(None)
+        typed_now.current = value
         scan = codes.classify(value)
         if len(value.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
-            set_matches((value, device.search_customers(value, limit=12)))
+            found = await off_loop(device.search_customers, value, limit=12)
+            if typed_now.current == value:  # a later keystroke has its own search: only the latest is shown
+                set_matches((value, found))
         else:
             set_matches(None)
 
-    def submit(e=None):
+    async def submit(e=None):
         value = typed(e, text).strip()
         if not value:
             return
+        typed_now.current = value
         try:
-            found = device.lookup(value)
+            found = await off_loop(device.lookup, value)
         except DeviceError as problem:
             set_error(session.explain(problem))
             return
@@ -75,12 +94,7 @@ def LookupScreen():
             if len(found.matches) == 1:
                 go(f"/customer/{found.matches[0].id}")
 
-    recent = []
-    for customer_id in session.recent:
-        try:
-            recent.append(device.customer(customer_id))
-        except DeviceError:
-            continue
+    recent = recent_loaded.value or []
 
     results: list[ft.Control] = []
     if matches is not None:
@@ -91,7 +105,7 @@ def LookupScreen():
         results += [customer_row(session, m, f"match-{m.id}") for m in found]
     else:
         results.append(ft.Text(session.t("recent"), size=16, weight=ft.FontWeight.W_600))
-        if not recent:
+        if recent_loaded.ready and not recent:
             results.append(ft.Text(session.t("no_recent"), color=ft.Colors.GREY_700))
         results += [customer_row(session, c, f"recent-{c.id}") for c in recent]
 

@@ -6,11 +6,65 @@ import flet as ft
 
 from clienteling.device import DeviceError
 from clienteling.ui.i18n import local, money, status
+from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, choice, code_field, heading, message, qr_png, tagged, typed
+from clienteling.ui.state import until_settled
+from clienteling.ui.widgets import (
+    TOUCH,
+    big_button,
+    card,
+    choice,
+    code_field,
+    heading,
+    loading,
+    message,
+    qr_png,
+    tagged,
+    typed,
+    use_task,
+)
 
 REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
 CONDITIONS = ("resellable", "damaged")
+
+
+def _order_and_customer(device, number: str):
+    order = device.order(number)
+    return order, device.customer(order.customer_id)
+
+
+@ft.component
+def ReturnDone(command, order, customer, chosen):
+    """The return as made: waiting, then its receipt number once the centre has it (or its refusal)."""
+    session = use_session()
+    done, set_done = ft.use_state(command)
+
+    async def follow():
+        async for latest in until_settled(session.device, done):
+            set_done(latest)
+
+    use_task(follow)
+    receipt = done.number
+    body = (
+        [
+            tagged(
+                "return-receipt",
+                ft.Text(session.t("return_receipt"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
+            ),
+            tagged("return-number", ft.Text(session.t("return_number", number=receipt), size=20)),
+            ft.Image(src=qr_png(receipt), width=160, height=160),
+        ]
+        if receipt
+        else [message(done.reason, "return-refused")]
+        if done.state == "attention"
+        else [message(session.t("return_waiting"), "return-waiting", error=False)]
+    )
+    refund = sum(
+        line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen
+    )
+    body.append(ft.Text(session.t("refund", money=money(refund, session.lang)), size=18))
+    body.append(big_button(session.t("back"), lambda _: go(f"/customer/{customer.id}"), "return-done"))
+    return ft.Column(body, spacing=12)
 
 
 @ft.component
@@ -22,18 +76,19 @@ def ReturnsScreen():
     error, set_error = ft.use_state(None)
     chosen, set_chosen = ft.use_state({})  # line_no -> {"quantity", "reason", "condition"}
     done, set_done = ft.use_state(None)
+    loaded = use_loaded(lambda: _order_and_customer(device, number) if number else None, [number])
 
     if not session.may("returns"):
         return ft.Column(
             [heading(session.t("returns_title")), message(session.t("only_service_desk"), "returns-forbidden")]
         )
 
-    def find(e=None):
+    async def find(e=None):
         value = typed(e, text).strip()
         if not value:
             return
         try:
-            found = device.lookup(value)
+            found = await off_loop(device.lookup, value)
         except DeviceError as problem:
             set_error(session.explain(problem))
             return
@@ -57,34 +112,14 @@ def ReturnsScreen():
     ]
     if number is None:
         return ft.Column(controls + [message(error, "returns-error")], spacing=12)
-    try:
-        order = device.order(number)
-        customer = device.customer(order.customer_id)
-    except DeviceError as problem:
-        return ft.Column(controls + [message(session.explain(problem), "returns-error")], spacing=12)
+    if not loaded.ready:
+        return ft.Column(controls + [loading("returns-loading")], spacing=12)
+    if loaded.error is not None:
+        return ft.Column(controls + [message(session.explain(loaded.error), "returns-error")], spacing=12)
+    order, customer = loaded.value
 
     if done is not None:
-        receipt = done.number
-        body = (
-            [
-                tagged(
-                    "return-receipt",
-                    ft.Text(session.t("return_receipt"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
-                ),
-                tagged("return-number", ft.Text(session.t("return_number", number=receipt), size=20)),
-                ft.Image(src=qr_png(receipt), width=160, height=160),
-            ]
-            if receipt
-            else [message(done.reason, "return-refused")]
-            if done.state == "attention"
-            else [message(session.t("return_waiting"), "return-waiting", error=False)]
-        )
-        refund = sum(
-            line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen
-        )
-        body.append(ft.Text(session.t("refund", money=money(refund, session.lang)), size=18))
-        body.append(big_button(session.t("back"), lambda _: go(f"/customer/{customer.id}"), "return-done"))
-        return ft.Column(controls + body, spacing=12)
+        return ft.Column(controls + [ReturnDone(done, order, customer, chosen)], spacing=12)
 
     def update(line_no: int, **change):
         current = dict(chosen)
@@ -95,13 +130,13 @@ def ReturnsScreen():
             current.pop(line_no, None)
         set_chosen(current)
 
-    def confirm(_):
+    async def confirm(_):
         if not chosen:
             set_error(session.t("choose_lines"))
             return
         lines = [{"line_no": n, **entry} for n, entry in sorted(chosen.items())]
         try:
-            command = device.register_return(order.number, lines, staff=session.staff_id)
+            command = await off_loop(device.register_return, order.number, lines, staff=session.staff_id)
         except (DeviceError, ValueError) as problem:
             set_error(session.explain(problem))
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
 from clienteling.ui.widgets import TOUCH, big_button, heading, message, tagged
 
@@ -21,18 +22,19 @@ def SettingsScreen():
         }
     )
     note, set_note = ft.use_state(None)
+    size = use_loaded(device.cache_size, [note]).value
     if not session.may("settings"):
         return ft.Column(
             [heading(session.t("settings_title")), message(session.t("only_manager"), "settings-forbidden")]
         )
-    size = device.cache_size()
 
-    def save(_):
-        settings.with_changes(lang=session.lang, **{k: v.strip() or None for k, v in values.items()}).save()
+    async def save(_):
+        changed = settings.with_changes(lang=session.lang, **{k: v.strip() or None for k, v in values.items()})
+        await off_loop(changed.save)
         set_note(session.t("saved"))
 
-    def purge(_):
-        count = device.purge()
+    async def purge(_):
+        count = await off_loop(device.purge)
         set_note(session.t("purged", n=count, days=settings.purge_days))
 
     def field(name: str, password: bool = False):

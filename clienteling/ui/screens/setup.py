@@ -10,16 +10,18 @@ needs no Device and no session until then: nothing is synced before the centre i
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import flet as ft
-import httpx
 
 from clienteling.config import SETTINGS_FILE, Settings
+from clienteling.device.pairing import check_centre
 from clienteling.ui.i18n import tr
+from clienteling.ui.offloop import off_loop
 from clienteling.ui.widgets import BRAND, big_button, heading, message, tagged
 
 FIELDS = ("store", "central_url", "device_token")
@@ -98,41 +100,25 @@ def validate(values: dict[str, str]) -> dict[str, str]:
     return problems
 
 
-def check_centre(url: str, token: str, store: str, timeout: float = 5.0) -> tuple[str, str]:
-    """Ask the centre whether it knows the token and the store: ("ok" | "refused" | "no_such_store" |
-    "unreachable", detail). Only "refused" and "no_such_store" are reasons not to save."""
-    base = url.rstrip("/")
-    try:
-        with httpx.Client(timeout=timeout) as client:
-            health = client.get(f"{base}/health")
-            if health.status_code != 200:
-                return "unreachable", f"/health: HTTP {health.status_code}"
-            answer = client.get(
-                f"{base}/v1/sync/stores", params={"limit": 1000}, headers={"Authorization": f"Bearer {token}"}
-            )
-    except httpx.HTTPError as error:
-        return "unreachable", str(error) or type(error).__name__
-    if answer.status_code in (401, 403):
-        return "refused", f"HTTP {answer.status_code}"
-    if answer.status_code != 200:
-        return "unreachable", f"/v1/sync/stores: HTTP {answer.status_code}"
-    codes = {item.get("code") for item in answer.json().get("items", [])}
-    if store not in codes:
-        return "no_such_store", store
-    return "ok", store
-
-
 @ft.component
-def FirstStart(settings: Settings, start: Callable[[], Any]):
-    """The set-up screen until its settings are saved and "Start" is pressed; then what `start()` makes."""
+def FirstStart(settings: Settings, start: Callable[[], Any], prepare: Callable[[], Any] | None = None):
+    """The set-up screen until its settings are saved and "Start" is pressed; then what `start()` makes.
+
+    `prepare` (opening the device and its first sync) runs off the event loop before `start()`."""
     started, set_started = ft.use_state(False)
     if started:
         return start()
-    return SetupScreen(settings, on_start=lambda: set_started(True))
+
+    async def begin() -> None:
+        if prepare is not None:
+            await off_loop(prepare)
+        set_started(True)
+
+    return SetupScreen(settings, on_start=begin)
 
 
 @ft.component
-def SetupScreen(settings: Settings, on_start: Callable[[], None] | None = None):
+def SetupScreen(settings: Settings, on_start: Callable[[], Any] | None = None):
     lang, set_lang = ft.use_state(settings.lang)
     values, set_values = ft.use_state({name: getattr(settings, name) or "" for name in FIELDS})
     problems, set_problems = ft.use_state({})
@@ -141,7 +127,7 @@ def SetupScreen(settings: Settings, on_start: Callable[[], None] | None = None):
     saved, set_saved = ft.use_state(False)
     missing = missing_fields(settings)
 
-    def save(_):
+    async def save(_):
         wrong = validate(values)
         set_problems(wrong)
         if wrong:
@@ -152,18 +138,27 @@ def SetupScreen(settings: Settings, on_start: Callable[[], None] | None = None):
         token = values["device_token"].strip()
         set_busy(True)
         try:
-            verdict, detail = check_centre(url, token, store)
+            verdict, detail = await off_loop(check_centre, url, token, store)
         finally:
             set_busy(False)
         if verdict in ("refused", "no_such_store"):
             set_outcome((say(lang, verdict, store=store), True))
             return
-        settings.with_changes(store=store, central_url=url, device_token=token, lang=lang).save()
+        await off_loop(settings.with_changes(store=store, central_url=url, device_token=token, lang=lang).save)
         set_saved(True)
         if verdict == "ok":
             set_outcome((say(lang, "saved_ok", store=store), False))
         else:
             set_outcome((say(lang, "saved_unreachable", detail=detail), True))
+
+    async def start_app(_):
+        set_busy(True)
+        try:
+            result = on_start()
+            if inspect.isawaitable(result):
+                await result
+        finally:
+            set_busy(False)
 
     def field(name: str, password: bool = False):
         return tagged(
@@ -220,7 +215,7 @@ def SetupScreen(settings: Settings, on_start: Callable[[], None] | None = None):
                 wrap=True,
             ),
             message(text, "setup-outcome", error=failed),
-            big_button(say(lang, "start"), lambda _: on_start(), "setup-start", icon=ft.Icons.PLAY_ARROW)
+            big_button(say(lang, "start"), start_app, "setup-start", icon=ft.Icons.PLAY_ARROW, disabled=busy)
             if saved and on_start
             else ft.Container(height=0),
             ft.Text(say(lang, "where", path=settings.data_dir / SETTINGS_FILE), size=12, color=ft.Colors.GREY_700),

@@ -7,10 +7,11 @@ import re
 import flet as ft
 
 from clienteling.contract import Address
-from clienteling.device import DeviceError
 from clienteling.ui.i18n import money
+from clienteling.ui.offloop import use_loaded
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, message, qr_png, tagged
+from clienteling.ui.state import ShipToHomeOrder
+from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, loading, message, qr_png, tagged, use_task
 
 POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
 
@@ -23,6 +24,35 @@ def dutch_postcode(text: str) -> str | None:
     return f"{match.group(1)} {match.group(2).upper()}"
 
 
+def _load(device, customer_id: str, sku: str):
+    return device.customer(customer_id), device.product(sku), device.stock(sku)
+
+
+@ft.component
+def Confirmation(order: ShipToHomeOrder, head: list[ft.Control], customer_id: str):
+    """The order as placed: waiting, then its number and QR code once the centre has it (or its refusal)."""
+    session = use_session()
+    use_task(order.follow)
+    placed = order.placed
+    if placed.number:
+        lines = [
+            tagged(
+                "order-confirmed",
+                ft.Text(session.t("order_placed"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
+            ),
+            tagged("order-number", ft.Text(session.t("order_number", number=placed.number), size=20)),
+            ft.Image(src=qr_png(placed.number), width=180, height=180),
+        ]
+    elif placed.state == "attention":
+        lines = [message(placed.reason or session.t("attention"), "order-refused")]
+    else:
+        lines = [tagged("order-waiting", message(session.t("order_waiting"), "order-waiting-text", error=False))]
+    return ft.Column(
+        head + lines + [big_button(session.t("back"), lambda _: go(f"/customer/{customer_id}"), "back-to-customer")],
+        spacing=12,
+    )
+
+
 @ft.component
 def ShipToHomeScreen():
     session = use_session()
@@ -33,24 +63,24 @@ def ShipToHomeScreen():
     store, set_store = ft.use_state(None)
     use_new, set_use_new = ft.use_state(False)
     fields, set_fields = ft.use_state({"street": "", "house_number": "", "postcode": "", "city": ""})
-    step, set_step = ft.use_state("form")
-    error, set_error = ft.use_state(None)
-    placed, set_placed = ft.use_state(None)
-    try:
-        customer = device.customer(customer_id)
-        match = device.product(sku)
-        view = device.stock(sku)
-    except DeviceError as problem:
+    order, _ = ft.use_state(lambda: ShipToHomeOrder(device, customer_id, sku, session.staff_id))
+    loaded = use_loaded(lambda: _load(device, customer_id, sku), [customer_id, sku])
+    if not loaded.ready:
+        return loading("ship-loading")
+    if loaded.error is not None:
         return ft.Column(
-            [message(session.explain(problem), "ship-error"), big_button(session.t("back"), lambda _: go("/"), "back")]
+            [
+                message(session.explain(loaded.error), "ship-error"),
+                big_button(session.t("back"), lambda _: go("/"), "back"),
+            ]
         )
+    customer, match, view = loaded.value
     qty = int(quantity) if quantity.isdigit() and int(quantity) > 0 else 1
     places = [p for p in ([view.here] if view.here else []) + view.elsewhere if p.available >= qty]
-    try:
-        suggested = device.suggest_fulfilment({sku: qty})
-    except DeviceError:
-        suggested = None
+    nearest = view.nearest_with_stock(qty)
+    suggested = nearest.store if nearest else None
     chosen = store or suggested
+    error = session.explain(order.error) if order.error else None
 
     def address() -> Address | None:
         if not use_new:
@@ -71,25 +101,20 @@ def ShipToHomeScreen():
         try:
             address()
         except ValueError as problem:
-            set_error(session.explain(problem))
+            order.failed(problem)
             return
         if not chosen:
-            set_error(session.t("nowhere"))
+            order.failed(ValueError(session.t("nowhere")))
             return
-        set_error(None)
-        set_step("review")
+        order.review()
 
-    def place(_):
+    async def place(_):
         try:
-            command = device.place_ship_to_home(
-                customer_id, [(sku, qty)], fulfilling_store=chosen, address=address(), staff=session.staff_id
-            )
-        except (DeviceError, ValueError) as problem:
-            set_error(session.explain(problem))
-            set_step("form")
+            where = address()
+        except ValueError as problem:
+            order.failed(problem)
             return
-        set_placed(command)
-        set_step("done")
+        await order.place(qty, chosen, where)
 
     variant, product = match.variant, match.product
     summary = ft.Text(
@@ -101,33 +126,15 @@ def ShipToHomeScreen():
         ft.Text(f"{customer.first_name} {customer.last_name}", size=18),
         summary,
     ]
-    if step == "done" and placed is not None:
-        if placed.number:
-            lines = [
-                tagged(
-                    "order-confirmed",
-                    ft.Text(session.t("order_placed"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
-                ),
-                tagged("order-number", ft.Text(session.t("order_number", number=placed.number), size=20)),
-                ft.Image(src=qr_png(placed.number), width=180, height=180),
-            ]
-        else:
-            lines = [tagged("order-waiting", message(session.t("order_waiting"), "order-waiting-text", error=False))]
-            if placed.state == "attention":
-                lines = [message(placed.reason or session.t("attention"), "order-refused")]
-        return ft.Column(
-            head
-            + lines
-            + [big_button(session.t("back"), lambda _: go(f"/customer/{customer_id}"), "back-to-customer")],
-            spacing=12,
-        )
+    if order.step == "done" and order.placed is not None:
+        return Confirmation(order, head, customer_id)
 
     addr = None
     try:
         addr = address()
     except ValueError:
         pass
-    if step == "review":
+    if order.step in ("review", "placing"):
         total = variant.price.cents * qty
         place_name = next((p.name for p in places if p.store == chosen), chosen)
         shown = f"{addr.street} {addr.house_number}, {addr.postcode} {addr.city}" if addr else ""
@@ -156,8 +163,14 @@ def ShipToHomeScreen():
                 message(error, "ship-error"),
                 ft.Row(
                     [
-                        big_button(session.t("back"), lambda _: set_step("form"), "review-back", primary=False),
-                        big_button(session.t("place_order"), place, "place-order", icon=ft.Icons.CHECK),
+                        big_button(session.t("back"), lambda _: order.back_to_form(), "review-back", primary=False),
+                        big_button(
+                            session.t("place_order"),
+                            place,
+                            "place-order",
+                            icon=ft.Icons.CHECK,
+                            disabled=order.step == "placing",
+                        ),
                     ]
                 ),
             ],

@@ -5,8 +5,9 @@ from __future__ import annotations
 import flet as ft
 
 from clienteling.device import DeviceError
+from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
-from clienteling.ui.widgets import TOUCH, big_button, card, heading, message, tagged, typed
+from clienteling.ui.widgets import TOUCH, big_button, card, heading, loading, message, tagged, typed
 
 
 @ft.component
@@ -16,15 +17,22 @@ def SignInScreen():
     picked, set_picked = ft.use_state(None)
     pin, set_pin = ft.use_state("")
     error, set_error = ft.use_state(None)
-    staff = device.staff_list()
+    busy, set_busy = ft.use_state(False)
+    loaded = use_loaded(device.staff_list, [])
+    staff = loaded.value or []
 
-    def sign_in(e=None):
+    async def sign_in(e=None):
+        if busy:
+            return
+        set_busy(True)
         try:
-            member = device.sign_in(picked, typed(e, pin))
+            member = await off_loop(device.sign_in, picked, typed(e, pin))
         except DeviceError as problem:
             set_error(session.explain(problem))
             set_pin("")
             return
+        finally:
+            set_busy(False)
         session.set_staff(member)
 
     people = [
@@ -57,7 +65,7 @@ def SignInScreen():
         ),
         heading(session.t("sign_in_title"), "sign-in-title"),
         ft.Text(session.t("sign_in_pick"), size=16),
-        *(people or [message(session.t("no_staff"), "no-staff")]),
+        *(people or [message(session.t("no_staff"), "no-staff") if loaded.ready else loading("staff-loading")]),
     ]
     if picked:
         controls += [
@@ -75,7 +83,7 @@ def SignInScreen():
                     on_submit=sign_in,
                 ),
             ),
-            big_button(session.t("sign_in"), sign_in, "sign-in", icon=ft.Icons.LOGIN),
+            big_button(session.t("sign_in"), sign_in, "sign-in", icon=ft.Icons.LOGIN, disabled=busy),
         ]
     controls.append(message(error, "sign-in-error"))
     return ft.Container(

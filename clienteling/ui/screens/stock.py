@@ -8,8 +8,9 @@ import flet as ft
 
 from clienteling.device import DeviceError
 from clienteling.ui.i18n import ago, money
+from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
-from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, message, tagged, typed
+from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, loading, message, tagged, typed
 
 
 def place_row(session, place, now, identifier: str, highlight: bool = False) -> ft.Control:
@@ -50,16 +51,18 @@ def StockScreen():
     error, set_error = ft.use_state(None)
     found, set_found = ft.use_state(None)
 
-    def search(e=None):
+    loaded = use_loaded(lambda: device.stock(sku) if sku else None, [sku])
+
+    async def search(e=None):
         value = typed(e, text).strip()
         if not value:
             return
         try:
-            match = device.product(value)
+            match = await off_loop(device.product, value)
             set_error(None)
             go(f"/stock/{match.variant.sku}")
         except DeviceError:
-            products = device.search_products(value, limit=12)
+            products = await off_loop(device.search_products, value, limit=12)
             set_found(products)
             set_error(None if products else session.t("no_matches", text=value))
 
@@ -85,10 +88,13 @@ def StockScreen():
             for p in found
         ]
     if sku:
-        try:
-            view = device.stock(sku)
-        except DeviceError as problem:
-            return ft.Column(controls + [message(session.explain(problem), "stock-error")])
+        if not loaded.ready:
+            return ft.Column(controls + [loading("stock-loading")])
+        if loaded.error is not None:
+            return ft.Column(controls + [message(session.explain(loaded.error), "stock-error")])
+        view = loaded.value
+        if view.product is None:
+            return ft.Column(controls + [message(session.t("no_matches", text=sku), "stock-error")])
         product, variant = view.product, view.variant
         colours = sorted({v.colour for v in product.variants})
         sizes = [v.size for v in product.variants if v.colour == variant.colour]
