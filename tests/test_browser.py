@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -309,3 +310,36 @@ def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browse
     screen.type_into("Scan pas of typ e-mail", "nobody@example.com")
     assert "nobody@example.com" in screen.text_of("scan-error")
     screen.close()
+
+
+def test_a_hanging_centre_freezes_no_screen_and_no_other_tablet(app, centre, browser):
+    """The centre accepts connections and answers nothing (its process stopped): placing an order shows its
+    confirmation at once, and another tablet on the same `--web` server keeps answering; once the centre
+    answers again the order reaches it, once, and the confirmation shows its number."""
+    first, second = Screen(browser, app.url), Screen(browser, app.url)
+    first.sign_in("Lotte Visser", "1111")
+    second.sign_in("Ruben Smit", "2222")
+    before = len(centre_orders(centre, "C0000001"))
+    first.scan(SANNE_CARD)
+    sku = max(((s, int(t.split()[0])) for s, t in wish_stock(first).items() if "this store" in t), key=lambda p: p[1])[
+        0
+    ]
+    first.see(f"wish-ship-{sku}").click()
+    first.see("ship-review").click()
+    first.see("review-total")
+    os.kill(centre.process.pid, signal.SIGSTOP)
+    try:
+        first.see("sync-now").click()  # the background sync is now stuck on the hanging centre
+        first.see("place-order").click()
+        first.see("order-waiting")  # accepted while the centre still answers nothing
+        second.scan(SANNE_CARD)  # and the other tablet is not frozen with it
+        assert second.text_of("customer-name") == "Sanne de Vries"
+        second.see("nav-returns").click()
+        second.see("nav-lookup").click()
+        second.field("Scan card or enter email")
+    finally:
+        os.kill(centre.process.pid, signal.SIGCONT)
+    first.see("order-number", timeout=90000)  # the confirmation follows the order once the centre has it
+    assert len(centre_orders(centre, "C0000001")) == before + 1
+    first.close()
+    second.close()
