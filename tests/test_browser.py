@@ -343,3 +343,17 @@ def test_a_hanging_centre_freezes_no_screen_and_no_other_tablet(app, centre, bro
     assert len(centre_orders(centre, "C0000001")) == before + 1
     first.close()
     second.close()
+
+
+def test_a_scan_as_the_screen_opens_is_never_lost(app, browser):
+    """A keyboard-wedge scanner types the moment a screen appears: no key may be lost, without a retry."""
+    screen = Screen(browser, app.url)
+    screen.sign_in("Lotte Visser", "1111")
+    screen.page.keyboard.type(SANNE_CARD)  # straight after sign-in, as the look-up screen is being built
+    screen.page.keyboard.press("Enter")
+    wait_until(lambda: screen.text_of("customer-name") == "Sanne de Vries", what="Sanne's screen")
+    screen.see("nav-lookup").click()
+    screen.page.keyboard.type("2700000000021")  # straight after navigating back to the look-up screen
+    screen.page.keyboard.press("Enter")
+    wait_until(lambda: screen.text_of("customer-name").startswith("Daan"), what="Daan's screen")
+    screen.close()

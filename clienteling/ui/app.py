@@ -23,7 +23,8 @@ from clienteling.ui.screens.settings import SettingsScreen
 from clienteling.ui.screens.ship_to_home import ShipToHomeScreen
 from clienteling.ui.screens.sign_in import SignInScreen
 from clienteling.ui.screens.stock import StockScreen
-from clienteling.ui.session import Session, SessionContext, go, use_session
+from clienteling.ui.session import Session, SessionContext, go, scan_keys_of, use_session
+from clienteling.ui.state import ScanKeys
 from clienteling.ui.widgets import TOUCH, SyncBar, tagged
 
 ASSETS = assets_dir()  # the repository's assets/, or the installed package's copy
@@ -141,7 +142,21 @@ def App(device: Device):
         extra.current["customer_for_ship"] = customer_id
         recent.current[:] = [customer_id, *[c for c in recent.current if c != customer_id]][:8]
 
-    session = Session(device, lang, staff, recent.current, set_staff, set_lang, served, extra.current)
+    keys, _ = ft.use_state(ScanKeys)
+
+    def listen():
+        page = ft.context.page
+        scan_keys_of(page, keys)
+        page.on_keyboard_event = lambda e: keys.key(e.key, e.shift)
+
+    ft.use_effect(listen, [])
+
+    def sign_in_or_out(member) -> None:
+        if member is not None:
+            keys.expect()  # the look-up screen comes next: a scan may come before its field has focus
+        set_staff(member)
+
+    session = Session(device, lang, staff, recent.current, sign_in_or_out, set_lang, served, extra.current, keys)
 
     def body():
         if staff is None:

@@ -29,6 +29,7 @@ class Session:
     set_lang: Callable[[str], None]
     served: Callable[[str], None]  # a customer was opened
     extra: dict = field(default_factory=dict)
+    scan_keys: Any = None  # ScanKeys: a scanner's keys that come before the look-up field has focus
 
     def t(self, key: str, **values: object) -> str:
         return tr(self.lang, key, **values)
@@ -75,6 +76,13 @@ def screen_for(found) -> str | None:
     return None
 
 
+def scan_keys_of(page: ft.Page, keys: Any = None) -> Any:
+    """The page's `ScanKeys` (set once by the app with `keys`)."""
+    if keys is not None:
+        page.data = {**(page.data if isinstance(page.data, dict) else {}), "scan_keys": keys}
+    return page.data.get("scan_keys") if isinstance(page.data, dict) else None
+
+
 def go(route: str) -> None:
     """Open another screen: the router renders it at once, and the browser's address and history follow.
 
@@ -84,6 +92,8 @@ def go(route: str) -> None:
     A route change the client starts itself (the browser's back button) still reaches the router.
     """
     page = ft.context.page
+    if route == "/" and (keys := scan_keys_of(page)) is not None:
+        keys.expect()  # a scanner may fire before the look-up field has focus
     handler = page.on_route_change
     if handler is None:
         page.navigate(route)

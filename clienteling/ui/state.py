@@ -105,3 +105,53 @@ class SyncStatus:
         finally:
             self.syncing = False
         await self.refresh()
+
+
+@ft.observable
+@dataclass(eq=False)
+class ScanKeys:
+    """What a scanner types on the look-up screen, heard by the page as well as by the scan field.
+
+    A keyboard-wedge scanner fires as soon as a screen appears, and the keys that come before the new field
+    has focus reach only the page's keyboard handler: the field alone would lose a scan's first digits. So
+    while the look-up screen is on its way or on screen, every key the page hears is kept too. When the field
+    is submitted, the keys win if the field's text is only their tail (the field missed the first ones); the
+    field's text wins otherwise (a soft keyboard, a paste, an edit in the middle). An Enter that comes before
+    the field has focus completes the scan by itself.
+    """
+
+    listening: bool = False
+    field_focused: bool = False
+    buffer: str = ""
+    completed: str | None = None
+
+    def expect(self) -> None:
+        """The look-up screen is opening: keys from now on are (part of) a scan."""
+        self.listening, self.field_focused, self.buffer = True, False, ""
+
+    def focused(self, has_focus: bool) -> None:
+        self.field_focused = has_focus
+
+    def closed(self) -> None:
+        self.listening, self.field_focused, self.buffer = False, False, ""
+
+    def key(self, label: str, shift: bool = False) -> None:
+        """A key the page heard; kept only while listening."""
+        if not self.listening:
+            return
+        if label == "Enter":
+            if self.buffer and not self.field_focused:  # the field never saw this scan: it ends here
+                self.completed, self.buffer = self.buffer, ""
+        elif label == "Backspace":
+            self.buffer = self.buffer[:-1]
+        elif len(label) == 1:
+            self.buffer += label if shift or not label.isalpha() else label.lower()
+
+    def take(self, field_text: str) -> str:
+        """What was scanned, as the field is submitted: the keys heard, or the field's own text (see above)."""
+        keys, self.buffer = self.buffer, ""
+        return keys if len(keys) > len(field_text) and keys.endswith(field_text) else field_text
+
+    def take_completed(self) -> str | None:
+        text, self.completed = self.completed, None
+        return text

@@ -53,15 +53,19 @@ def LookupScreen():
     error, set_error = ft.use_state(None)
     matches, set_matches = ft.use_state(None)
     field = ft.use_ref(None)
+    keys = session.scan_keys
+    ft.use_state(keys)  # re-render when a scan is completed before the field had focus
     typed_now = ft.use_ref("")
     served = tuple(session.recent)
     recent_loaded = use_loaded(lambda: _customers(device, served), [served])
 
     async def refocus():
-        if field.current is not None:
+        # Only after a wrong scan (the screen stays): a focus call made as the screen opens can come back after a
+        # fast scanner has already moved on, and the answer for an unmounted field breaks the session.
+        if error is not None and field.current is not None:
             await field.current.focus()
 
-    ft.use_effect(refocus, [error, matches])
+    ft.use_effect(refocus, [error])
 
     async def changed(e):
         value = e.control.value
@@ -77,7 +81,9 @@ def LookupScreen():
             set_matches(None)
 
     async def submit(e=None):
-        value = typed(e, text).strip()
+        await look_up(keys.take(typed(e, text)).strip())
+
+    async def look_up(value: str) -> None:
         if not value:
             return
         typed_now.current = value
@@ -94,6 +100,12 @@ def LookupScreen():
             if len(found.matches) == 1:
                 go(f"/customer/{found.matches[0].id}")
 
+    def scanned_before_focus():
+        if (early := keys.take_completed()) is not None:  # a task of its own: this effect re-runs at once
+            ft.context.page.run_task(look_up, early.strip())
+
+    ft.use_effect(scanned_before_focus, [keys.completed])
+    ft.use_effect(lambda: keys.closed, [])  # the screen goes: its keys are nobody's
     recent = recent_loaded.value or []
 
     results: list[ft.Control] = []
@@ -115,10 +127,12 @@ def LookupScreen():
             code_field(
                 "scan-field",
                 session.t("scan_label"),
-                text,
+                None,  # uncontrolled: an echo of an earlier keystroke must never overwrite a faster scanner
                 changed,
                 submit,
                 ref=field,
+                on_focus=lambda _: keys.focused(True),
+                on_blur=lambda _: keys.focused(False),
                 hint_text=session.t("scan_hint"),
                 autofocus=True,
                 text_size=20,
