@@ -5,7 +5,8 @@ from __future__ import annotations
 import flet as ft
 
 from clienteling.device import DeviceError
-from clienteling.ui.i18n import local, money, status
+from clienteling.rules import ReturnEligibility
+from clienteling.ui.i18n import local, money, return_refusal, status
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import TOUCH, big_button, card, message, tagged
 
@@ -101,13 +102,10 @@ def command_state(session, command) -> str:
     return session.t(command.state)
 
 
-def returnable(order) -> bool:
-    """An online order that came to the door and still has something to take back."""
-    return (
-        order.fulfilment == "delivery"
-        and order.status in ("delivered", "partially_returned")
-        and any(line.quantity > line.returned_quantity for line in order.lines)
-    )
+def return_offer(eligibility: ReturnEligibility, lang: str) -> str | None:
+    """None when something on the order can be returned now (the Return button shows); otherwise why not, in words."""
+    why = eligibility.why_not
+    return None if why is None else return_refusal(lang, why.code, why.params)
 
 
 def orders_tab(session, picture) -> list[ft.Control]:
@@ -136,6 +134,7 @@ def orders_tab(session, picture) -> list[ft.Control]:
             )
         )
     for order in picture.orders:
+        why_not = return_offer(session.device.return_eligibility(order), session.lang)
         lines = [
             ft.Text(
                 f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}"
@@ -174,7 +173,17 @@ def orders_tab(session, picture) -> list[ft.Control]:
                                             ),
                                         )
                                     ]
-                                    if returnable(order) and session.may("returns")
+                                    if why_not is None and session.may("returns")
+                                    else []
+                                ),
+                                *(
+                                    [
+                                        tagged(
+                                            f"order-no-return-{order.number}",
+                                            ft.Text(why_not, color=ft.Colors.GREY_700),
+                                        )
+                                    ]
+                                    if why_not is not None
                                     else []
                                 ),
                             ],

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import flet as ft
 
 from clienteling.contract import Address
 from clienteling.device import DeviceError
+from clienteling.rules import FREE_SHIPPING_FROM_CENTS, dutch_postcode
 from clienteling.ui.i18n import money
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, message, qr_png, tagged
-
-POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
-
-
-def dutch_postcode(text: str) -> str | None:
-    """'1012ab' -> '1012 AB'; None when it is not a Dutch postcode."""
-    match = POSTCODE.match(text)
-    if not match or match.group(2).upper() in ("SA", "SD", "SS"):
-        return None
-    return f"{match.group(1)} {match.group(2).upper()}"
 
 
 @ft.component
@@ -128,7 +117,12 @@ def ShipToHomeScreen():
     except ValueError:
         pass
     if step == "review":
-        total = variant.price.cents * qty
+        quote = device.quote_ship_to_home([(sku, qty)])  # what the centre will charge, shipping included
+        shipping = (
+            session.t("shipping", money=money(quote.shipping.cents, session.lang))
+            if quote.shipping.cents
+            else session.t("shipping_free", money=money(FREE_SHIPPING_FROM_CENTS, session.lang))
+        )
         place_name = next((p.name for p in places if p.store == chosen), chosen)
         shown = f"{addr.street} {addr.house_number}, {addr.postcode} {addr.city}" if addr else ""
         return ft.Column(
@@ -141,9 +135,14 @@ def ShipToHomeScreen():
                             ft.Text(f"{session.t('fulfilling_store')}: {place_name}"),
                             ft.Text(f"{session.t('address')}: {shown}"),
                             tagged(
+                                "review-subtotal",
+                                ft.Text(session.t("subtotal", money=money(quote.subtotal.cents, session.lang))),
+                            ),
+                            tagged("review-shipping", ft.Text(shipping)),
+                            tagged(
                                 "review-total",
                                 ft.Text(
-                                    session.t("total", money=money(total, session.lang)),
+                                    session.t("total", money=money(quote.total.cents, session.lang)),
                                     size=20,
                                     weight=ft.FontWeight.BOLD,
                                 ),
