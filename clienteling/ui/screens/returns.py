@@ -43,6 +43,7 @@ def ReturnsScreen():
             return
         set_error(None)
         set_chosen({})
+        set_done(None)  # the screen may still show the receipt of the return before
         go(f"/returns/{found.order.number}")
 
     controls: list[ft.Control] = [
