@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,9 @@ import pytest
 from conftest import free_port, playwright_or_skip, start_central
 
 from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
+from clienteling.contract import utc_now
+from clienteling.rules import RETURN_WINDOW
+from clienteling.ui.i18n import money
 
 SHOTS = Path(os.environ.get("CLIENTELING_SCREENSHOTS", "")) if os.environ.get("CLIENTELING_SCREENSHOTS") else None
 SANNE_CARD = "2700000000014"
@@ -211,7 +215,7 @@ def wish_stock(screen: Screen) -> dict[str, str]:
 
 
 def order_from_the_wishlist(screen: Screen) -> str:
-    """Open Sanne, ship the first wishlist item that this store has to her address on file; returns the SKU."""
+    """Open Sanne, ship what this store has most of from her wishlist to her address; the review's total."""
     screen.scan(SANNE_CARD)
     texts = wish_stock(screen)
     here = {sku: int(text.split()[0]) for sku, text in texts.items() if "this store" in text}
@@ -220,20 +224,22 @@ def order_from_the_wishlist(screen: Screen) -> str:
     screen.see("ship-title")
     screen.shot("ship-to-home")
     screen.see("ship-review").click()
-    screen.see("review-total")
+    total = screen.text_of("review-total")
+    assert screen.text_of("review-subtotal") and screen.text_of("review-shipping")
     screen.shot("ship-to-home-review")
     screen.see("place-order").click()
-    return sku
+    return total
 
 
 def test_ship_to_home_online_then_offline_then_sent_once(app, centre, browser, tmp_path):
     screen = Screen(browser, app.url)
     screen.sign_in("Lotte Visser", "1111")
     before = len(centre_orders(centre, "C0000001"))
-    order_from_the_wishlist(screen)
+    reviewed = order_from_the_wishlist(screen)
     number = re.search(r"ORD-[0-9-]+", screen.text_of("order-number")).group(0)
     screen.shot("ship-to-home-confirmed")
-    assert number in [o["number"] for o in centre_orders(centre, "C0000001")]
+    placed = next(o for o in centre_orders(centre, "C0000001") if o["number"] == number)
+    assert reviewed == f"Total {money(placed['totals']['total']['cents'], 'en')}"  # the review showed what is charged
     assert len(centre_orders(centre, "C0000001")) == before + 1
 
     # The centre goes away: the order is accepted as waiting and the sync bar says offline.
@@ -261,9 +267,10 @@ def test_ship_to_home_online_then_offline_then_sent_once(app, centre, browser, t
 
 
 def test_a_return_at_the_service_desk(app, centre, browser):
-    delivered = next(
-        o for o in centre_orders(centre, "C0000001") if o["status"] == "delivered" and o["fulfilment"] == "delivery"
-    )
+    online = [o for o in centre_orders(centre, "C0000001") if o["fulfilment"] == "delivery" and o["delivered_at"]]
+    age = {o["number"]: utc_now() - datetime.fromisoformat(o["delivered_at"]) for o in online}
+    delivered = next(o for o in online if o["status"] == "delivered" and age[o["number"]] < timedelta(days=29))
+    too_late = next(o for o in online if age[o["number"]] > RETURN_WINDOW)
     screen = Screen(browser, app.url)
     screen.sign_in("Ruben Smit", "2222")
     screen.see("nav-returns").click()
@@ -273,6 +280,8 @@ def test_a_return_at_the_service_desk(app, centre, browser):
     screen.see("nav-lookup").click()
     screen.scan(SANNE_CARD)
     screen.see("tab-orders").click()
+    assert "return window closed" in screen.text_of(f"order-no-return-{too_late['number']}")
+    assert screen.tag(f"order-return-{too_late['number']}").count() == 0
     screen.see(f"order-return-{delivered['number']}").click()
     screen.shot("return-find")
     screen.see("return-order")
@@ -286,6 +295,12 @@ def test_a_return_at_the_service_desk(app, centre, browser):
     with centre.client() as client:
         order = client.get(f"/v1/orders/{delivered['number']}").json()
     assert order["lines"][0]["returned_quantity"] == 1
+    # An order outside its window says why before anything is chosen, and offers no choice and no Confirm.
+    screen.see("nav-returns").click()
+    screen.type_into("Order number or scan the order's QR code", too_late["number"])
+    assert "return window closed" in screen.text_of("return-why")
+    screen.shot("return-window-closed")
+    assert screen.tag("return-more-1").count() == screen.tag("confirm-return").count() == 0
     screen.close()
 
 

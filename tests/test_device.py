@@ -11,8 +11,9 @@ import httpx
 import pytest
 from conftest import clienteling, free_port, start_central
 
+from clienteling import rules
 from clienteling.config import Settings
-from clienteling.contract import utc_now
+from clienteling.contract import Order, Product, utc_now
 from clienteling.device import (
     CentralRefused,
     CustomerNotFound,
@@ -386,6 +387,86 @@ def test_returns_are_checked_on_the_device_too(device, centre):
     assert device.sync_now().ok
     receipt = device.command(queued.command_id)
     assert receipt.state == "sent" and receipt.answer["refund"]["cents"] == line.unit_price.cents * line.quantity
+
+
+def sku_priced_below(device: Device, cents: int, store: str, at_least: int) -> tuple[str, int]:
+    """A SKU whose price is under `cents` with `at_least` available at `store`, and its price."""
+    for (doc,) in device.cache.query("SELECT doc FROM products ORDER BY id"):
+        for variant in Product.model_validate_json(doc).variants:
+            stock = device.stock(variant.sku)
+            place = next((p for p in [stock.here, *stock.elsewhere] if p and p.store == store), None)
+            if variant.price.cents < cents and place and place.available >= at_least:
+                return variant.sku, variant.price.cents
+    raise AssertionError(f"no SKU under {cents} cents with {at_least} at {store}")
+
+
+def test_the_review_shows_what_the_centre_charges_shipping_included(device, centre):
+    sku, price = sku_priced_below(device, rules.FREE_SHIPPING_FROM_CENTS, "DC01", 3)
+    for quantity in (1, 2):  # below the free-shipping threshold, then (for these prices) above it
+        quote = device.quote_ship_to_home([(sku, quantity)])  # what the review screen shows
+        placed = device.place_ship_to_home("C0000004", [(sku, quantity)], fulfilling_store="DC01")
+        assert placed.state == "sent", placed.reason
+        with centre.client() as client:
+            charged = Order.model_validate(client.get(f"/v1/orders/{placed.number}").json()).totals
+        assert quote == charged
+        assert quote.subtotal.cents == price * quantity
+    below = device.quote_ship_to_home([(sku, 1)])
+    assert below.shipping.cents > 0 and below.total.cents == price + below.shipping.cents
+
+
+def returnable_now(device: Device, skip: int = 0, *, only_one: bool = False) -> Order:
+    """A delivered online order with something left to return, inside its window for a day more (`skip` passed
+    over, so that tests do not share one), of a customer other tests leave alone."""
+    for (doc,) in device.cache.query(
+        "SELECT doc FROM orders WHERE customer_id > 'C0000010' ORDER BY customer_id, id LIMIT 2000"
+    ):
+        order = Order.model_validate_json(doc)
+        if (
+            device.return_eligibility(order).returnable
+            and utc_now() - order.delivered_at < timedelta(days=29)
+            and (not only_one or (order.lines[0].quantity == 1 and order.lines[0].returned_quantity == 0))
+        ):
+            if not skip:
+                return order
+            skip -= 1
+    raise AssertionError("no order to return")
+
+
+def test_return_eligibility_on_the_device_says_why_per_line_with_a_set_clock(device, centre):
+    recent = returnable_now(device)
+    orders = device.customer_picture(recent.customer_id).orders
+    closes = recent.delivered_at + rules.RETURN_WINDOW
+    assert device.return_eligibility(recent, now=closes).returnable
+    late = device.return_eligibility(recent.number, now=closes + timedelta(seconds=1))
+    assert not late.returnable and late.why_not.code == "window_closed"
+    assert {line.refusal.code for line in late.lines} == {"window_closed"}
+    request = {"line_no": 1, "quantity": 1, "reason": "other", "condition": "resellable"}
+    with pytest.raises(ReturnNotAllowed) as refused:
+        device.register_return(recent.number, [request], now=closes + timedelta(seconds=1))
+    assert refused.value.code == "window_closed" and refused.value.params["closed_at"] == closes
+    in_store = next(o for o in orders if o.fulfilment == "in_store")
+    assert device.return_eligibility(in_store).why_not.code == "bought_in_store"
+
+
+def test_a_line_waiting_in_a_return_cannot_be_chosen_again(device, centre):
+    recent = returnable_now(device, 1, only_one=True)
+    with offline(device) as cut_off:
+        cut_off.register_return(
+            recent.number, [{"line_no": 1, "quantity": 1, "reason": "too_large", "condition": "resellable"}]
+        )
+        line = cut_off.return_eligibility(recent).line(1)
+        assert (line.left, line.refusal.code) == (0, "return_waiting")
+    assert device.sync_now().ok
+    line = device.return_eligibility(recent.number).line(1)  # the centre's answer has come back: returned
+    assert (line.left, line.refusal.code) == (0, "nothing_left")
+
+
+def test_product_search_finds_the_same_products_on_the_device_and_at_the_centre(device, centre):
+    with centre.client() as client:
+        for text in ("coat", "NAVY  coat", "kn0", "wool navy", "no such thing"):
+            there = [p["style"] for p in client.get("/v1/products/search", params={"q": text}).json()]
+            here = [p.style for p in device.search_products(text, limit=50)]
+            assert here == there, text
 
 
 def test_purge_forgets_customers_fetched_online_unless_a_waiting_command_needs_them(device):

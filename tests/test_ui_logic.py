@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import get_args
 
@@ -11,10 +12,10 @@ from conftest import start_central
 
 from clienteling import codes
 from clienteling.config import Settings
-from clienteling.contract import OrderStatus
+from clienteling.contract import OrderStatus, utc_now
+from clienteling.rules import RETURN_WINDOW
 from clienteling.ui import i18n
-from clienteling.ui.screens import camera
-from clienteling.ui.screens.ship_to_home import dutch_postcode
+from clienteling.ui.screens import camera, customer
 from clienteling.ui.session import screen_for
 
 
@@ -91,9 +92,52 @@ def test_money_reads_as_each_language_writes_it(cents, lang, shown):
     assert i18n.money(cents, lang) == shown
 
 
-@pytest.mark.parametrize(
-    ("typed", "postcode"),
-    [("1012ab", "1012 AB"), (" 3511 LX ", "3511 LX"), ("0123 AB", None), ("1012 SA", None), ("1012", None), ("", None)],
-)
-def test_dutch_postcodes_are_checked_and_written_the_dutch_way(typed, postcode):
-    assert dutch_postcode(typed) == postcode
+def identifiers(controls: list[ft.Control]) -> dict[str, ft.Control]:
+    """Every tagged control below `controls` (what the browser tests find by identifier), by its identifier."""
+    found: dict[str, ft.Control] = {}
+
+    def walk(control: ft.Control) -> None:
+        if isinstance(control, ft.Semantics) and control.identifier:
+            found[control.identifier] = control.content
+        for name in ("content", "controls"):
+            child = getattr(control, name, None)
+            for each in child if isinstance(child, list) else [child]:
+                if isinstance(each, ft.Control):
+                    walk(each)
+
+    for control in controls:
+        walk(control)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_customer_screen_offers_no_return_outside_the_window_and_says_why(device, lang):
+    session = SimpleNamespace(
+        device=device, lang=lang, t=lambda key, **values: i18n.tr(lang, key, **values), may=lambda right: True
+    )
+    picture = device.customer_picture("C0000001")
+    old = next(
+        o
+        for o in picture.orders
+        if o.fulfilment == "delivery" and o.delivered_at and utc_now() - o.delivered_at > RETURN_WINDOW
+    )
+    recent = next(o for o in picture.orders if device.return_eligibility(o).returnable)
+    in_store = next(o for o in picture.orders if o.fulfilment == "in_store")
+    closed_on = i18n.local(old.delivered_at + RETURN_WINDOW, with_time=False)
+    why = customer.return_offer(device.return_eligibility(old), lang)
+    assert (
+        why
+        == {
+            "en": f"The 30-day return window closed on {closed_on}.",
+            "nl": f"De retourtermijn van 30 dagen is verlopen op {closed_on}.",
+        }[lang]
+    )
+    shown = identifiers(customer.orders_tab(session, picture, customer.order_returns(device, picture)))
+    assert f"order-return-{old.number}" not in shown and shown[f"order-no-return-{old.number}"].value == why
+    assert f"order-return-{in_store.number}" not in shown
+    assert shown[f"order-no-return-{in_store.number}"].value == i18n.tr(lang, "return_why_bought_in_store")
+    assert f"order-return-{recent.number}" in shown and f"order-no-return-{recent.number}" not in shown
+    assert customer.return_offer(device.return_eligibility(recent), lang) is None
+    closes = recent.delivered_at + RETURN_WINDOW
+    later = device.return_eligibility(recent, now=closes + timedelta(seconds=1))
+    assert i18n.local(closes, with_time=False) in customer.return_offer(later, lang)

@@ -46,8 +46,9 @@ from pathlib import Path
 from clienteling.central import demo_vocab as vocab
 from clienteling.central.store import INDEXES, SCHEMA, SCHEMA_VERSION, CentralStore, hash_token, iso
 from clienteling.codes import gs1_check_digit, make_card_number
-from clienteling.contract import StaffMember
+from clienteling.contract import Product, StaffMember
 from clienteling.pins import hash_pin
+from clienteling.rules import product_search_text
 
 DEMO_SEED = 20261123
 MAX_CUSTOMERS = 1_000_000
@@ -248,7 +249,7 @@ class ChainBuilder:
                 "variants": docs,
                 "updated_at": iso(self.anchor - timedelta(days=90)),
             }
-            search = " ".join([style, name, category, *(vocab.COLOURS[c] for c in colours)]).lower()
+            search = product_search_text(Product.model_validate(doc))
             products.append((style, self.next_seq(), search, dumps(doc)))
         self.write("products", "INSERT INTO products VALUES (?, ?, ?, ?)", products)
         self.write("variants", "INSERT INTO variants VALUES (?, ?, ?)", variants)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import sqlite3
 import threading
@@ -24,12 +23,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from clienteling import codes
+from clienteling import codes, rules
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     SYNC_COLLECTIONS,
     AddNoteCommand,
     CustomerNote,
+    Money,
     Order,
     ProfileView,
     ProfileViewCommand,
@@ -45,9 +45,6 @@ from clienteling.geo import distance_km
 from clienteling.text_search import fts_query
 
 SCHEMA_VERSION = 1
-RETURN_WINDOW = timedelta(days=30)
-FREE_SHIPPING_FROM_CENTS = 50_00
-SHIPPING_CENTS = 4_95
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -343,7 +340,8 @@ class CentralStore:
         return row[0] if row else None
 
     def search_products(self, text: str, limit: int = 50) -> list[str]:
-        words = [w for w in re.split(r"\s+", text.strip().lower()) if w]
+        """Products whose search text (`rules.product_search_text`) holds every word typed (`rules.product_matches`)."""
+        words = rules.product_search_words(text)
         if not words:
             return []
         where = " AND ".join("instr(search, ?) > 0" for _ in words)
@@ -579,7 +577,6 @@ class CentralStore:
             wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
         short = []
         lines = []
-        subtotal = 0
         for number, (sku, quantity) in enumerate(wanted.items(), start=1):
             found = conn.execute(
                 "SELECT p.doc FROM variants v JOIN products p ON p.id = v.style WHERE v.sku = ?", (sku,)
@@ -595,7 +592,6 @@ class CentralStore:
             if available < quantity:
                 short.append({"sku": sku, "requested": quantity, "available": available})
             unit = variant["price"]
-            subtotal += unit["cents"] * quantity
             lines.append(
                 {
                     "line_no": number,
@@ -621,7 +617,7 @@ class CentralStore:
                 "UPDATE stock SET reserved = reserved + ?, as_of = ?, seq = ? WHERE store = ? AND sku = ?",
                 (quantity, iso(now), self.next_seq(conn), command.fulfilling_store, sku),
             )
-        shipping = 0 if subtotal >= FREE_SHIPPING_FROM_CENTS else SHIPPING_CENTS
+        totals = rules.order_totals((Money.model_validate(line["unit_price"]), line["quantity"]) for line in lines)
         number = f"ORD-{self.next_number(conn, 'order_number'):08d}"
         order = Order.model_validate(
             {
@@ -638,11 +634,7 @@ class CentralStore:
                 ],
                 "lines": lines,
                 "shipping_address": command.shipping_address,
-                "totals": {
-                    "subtotal": {"cents": subtotal, "currency": "EUR"},
-                    "shipping": {"cents": shipping, "currency": "EUR"},
-                    "total": {"cents": subtotal + shipping, "currency": "EUR"},
-                },
+                "totals": totals,
                 "placed_by": command.placed_by,
                 "created_at": now,
                 "updated_at": now,
@@ -669,53 +661,17 @@ class CentralStore:
         if row is None:
             raise ProblemError("order_not_found", f"there is no order {command.order_number}")
         order = Order.model_validate_json(row[0])
-        if order.fulfilment != "delivery":
-            raise ProblemError(
-                "not_an_online_order",
-                f"order {order.number} was bought in store; take it back at the till, not as an online return",
-            )
-        if order.delivered_at is None or order.status not in ("delivered", "partially_returned"):
-            raise ProblemError(
-                "order_not_delivered", f"order {order.number} is {order.status}; it can be returned once delivered"
-            )
-        closes = order.delivered_at + RETURN_WINDOW
-        if now > closes:
-            raise ProblemError(
-                "return_window_closed",
-                f"order {order.number} was delivered on {order.delivered_at.date().isoformat()}; "
-                f"its 30-day return window closed on {closes.date().isoformat()}",
-                delivered_at=iso(order.delivered_at),
-                window_closed_at=iso(closes),
-            )
+        eligibility = rules.return_eligibility(order, now)
+        refusal = rules.refuse_return(eligibility, command.lines)
+        if refusal is not None:
+            raise _return_problem(order, refusal)
         by_number = {line.line_no: line for line in order.lines}
-        seen: set[int] = set()
         returned = []
         for request in command.lines:
-            line = by_number.get(request.line_no)
-            if line is None or request.line_no in seen:
-                raise ProblemError(
-                    "order_line_not_found",
-                    f"order {order.number} has no line {request.line_no}"
-                    + (" (or it was named twice)" if line is not None else ""),
-                    line_no=request.line_no,
-                )
-            seen.add(request.line_no)
-            left = line.quantity - line.returned_quantity
-            if request.quantity > left:
-                raise ProblemError(
-                    "return_quantity_exceeded",
-                    f"line {line.line_no} of order {order.number} ({line.name}) has {left} item(s) left to return, "
-                    f"not {request.quantity}",
-                    line_no=line.line_no,
-                    returnable=left,
-                )
+            line = by_number[request.line_no]
             line.returned_quantity += request.quantity
             returned.append(
-                ReturnLine(
-                    **request.model_dump(),
-                    sku=line.sku,
-                    refund={"cents": line.unit_price.cents * request.quantity, "currency": line.unit_price.currency},
-                )
+                ReturnLine(**request.model_dump(), sku=line.sku, refund=rules.line_refund(line, request.quantity))
             )
             if request.condition == "resellable":
                 self._restock(conn, device_store, line.sku, request.quantity, now)
@@ -731,7 +687,7 @@ class CentralStore:
             customer_id=order.customer_id,
             store=device_store,
             lines=returned,
-            refund={"cents": sum(line.refund.cents for line in returned), "currency": "EUR"},
+            refund=rules.refund(order, {line.line_no: line.quantity for line in command.lines}),
             received_by=command.received_by,
             created_at=now,
         )
@@ -812,6 +768,44 @@ class CentralStore:
             " on_hand = on_hand + excluded.on_hand, as_of = excluded.as_of, seq = excluded.seq",
             (f"{store}:{sku}", self.next_seq(conn), store, sku, quantity, iso(now)),
         )
+
+
+def _return_problem(order: Order, refusal: rules.Refusal) -> ProblemError:
+    """The centre's answer to a return that the rules refuse: the same codes as ever, with the rule's reason."""
+    params = refusal.params
+    if refusal.code == "bought_in_store":
+        return ProblemError(
+            "not_an_online_order",
+            f"order {order.number} was bought in store; take it back at the till, not as an online return",
+        )
+    if refusal.code == "not_delivered":
+        return ProblemError(
+            "order_not_delivered", f"order {order.number} is {order.status}; it can be returned once delivered"
+        )
+    if refusal.code == "window_closed":
+        delivered, closed = params["delivered_at"], params["closed_at"]
+        return ProblemError(
+            "return_window_closed",
+            f"order {order.number} was delivered on {delivered.date().isoformat()}; "
+            f"its {params['days']}-day return window closed on {closed.date().isoformat()}",
+            delivered_at=iso(delivered),
+            window_closed_at=iso(closed),
+        )
+    if refusal.code == "unknown_line":
+        return ProblemError(
+            "order_line_not_found",
+            f"order {order.number} has no line {params['line_no']}"
+            + (" (or it was named twice)" if params["twice"] else ""),
+            line_no=params["line_no"],
+        )
+    line = next(line for line in order.lines if line.line_no == params["line_no"])
+    return ProblemError(
+        "return_quantity_exceeded",
+        f"line {line.line_no} of order {order.number} ({line.name}) has {params['left']} item(s) left to return, "
+        f"not {params['requested']}",
+        line_no=line.line_no,
+        returnable=params["left"],
+    )
 
 
 def card_or_problem(text: str) -> str:

@@ -34,7 +34,14 @@ class OutOfStock(DeviceError):
 
 
 class ReturnNotAllowed(DeviceError):
-    """The order or line cannot be returned (not online, not delivered, window closed, too many)."""
+    """The order or line cannot be returned (not online, not delivered, window closed, too many).
+
+    `code` and `params` are the rules' reason (`clienteling.rules.Refusal`), for a screen to word.
+    """
+
+    def __init__(self, message: str, *, code: str = "", params: dict | None = None) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params or {}
 
 
 class CentralUnreachable(DeviceError):

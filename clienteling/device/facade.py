@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from clienteling import codes
+from clienteling import codes, rules
 from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
@@ -31,6 +31,7 @@ from clienteling.contract import (
     CustomerSummary,
     Order,
     OrderLineRequest,
+    OrderTotals,
     Product,
     ProductMatch,
     ProfileViewCommand,
@@ -71,7 +72,6 @@ from clienteling.device.views import (
 from clienteling.geo import distance_km
 from clienteling.pins import verify_pin
 
-RETURN_WINDOW = timedelta(days=30)
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
 STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
@@ -318,7 +318,8 @@ class Device:
         return ProductMatch(product=product, variant=next(v for v in product.variants if v.sku == row[1]))
 
     def search_products(self, text: str, limit: int = 30) -> list[Product]:
-        words = [w for w in text.lower().split() if w]
+        """Products whose search text holds every word typed: the centre's rule (`rules.product_matches`)."""
+        words = rules.product_search_words(text)
         if not words:
             return []
         where = " AND ".join("instr(search, ?) > 0" for _ in words)
@@ -438,6 +439,17 @@ class Device:
         )
         return self._queue("ship_to_home", command.model_dump(mode="json"), customer_id, staff, send_now)
 
+    def quote_ship_to_home(self, lines: list[tuple[str, int]]) -> OrderTotals:
+        """Subtotal, shipping and total of a ship-to-home order of (SKU, quantity) lines, as the centre will charge.
+
+        Prices come from the cached catalogue, shipping from the rules the centre applies (`rules.order_totals`).
+        Raises `ProductNotFound` for a SKU the catalogue does not know.
+        """
+        wanted: dict[str, int] = {}
+        for sku, quantity in lines:
+            wanted[sku] = wanted.get(sku, 0) + quantity
+        return rules.order_totals((self.product(sku).variant.price, quantity) for sku, quantity in wanted.items())
+
     def suggest_fulfilment(self, wanted: dict[str, int]) -> str:
         """The nearest place (this store first, the DC last) that has every line in stock."""
         views = [self.stock(sku) for sku in wanted]
@@ -458,38 +470,34 @@ class Device:
         *,
         staff: str | StaffMember | None = None,
         send_now: bool = True,
+        now: datetime | None = None,
     ) -> LocalCommand:
         """Queue the return of items of an online order, after the same checks the centre makes. Works offline.
 
-        `staff` (a `StaffMember` or a staff id) reaches the centre as the return's `received_by`.
+        `staff` (a `StaffMember` or a staff id) reaches the centre as the return's `received_by`. Raises
+        `ReturnNotAllowed` with the rules' reason (`code`, `params`) when the centre would refuse it.
         """
         staff = _staff_id(staff)
         order = self.order(order_number)
         requests = [
             line if isinstance(line, ReturnLineRequest) else ReturnLineRequest.model_validate(line) for line in lines
         ]
-        if order.fulfilment != "delivery":
-            raise ReturnNotAllowed(f"Order {order.number} was bought in store: take it back at the till.")
-        if order.delivered_at is None or order.status not in ("delivered", "partially_returned"):
-            raise ReturnNotAllowed(
-                f"Order {order.number} is {order.status.replace('_', ' ')}: it can be returned once delivered."
-            )
-        closes = order.delivered_at + RETURN_WINDOW
-        if utc_now() > closes:
-            raise ReturnNotAllowed(
-                f"Order {order.number} was delivered on {order.delivered_at:%d-%m-%Y}; its 30-day return window closed on {closes:%d-%m-%Y}."
-            )
-        waiting = self._quantities_waiting_for_return(order.number)
-        by_number = {line.line_no: line for line in order.lines}
-        for request in requests:
-            line = by_number.get(request.line_no)
-            if line is None:
-                raise ReturnNotAllowed(f"Order {order.number} has no line {request.line_no}.")
-            left = line.quantity - line.returned_quantity - waiting.get(line.line_no, 0)
-            if request.quantity > left:
-                raise ReturnNotAllowed(f"{line.name} ({line.size}): {left} left to return, not {request.quantity}.")
+        refusal = rules.refuse_return(self.return_eligibility(order, now=now), requests)
+        if refusal is not None:
+            raise ReturnNotAllowed(_refusal_words(order, refusal), code=refusal.code, params=dict(refusal.params))
         command = ReturnCommand(order_number=order.number, lines=requests, received_by=staff)
         return self._queue("return", command.model_dump(mode="json"), order.customer_id, staff, send_now)
+
+    def return_eligibility(self, order: Order | str, *, now: datetime | None = None) -> rules.ReturnEligibility:
+        """Whether an order (or order number) and each of its lines can be returned now, and if not, why.
+
+        The centre's rules (`rules.return_eligibility`), with returns made here that still wait to be sent counted
+        as returned. `now` defaults to the clock.
+        """
+        if isinstance(order, str):
+            order = self.order(order)
+        waiting = self._quantities_waiting_for_return(order.number)
+        return rules.return_eligibility(order, now or utc_now(), waiting)
 
     def _quantities_waiting_for_return(self, order_number: str) -> dict[int, int]:
         waiting: dict[int, int] = {}
@@ -615,6 +623,24 @@ class Device:
 
 def _staff_id(staff: str | StaffMember | None) -> str | None:
     return staff.id if isinstance(staff, StaffMember) else staff
+
+
+def _refusal_words(order: Order, refusal: rules.Refusal) -> str:
+    """A refused return in English, for logs and scripts (screens word `code` and `params` in their language)."""
+    params = refusal.params
+    if refusal.code == "bought_in_store":
+        return f"Order {order.number} was bought in store: take it back at the till."
+    if refusal.code == "not_delivered":
+        return f"Order {order.number} is {order.status.replace('_', ' ')}: it can be returned once delivered."
+    if refusal.code == "window_closed":
+        return (
+            f"Order {order.number} was delivered on {params['delivered_at']:%d-%m-%Y}; its {params['days']}-day"
+            f" return window closed on {params['closed_at']:%d-%m-%Y}."
+        )
+    if refusal.code == "unknown_line":
+        return f"Order {order.number} has no line {params['line_no']}" + (" twice." if params["twice"] else ".")
+    line = next(line for line in order.lines if line.line_no == params["line_no"])
+    return f"{line.name} ({line.size}): {params['left']} left to return, not {params['requested']}."
 
 
 def _store_time(moment: datetime) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -153,6 +155,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "camera_title": "Hold the card or label in view",
         "no_camera": "This device has no camera: type or scan into the field.",
         "camera_failed": "The camera could not be used ({detail}); the scan field still works.",
+        "subtotal": "Subtotal {money}",
+        "shipping": "Shipping {money}",
+        "shipping_free": "Shipping free (orders from {money})",
+        "return_why_bought_in_store": "Bought in store: take it back at the till.",
+        "return_why_not_delivered": "{status}: it can be returned once delivered.",
+        "return_why_window_closed": "The {days}-day return window closed on {date}.",
+        "return_why_nothing_left": "Already returned.",
+        "return_why_return_waiting": "Already in a return that waits to be sent.",
+        "return_why_too_many": "{left} left to return, not {requested}.",
+        "return_why_unknown_line": "The order has no line {line_no}.",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -299,6 +311,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "camera_title": "Houd de pas of het label in beeld",
         "no_camera": "Dit apparaat heeft geen camera: typ of scan in het veld.",
         "camera_failed": "De camera werkt niet ({detail}); het scanveld werkt nog wel.",
+        "subtotal": "Subtotaal {money}",
+        "shipping": "Verzendkosten {money}",
+        "shipping_free": "Gratis verzending (bestellingen vanaf {money})",
+        "return_why_bought_in_store": "In de winkel gekocht: terugnemen aan de kassa.",
+        "return_why_not_delivered": "{status}: retour kan zodra het bezorgd is.",
+        "return_why_window_closed": "De retourtermijn van {days} dagen is verlopen op {date}.",
+        "return_why_nothing_left": "Al geretourneerd.",
+        "return_why_return_waiting": "Zit al in een retour die wacht op verzenden.",
+        "return_why_too_many": "Nog {left} kan retour, niet {requested}.",
+        "return_why_unknown_line": "De order heeft geen regel {line_no}.",
     },
 }
 
@@ -357,3 +379,13 @@ def ago(lang: str, moment: datetime | None, now: datetime | None = None) -> str:
 def local(moment: datetime, with_time: bool = True) -> str:
     """A moment in the store's time (Europe/Amsterdam), as staff read it."""
     return moment.astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+
+
+def return_refusal(lang: str, code: str, params: Mapping[str, Any]) -> str:
+    """Why something cannot be returned (a `clienteling.rules.Refusal`'s code and parameters), in words."""
+    values = dict(params)
+    if "status" in values:
+        values["status"] = status(lang, values["status"])
+    if "closed_at" in values:
+        values["date"] = local(values["closed_at"], with_time=False)
+    return tr(lang, f"return_why_{code}", **values)

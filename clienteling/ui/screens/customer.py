@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import flet as ft
 
-from clienteling.ui.i18n import local, money, status
+from clienteling.rules import ReturnEligibility
+from clienteling.ui.i18n import local, money, return_refusal, status
 from clienteling.ui.offloop import in_background, use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, tagged
@@ -101,16 +102,18 @@ def command_state(session, command) -> str:
     return session.t(command.state)
 
 
-def returnable(order) -> bool:
-    """An online order that came to the door and still has something to take back."""
-    return (
-        order.fulfilment == "delivery"
-        and order.status in ("delivered", "partially_returned")
-        and any(line.quantity > line.returned_quantity for line in order.lines)
-    )
+def return_offer(eligibility: ReturnEligibility, lang: str) -> str | None:
+    """None when something on the order can be returned now (the Return button shows); otherwise why not, in words."""
+    why = eligibility.why_not
+    return None if why is None else return_refusal(lang, why.code, why.params)
 
 
-def orders_tab(session, picture) -> list[ft.Control]:
+def order_returns(device, picture) -> dict:
+    """What can be returned of each of the customer's orders (read with the picture, off the event loop)."""
+    return {order.number: device.return_eligibility(order) for order in picture.orders}
+
+
+def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
     rows: list[ft.Control] = []
     for command in picture.commands:
         if command.kind != "ship_to_home" or command.state == "sent":
@@ -136,6 +139,7 @@ def orders_tab(session, picture) -> list[ft.Control]:
             )
         )
     for order in picture.orders:
+        why_not = return_offer(returns[order.number], session.lang)
         lines = [
             ft.Text(
                 f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}"
@@ -174,7 +178,17 @@ def orders_tab(session, picture) -> list[ft.Control]:
                                             ),
                                         )
                                     ]
-                                    if returnable(order) and session.may("returns")
+                                    if why_not is None and session.may("returns")
+                                    else []
+                                ),
+                                *(
+                                    [
+                                        tagged(
+                                            f"order-no-return-{order.number}",
+                                            ft.Text(why_not, color=ft.Colors.GREY_700),
+                                        )
+                                    ]
+                                    if why_not is not None
                                     else []
                                 ),
                             ],
@@ -253,6 +267,11 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     ]
 
 
+def _picture_and_returns(device, customer_id: str):
+    picture = device.customer_picture(customer_id)
+    return picture, order_returns(device, picture)
+
+
 @ft.component
 def CustomerScreen():
     session = use_session()
@@ -260,8 +279,8 @@ def CustomerScreen():
     tab, set_tab = ft.use_state("wishlist")
     # Read once per customer opened, off the event loop, not on every tab switch: the picture touches the
     # customer's last use (a write), reads the stock of every wishlist item and may ask the centre.
-    loaded = use_loaded(lambda: session.device.customer_picture(customer_id), [customer_id])
-    picture = loaded.value
+    loaded = use_loaded(lambda: _picture_and_returns(session.device, customer_id), [customer_id])
+    picture, returns = loaded.value or (None, {})
 
     def opened():
         if picture is not None:
@@ -338,9 +357,10 @@ def CustomerScreen():
         spacing=8,
         wrap=True,
     )
-    body = {"wishlist": wishlist_tab, "orders": orders_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](
-        session, picture
-    )
+    if tab == "orders":
+        body = orders_tab(session, picture, returns)
+    else:
+        body = {"wishlist": wishlist_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
     return ft.Column(
         [header, tabs, tagged("customer-body", ft.ListView(body, spacing=8, expand=True))], spacing=12, expand=True
     )

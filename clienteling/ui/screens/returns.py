@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import flet as ft
 
-from clienteling.device import DeviceError
-from clienteling.ui.i18n import local, money, status
+from clienteling.device import DeviceError, ReturnNotAllowed
+from clienteling.rules import refund
+from clienteling.ui.i18n import local, money, return_refusal, status
 from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import until_settled
@@ -30,7 +31,7 @@ CONDITIONS = ("resellable", "damaged")
 
 def _order_and_customer(device, number: str):
     order = device.order(number)
-    return order, device.customer(order.customer_id)
+    return order, device.customer(order.customer_id), device.return_eligibility(order)
 
 
 @ft.component
@@ -59,10 +60,8 @@ def ReturnDone(command, order, customer, chosen):
         if done.state == "attention"
         else [message(session.t("return_waiting"), "return-waiting", error=False)]
     )
-    refund = sum(
-        line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen
-    )
-    body.append(ft.Text(session.t("refund", money=money(refund, session.lang)), size=18))
+    paid_back = refund(order, {n: entry["quantity"] for n, entry in chosen.items()})
+    body.append(ft.Text(session.t("refund", money=money(paid_back.cents, session.lang)), size=18))
     body.append(big_button(session.t("back"), lambda _: go(f"/customer/{customer.id}"), "return-done"))
     return ft.Column(body, spacing=12)
 
@@ -97,6 +96,7 @@ def ReturnsScreen():
             return
         set_error(None)
         set_chosen({})
+        set_done(None)  # the screen may still show the receipt of the return before
         go(f"/returns/{found.order.number}")
 
     controls: list[ft.Control] = [
@@ -116,7 +116,7 @@ def ReturnsScreen():
         return ft.Column(controls + [loading("returns-loading")], spacing=12)
     if loaded.error is not None:
         return ft.Column(controls + [message(session.explain(loaded.error), "returns-error")], spacing=12)
-    order, customer = loaded.value
+    order, customer, eligibility = loaded.value
 
     if done is not None:
         return ft.Column(controls + [ReturnDone(done, order, customer, chosen)], spacing=12)
@@ -137,6 +137,9 @@ def ReturnsScreen():
         lines = [{"line_no": n, **entry} for n, entry in sorted(chosen.items())]
         try:
             command = await off_loop(device.register_return, order.number, lines, staff=session.staff_id)
+        except ReturnNotAllowed as refused:
+            set_error(return_refusal(session.lang, refused.code, refused.params) if refused.code else str(refused))
+            return
         except (DeviceError, ValueError) as problem:
             set_error(session.explain(problem))
             return
@@ -144,93 +147,31 @@ def ReturnsScreen():
         set_done(command)
 
     rows = []
-    for line in order.lines:
-        left = line.quantity - line.returned_quantity
-        entry = chosen.get(line.line_no, {})
-        chosen_quantity = entry.get("quantity", 0)
-        rows.append(
-            card(
-                ft.Column(
-                    [
-                        ft.Text(f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600),
-                        ft.Text(
-                            session.t(
-                                "line_left",
-                                n=line.quantity,
-                                price=money(line.unit_price.cents, session.lang),
-                                left=left,
-                            ),
-                            color=ft.Colors.GREY_700,
-                        ),
-                        ft.Row(
-                            [
-                                ft.Row(
-                                    [
-                                        tagged(
-                                            f"return-less-{line.line_no}",
-                                            ft.OutlinedButton(
-                                                content="−",
-                                                width=TOUCH,
-                                                height=TOUCH,
-                                                disabled=not entry.get("quantity"),
-                                                on_click=lambda _, n=line.line_no, q=chosen_quantity: update(
-                                                    n, quantity=q - 1
-                                                ),
-                                            ),
-                                        ),
-                                        tagged(
-                                            f"return-qty-{line.line_no}",
-                                            ft.Text(
-                                                str(entry.get("quantity", 0)),
-                                                size=20,
-                                                width=32,
-                                                text_align=ft.TextAlign.CENTER,
-                                            ),
-                                        ),
-                                        tagged(
-                                            f"return-more-{line.line_no}",
-                                            ft.OutlinedButton(
-                                                content="+",
-                                                width=TOUCH,
-                                                height=TOUCH,
-                                                disabled=entry.get("quantity", 0) >= left,
-                                                on_click=lambda _, n=line.line_no, q=chosen_quantity: update(
-                                                    n, quantity=q + 1
-                                                ),
-                                            ),
-                                        ),
-                                    ],
-                                    spacing=4,
-                                ),
-                                choice(
-                                    f"return-reason-{line.line_no}",
-                                    session.t("reason"),
-                                    entry.get("reason", "too_small"),
-                                    [(r, session.t(f"reason_{r}")) for r in REASONS],
-                                    lambda value, n=line.line_no: update(n, reason=value),
-                                    210,
-                                ),
-                                choice(
-                                    f"return-condition-{line.line_no}",
-                                    session.t("condition"),
-                                    entry.get("condition", "resellable"),
-                                    [(c, session.t(f"condition_{c}")) for c in CONDITIONS],
-                                    lambda value, n=line.line_no: update(n, condition=value),
-                                    170,
-                                ),
-                            ],
-                            wrap=True,
-                            spacing=12,
-                        ),
-                    ],
-                    spacing=6,
+    for line_eligibility in eligibility.lines:
+        line, why = line_eligibility.line, line_eligibility.refusal
+        body: list[ft.Control] = [
+            ft.Text(f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600),
+            ft.Text(
+                session.t(
+                    "line_left",
+                    n=line.quantity,
+                    price=money(line.unit_price.cents, session.lang),
+                    left=line_eligibility.left,
                 ),
-                f"return-line-{line.line_no}",
+                color=ft.Colors.GREY_700,
+            ),
+        ]
+        if why is None:
+            body.append(
+                line_choices(session, line.line_no, line_eligibility.left, chosen.get(line.line_no, {}), update)
             )
-        )
-    refund = sum(
-        line.unit_price.cents * chosen[line.line_no]["quantity"] for line in order.lines if line.line_no in chosen
-    )
+        elif eligibility.refusal is None:  # a line that cannot be returned says why; the order's own reason is above
+            body.append(
+                tagged(f"return-why-{line.line_no}", ft.Text(return_refusal(session.lang, why.code, why.params)))
+            )
+        rows.append(card(ft.Column(body, spacing=6), f"return-line-{line.line_no}"))
+    paid_back = refund(order, {n: entry["quantity"] for n, entry in chosen.items()})
+    whole_order = eligibility.refusal
     controls += [
         card(
             ft.Column(
@@ -238,16 +179,91 @@ def ReturnsScreen():
                     tagged("return-order", ft.Text(order.number, size=20, weight=ft.FontWeight.BOLD)),
                     ft.Text(f"{customer.first_name} {customer.last_name} · {status(session.lang, order.status)}"),
                     ft.Text(local(order.delivered_at) if order.delivered_at else "", color=ft.Colors.GREY_700),
+                    *(
+                        [
+                            tagged(
+                                "return-why",
+                                ft.Text(
+                                    return_refusal(session.lang, whole_order.code, whole_order.params),
+                                    color=ft.Colors.RED_800,
+                                    weight=ft.FontWeight.W_600,
+                                ),
+                            )
+                        ]
+                        if whole_order
+                        else []
+                    ),
                 ],
                 spacing=2,
             )
         ),
         *rows,
-        tagged(
-            "refund",
-            ft.Text(session.t("refund", money=money(refund, session.lang)), size=20, weight=ft.FontWeight.BOLD),
-        ),
-        message(error, "returns-error"),
-        big_button(session.t("confirm_return"), confirm, "confirm-return", icon=ft.Icons.ASSIGNMENT_RETURN),
     ]
+    if eligibility.returnable:
+        controls += [
+            tagged(
+                "refund",
+                ft.Text(
+                    session.t("refund", money=money(paid_back.cents, session.lang)), size=20, weight=ft.FontWeight.BOLD
+                ),
+            ),
+            message(error, "returns-error"),
+            big_button(session.t("confirm_return"), confirm, "confirm-return", icon=ft.Icons.ASSIGNMENT_RETURN),
+        ]
     return ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+
+
+def line_choices(session, line_no: int, left: int, entry: dict, update) -> ft.Control:
+    """How many items of a returnable line go back (at most `left`), why, and in what condition."""
+    quantity = entry.get("quantity", 0)
+    return ft.Row(
+        [
+            ft.Row(
+                [
+                    tagged(
+                        f"return-less-{line_no}",
+                        ft.OutlinedButton(
+                            content="−",
+                            width=TOUCH,
+                            height=TOUCH,
+                            disabled=not quantity,
+                            on_click=lambda _: update(line_no, quantity=quantity - 1),
+                        ),
+                    ),
+                    tagged(
+                        f"return-qty-{line_no}",
+                        ft.Text(str(quantity), size=20, width=32, text_align=ft.TextAlign.CENTER),
+                    ),
+                    tagged(
+                        f"return-more-{line_no}",
+                        ft.OutlinedButton(
+                            content="+",
+                            width=TOUCH,
+                            height=TOUCH,
+                            disabled=quantity >= left,
+                            on_click=lambda _: update(line_no, quantity=quantity + 1),
+                        ),
+                    ),
+                ],
+                spacing=4,
+            ),
+            choice(
+                f"return-reason-{line_no}",
+                session.t("reason"),
+                entry.get("reason", "too_small"),
+                [(r, session.t(f"reason_{r}")) for r in REASONS],
+                lambda value: update(line_no, reason=value),
+                210,
+            ),
+            choice(
+                f"return-condition-{line_no}",
+                session.t("condition"),
+                entry.get("condition", "resellable"),
+                [(c, session.t(f"condition_{c}")) for c in CONDITIONS],
+                lambda value: update(line_no, condition=value),
+                170,
+            ),
+        ],
+        wrap=True,
+        spacing=12,
+    )

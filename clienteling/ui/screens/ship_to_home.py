@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import flet as ft
 
 from clienteling.contract import Address
+from clienteling.rules import FREE_SHIPPING_FROM_CENTS, dutch_postcode
 from clienteling.ui.i18n import money
 from clienteling.ui.offloop import use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import ShipToHomeOrder
 from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, loading, message, qr_png, tagged, use_task
-
-POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
-
-
-def dutch_postcode(text: str) -> str | None:
-    """'1012ab' -> '1012 AB'; None when it is not a Dutch postcode."""
-    match = POSTCODE.match(text)
-    if not match or match.group(2).upper() in ("SA", "SD", "SS"):
-        return None
-    return f"{match.group(1)} {match.group(2).upper()}"
 
 
 def _load(device, customer_id: str, sku: str):
@@ -65,6 +54,9 @@ def ShipToHomeScreen():
     fields, set_fields = ft.use_state({"street": "", "house_number": "", "postcode": "", "city": ""})
     order, _ = ft.use_state(lambda: ShipToHomeOrder(device, customer_id, sku, session.staff_id))
     loaded = use_loaded(lambda: _load(device, customer_id, sku), [customer_id, sku])
+    qty = int(quantity) if quantity.isdigit() and int(quantity) > 0 else 1
+    reviewing = order.step in ("review", "placing")
+    quoted = use_loaded(lambda: device.quote_ship_to_home([(sku, qty)]) if reviewing else None, [sku, qty, reviewing])
     if not loaded.ready:
         return loading("ship-loading")
     if loaded.error is not None:
@@ -75,7 +67,6 @@ def ShipToHomeScreen():
             ]
         )
     customer, match, view = loaded.value
-    qty = int(quantity) if quantity.isdigit() and int(quantity) > 0 else 1
     places = [p for p in ([view.here] if view.here else []) + view.elsewhere if p.available >= qty]
     nearest = view.nearest_with_stock(qty)
     suggested = nearest.store if nearest else None
@@ -134,8 +125,17 @@ def ShipToHomeScreen():
         addr = address()
     except ValueError:
         pass
-    if order.step in ("review", "placing"):
-        total = variant.price.cents * qty
+    if reviewing:
+        if not quoted.ready:
+            return ft.Column(head + [loading("review-loading")], spacing=12)
+        if quoted.error is not None:
+            return ft.Column(head + [message(session.explain(quoted.error), "ship-error")], spacing=12)
+        quote = quoted.value  # what the centre will charge, shipping included
+        shipping = (
+            session.t("shipping", money=money(quote.shipping.cents, session.lang))
+            if quote.shipping.cents
+            else session.t("shipping_free", money=money(FREE_SHIPPING_FROM_CENTS, session.lang))
+        )
         place_name = next((p.name for p in places if p.store == chosen), chosen)
         shown = f"{addr.street} {addr.house_number}, {addr.postcode} {addr.city}" if addr else ""
         return ft.Column(
@@ -148,9 +148,14 @@ def ShipToHomeScreen():
                             ft.Text(f"{session.t('fulfilling_store')}: {place_name}"),
                             ft.Text(f"{session.t('address')}: {shown}"),
                             tagged(
+                                "review-subtotal",
+                                ft.Text(session.t("subtotal", money=money(quote.subtotal.cents, session.lang))),
+                            ),
+                            tagged("review-shipping", ft.Text(shipping)),
+                            tagged(
                                 "review-total",
                                 ft.Text(
-                                    session.t("total", money=money(total, session.lang)),
+                                    session.t("total", money=money(quote.total.cents, session.lang)),
                                     size=20,
                                     weight=ft.FontWeight.BOLD,
                                 ),

@@ -1,0 +1,203 @@
+"""The chain's business rules, written once: the centre, the device and the screens all import them.
+
+Prices with shipping, whether an order and each of its lines can be returned (and if not, why: a code with
+parameters that a screen words in its language), refunds, Dutch postcodes, and how typed text finds a product.
+No I/O of any kind; a rule that depends on time takes `now`, read from the caller's clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from clienteling.contract import DutchPostcode, Money, Order, OrderLine, OrderTotals, Product, ReturnLineRequest
+
+CURRENCY = "EUR"
+
+# --------------------------------------------------------------------------- prices
+
+FREE_SHIPPING_FROM_CENTS = 50_00
+"""An order whose subtotal reaches this ships for free."""
+SHIPPING_CENTS = 4_95
+"""Shipping to the door below `FREE_SHIPPING_FROM_CENTS`."""
+
+
+def shipping_cents(subtotal_cents: int) -> int:
+    """What shipping an order of this subtotal to the customer's door costs."""
+    return 0 if subtotal_cents >= FREE_SHIPPING_FROM_CENTS else SHIPPING_CENTS
+
+
+def order_totals(lines: Iterable[tuple[Money, int]]) -> OrderTotals:
+    """Subtotal, shipping and total of a ship-to-home order of (unit price, quantity) lines."""
+    subtotal = sum(price.cents * quantity for price, quantity in lines)
+    shipping = shipping_cents(subtotal)
+    return OrderTotals(
+        subtotal=Money(cents=subtotal, currency=CURRENCY),
+        shipping=Money(cents=shipping, currency=CURRENCY),
+        total=Money(cents=subtotal + shipping, currency=CURRENCY),
+    )
+
+
+# --------------------------------------------------------------------------- returns
+
+RETURN_WINDOW = timedelta(days=30)
+"""An online order can be returned until this long after its delivery (the last moment included)."""
+DELIVERED = ("delivered", "partially_returned", "returned")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why something cannot be returned: a `code` that programs and screens act on, and what its words need.
+
+    Codes and their parameters:
+    - `bought_in_store`: the order was bought in a store (taken back at the till, not here);
+    - `not_delivered` (`status`): the order has not reached the customer yet;
+    - `window_closed` (`delivered_at`, `closed_at`, `days`): the return window has closed;
+    - `nothing_left` (`quantity`): every item of the line has been returned;
+    - `return_waiting` (`waiting`): what is left is in a return that waits to be sent;
+    - `unknown_line` (`line_no`, `twice`): a request names a line the order lacks, or a line twice;
+    - `too_many` (`line_no`, `left`, `requested`): a request asks more than is left to return.
+    """
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    """One order line: how many of its items can be returned now (`left`), and if none, why not."""
+
+    line: OrderLine
+    left: int
+    refusal: Refusal | None
+
+    @property
+    def returnable(self) -> bool:
+        return self.refusal is None
+
+
+@dataclass(frozen=True)
+class ReturnEligibility:
+    """An order: whether it can be returned at all (`refusal` says why not), and each of its lines."""
+
+    order_number: str
+    window_closes_at: datetime | None
+    refusal: Refusal | None
+    lines: tuple[LineEligibility, ...]
+
+    @property
+    def returnable(self) -> bool:
+        """At least one line has an item that can be returned now."""
+        return any(line.returnable for line in self.lines)
+
+    @property
+    def why_not(self) -> Refusal | None:
+        """None when something can be returned; otherwise the reason the order as a whole cannot be."""
+        if self.returnable:
+            return None
+        return self.refusal or next(line.refusal for line in self.lines)
+
+    def line(self, line_no: int) -> LineEligibility | None:
+        return next((line for line in self.lines if line.line.line_no == line_no), None)
+
+
+def return_eligibility(order: Order, now: datetime, waiting: Mapping[int, int] | None = None) -> ReturnEligibility:
+    """Whether `order` and each of its lines can be returned at `now`.
+
+    Only an online order delivered to the door can be returned here, until `RETURN_WINDOW` after its
+    delivery. `waiting` (line number -> items) counts returns made but not yet sent to the centre.
+    """
+    waiting = waiting or {}
+    refusal, closes = None, None
+    if order.fulfilment != "delivery":
+        refusal = Refusal("bought_in_store")
+    elif order.delivered_at is None or order.status not in DELIVERED:
+        refusal = Refusal("not_delivered", {"status": order.status})
+    else:
+        closes = order.delivered_at + RETURN_WINDOW
+        if now > closes:
+            refusal = Refusal(
+                "window_closed", {"delivered_at": order.delivered_at, "closed_at": closes, "days": RETURN_WINDOW.days}
+            )
+    lines = []
+    for line in order.lines:
+        unreturned = line.quantity - line.returned_quantity
+        pending = waiting.get(line.line_no, 0)
+        left = max(unreturned - pending, 0)
+        why = refusal
+        if why is None and unreturned <= 0:
+            why = Refusal("nothing_left", {"quantity": line.quantity})
+        elif why is None and left <= 0:
+            why = Refusal("return_waiting", {"waiting": pending})
+        lines.append(LineEligibility(line, 0 if why else left, why))
+    return ReturnEligibility(order.number, closes, refusal, tuple(lines))
+
+
+def refuse_return(eligibility: ReturnEligibility, requests: Iterable[ReturnLineRequest]) -> Refusal | None:
+    """Why these lines of the order cannot be returned (the first reason found), or None when they can."""
+    if eligibility.refusal is not None:
+        return eligibility.refusal
+    seen: set[int] = set()
+    for request in requests:
+        line = eligibility.line(request.line_no)
+        if line is None or request.line_no in seen:
+            return Refusal("unknown_line", {"line_no": request.line_no, "twice": line is not None})
+        seen.add(request.line_no)
+        if request.quantity > line.left:
+            return Refusal("too_many", {"line_no": request.line_no, "left": line.left, "requested": request.quantity})
+    return None
+
+
+def line_refund(line: OrderLine, quantity: int) -> Money:
+    """What returning `quantity` items of `line` pays back: what was paid for them (shipping is kept)."""
+    return Money(cents=line.unit_price.cents * quantity, currency=line.unit_price.currency)
+
+
+def refund(order: Order, quantities: Mapping[int, int]) -> Money:
+    """What returning `quantities` (line number -> items) of `order` pays back in all."""
+    return Money(
+        cents=sum(
+            line_refund(line, quantities[line.line_no]).cents for line in order.lines if line.line_no in quantities
+        ),
+        currency=CURRENCY,
+    )
+
+
+# --------------------------------------------------------------------------- postcodes
+
+_POSTCODE = TypeAdapter(DutchPostcode)
+
+
+def dutch_postcode(text: str) -> str | None:
+    """'1012ab' -> '1012 AB', as the contract has it; None when `text` is not a Dutch postcode."""
+    try:
+        return _POSTCODE.validate_python(text.strip().upper())
+    except ValidationError:
+        return None
+
+
+# --------------------------------------------------------------------------- product search
+
+
+def product_search_words(text: str) -> list[str]:
+    """The words of a product search as typed: lower case, split at white space."""
+    return text.lower().split()
+
+
+def product_search_text(product: Product) -> str:
+    """What a product search looks in: the style, name, category and colours of the product, in lower case."""
+    colours = dict.fromkeys(variant.colour for variant in product.variants)
+    return " ".join([product.style, product.name, product.category, *colours]).lower()
+
+
+def product_matches(search_text: str, words: Iterable[str]) -> bool:
+    """A product is found when every word typed occurs in its search text (anywhere, as typed).
+
+    Both ends store `product_search_text` beside each product and apply this in SQL (`instr(search, ?) > 0`
+    for each word); this is the same test in Python.
+    """
+    return all(word in search_text for word in words)
