@@ -136,10 +136,7 @@ def sync(args: argparse.Namespace) -> int:
             print(describe_round(report), flush=True)
             if args.once:
                 return 0 if report.ok else 1
-            delay = args.interval if report.ok else device.syncer.backoff.failed(device.syncer.retry_after)
-            if report.ok:
-                device.syncer.backoff.succeeded()
-            time.sleep(delay)
+            time.sleep(device.syncer.pause_after(report, args.interval))
     except KeyboardInterrupt:
         return 0
     finally:

@@ -12,7 +12,7 @@ import pytest
 from conftest import clienteling, free_port, start_central
 
 from clienteling.config import Settings
-from clienteling.contract import utc_now
+from clienteling.contract import CENTRE_HEADER, utc_now
 from clienteling.device import (
     CentralRefused,
     CustomerNotFound,
@@ -453,7 +453,7 @@ def clienteling_env(url: str, data_dir, *args: str):
 
 def test_malformed_answer_from_the_centre_is_not_a_crash(tmp_path):
     def broken(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b'{"items": [{"code": ')
+        return httpx.Response(200, content=b'{"items": [{"code": ', headers={CENTRE_HEADER: "test"})
 
     from clienteling.device.central_client import CentralClient
 

@@ -153,6 +153,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "camera_title": "Hold the card or label in view",
         "no_camera": "This device has no camera: type or scan into the field.",
         "camera_failed": "The camera could not be used ({detail}); the scan field still works.",
+        "offline_captive_portal": "Offline: the store Wi-Fi needs a sign-in",
+        "offline_proxy": "Offline: the network's proxy needs a sign-in",
+        "offline_network": "Offline: the network needs attention",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -299,6 +302,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "camera_title": "Houd de pas of het label in beeld",
         "no_camera": "Dit apparaat heeft geen camera: typ of scan in het veld.",
         "camera_failed": "De camera werkt niet ({detail}); het scanveld werkt nog wel.",
+        "offline_captive_portal": "Offline: de winkelwifi vraagt om aanmelding",
+        "offline_proxy": "Offline: de proxy van het netwerk vraagt om aanmelding",
+        "offline_network": "Offline: het netwerk vraagt aandacht",
     },
 }
 
