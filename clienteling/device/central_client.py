@@ -138,8 +138,8 @@ def not_the_centre(response: httpx.Response, body: bytes) -> str | None:
         return None if isinstance(code, str) and code else NETWORK
     if status == 407:
         return PROXY
-    if status == 511 or 300 <= status < 400 or content_type.startswith("text/html"):
-        return CAPTIVE_PORTAL
+    if status == 511 or 300 <= status < 400 or (status < 300 and content_type.startswith("text/html")):
+        return CAPTIVE_PORTAL  # a sign-in page: served in the centre's place, or a redirect to it
     return None if status >= 500 or status == 429 else NETWORK
 
 
@@ -153,7 +153,8 @@ class RetryLater(CentralUnreachable):
 
 class NotTheCentre(CentralUnreachable):
     """Something between the device and the centre answered in its place; `trouble` says what it looks like:
-    `captive_portal` (a redirect, an HTML page, 511: the store Wi-Fi wants a sign-in), `proxy` (407) or `network`."""
+    `captive_portal` (a redirect, a 2xx HTML page, 511: the store Wi-Fi wants a sign-in), `proxy` (407) or `network`
+    (anything else: a gateway's 400, 404, 408 or 413, a 2xx without the centre's header)."""
 
     def __init__(self, trouble: str, status: int) -> None:
         what = {CAPTIVE_PORTAL: "a Wi-Fi sign-in page", PROXY: "a proxy that wants a sign-in"}.get(
