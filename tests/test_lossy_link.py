@@ -81,3 +81,15 @@ def test_a_queue_drains_exactly_once_through_a_link_that_resets_30_percent(
     assert set(orders + notes) <= keys
     assert made == {sent[command_id].number for command_id in orders} and len(made) == len(orders)
     assert noted[0] == len(notes)
+
+
+def test_the_drain_bench_reports_both_ratios_beside_the_loss_free_rate(fresh_central: Central, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from clienteling.bench import bench_drain
+
+    centre = SimpleNamespace(port=int(fresh_central.url.rsplit(":", 1)[1]))
+    results = bench_drain(tmp_path, centre, commands=4, repeats=2)  # type: ignore[arg-type]
+    assert results["drain_commands"] == 8
+    for key in ("drain_loss_free_per_s", "drain_ratio_loss_5pct", "drain_ratio_loss_30pct"):
+        assert results[key] > 0, results

@@ -13,10 +13,11 @@ centre's explanation and the queue goes on. A command whose answer was lost in a
 simply sent again: the centre answers a known key with its first answer.
 
 On a lossy link a round goes on past a failed request: it asks again at once (httpx has
-dropped the broken connection, so on a fresh one), then after a short jittered wait, and
-gives up only after `ROUND_ATTEMPTS` failures in a row or `ROUND_PATIENCE` seconds
-without an answer. Every answer is progress and resets the background loop's backoff,
-which therefore grows only while nothing gets through.
+dropped the broken connection, so on a fresh one), after a few failures in a row after a
+short jittered wait, and gives up only after `ROUND_ATTEMPTS` failures in a row or
+`ROUND_PATIENCE` seconds without an answer. Every answer is progress and resets the
+background loop's backoff, which therefore grows only while nothing gets through; a round
+that got something through before it gave up is followed by the next one almost at once.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ COMMAND_PATHS = {
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
 BACKGROUND_KINDS = ("profile_view",)
-ROUND_ATTEMPTS = 6  # failed requests in a row after which a round gives up (0.3⁶ ≈ 0.1 % on a link losing 30 %)
+ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
-ROUND_RETRY_BASE, ROUND_RETRY_CAP = 0.05, 1.0  # the jittered wait before the 2nd, 3rd … try of one request
+RETRY_AT_ONCE = 2  # failures in a row after which a request is asked again at once, on a fresh connection
+ROUND_RETRY_BASE, ROUND_RETRY_CAP = 0.02, 1.0  # then a jittered wait up to base·2ⁿ: 20, 40, 80 … ms
 _NOT_BACKGROUND = f"kind NOT IN ({', '.join(repr(k) for k in BACKGROUND_KINDS)})"
 
 
@@ -82,6 +84,7 @@ class SyncReport:
     waiting: int = 0
     attention: int = 0
     error: str | None = None
+    answers: int = 0  # requests the centre answered: progress, even in a round that ends on a failure
 
     @property
     def ok(self) -> bool:
@@ -209,6 +212,7 @@ class Syncer:
         self.trouble: str | None = None  # what answered in the centre's place, if anything (NotTheCentre.trouble)
         self.clock = clock
         self._jitter = random.Random()
+        self._answers = 0  # requests the centre answered, ever: a round's progress is how much this grew
         self._round = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -222,6 +226,7 @@ class Syncer:
         """Push what waits, then pull every collection to its end. Never raises for network trouble."""
         report = SyncReport()
         with self._round:
+            answers_before = self._answers
             try:
                 if push:
                     self.push(report)
@@ -236,6 +241,7 @@ class Syncer:
                 report.error = self.last_error = str(error)
                 self.online = True
             report.waiting, report.attention = self.outbox.counts()
+            report.answers = self._answers - answers_before
         if self.on_change:
             self.on_change()
         return report
@@ -265,7 +271,11 @@ class Syncer:
                 asked = error.answer.retry_after if isinstance(error, RetryLater) else None
                 if asked is not None:
                     self.retry_after = asked
-                wait = 0.0 if failures == 1 else self._jitter.uniform(0, ROUND_RETRY_BASE * 2 ** (failures - 2))
+                wait = (
+                    self._jitter.uniform(0, ROUND_RETRY_BASE * 2 ** (failures - RETRY_AT_ONCE - 1))
+                    if failures > RETRY_AT_ONCE
+                    else 0.0
+                )
                 wait = max(min(wait, ROUND_RETRY_CAP), asked or 0.0)
                 if (
                     failures >= ROUND_ATTEMPTS
@@ -279,6 +289,7 @@ class Syncer:
                 continue
             self.retry_after = None
             self.backoff.succeeded()
+            self._answers += 1
             return answer
 
     # ------------------------------------------------------------------ pull
@@ -389,11 +400,13 @@ class Syncer:
     # ------------------------------------------------------------------ in the background
 
     def pause_after(self, report: SyncReport, interval: float) -> float:
-        """How long to wait after a round: `interval` if it reached the centre; else the backoff, which grows only
-        while nothing gets through (any answer from the centre reset it, see `_ask`)."""
-        if report.error and self.online is False:
-            return self.backoff.failed(self.retry_after)
-        return interval
+        """How long to wait after a round: `interval` if it went through; a moment if it got answers before it gave up
+        (the link is lossy, not down); else the backoff, which grows only while nothing gets through."""
+        if not (report.error and self.online is False):
+            return interval
+        if report.answers and not self.retry_after:
+            return self._jitter.uniform(0, ROUND_RETRY_BASE * 2**RETRY_AT_ONCE)
+        return self.backoff.failed(self.retry_after)
 
     def start(self, interval: float = 15.0) -> None:
         """Sync in a background thread: every `interval` seconds, at once when woken, backing off while unreachable."""
