@@ -4,7 +4,9 @@
 - the initial sync of a demo chain over HTTP from a local centre, and its ratio to a raw `executemany` of
   the same rows into an empty SQLite file, measured in the same run;
 - one changed customer applied on top of the N;
-- the outbox drained to a local centre.
+- the outbox drained to a local centre;
+- the outbox drained through a lossy link (a `FaultProxy` resetting 5 % and 30 % of connections), as a ratio to the
+  loss-free rate through the same proxy, measured in the same run (`clienteling bench --drain` runs only this).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from clienteling.central.demo import ChainBuilder, dumps
 from clienteling.config import Settings
 from clienteling.device import Device
 from clienteling.device.cache import Cache
+from clienteling.faultproxy import FaultProxy
 
 PAGE = 5000
 
@@ -205,6 +208,71 @@ def bench_outbox(folder: Path, centre: LocalCentre, commands: int) -> dict[str, 
     }
 
 
+DRAIN_LOSSES = (0, 5, 30)  # % of connections reset: half before the centre sees the request, half after it committed
+
+
+def bench_drain(folder: Path, centre: LocalCentre, commands: int = 20, repeats: int = 40) -> dict[str, float]:
+    """Commands/s drained by the sync rounds (as the background loop runs them, backoff included) through a proxy that
+    resets 0 %, 5 % and 30 % of connections, half before the centre sees the request and half after it committed.
+    After an uncounted warm-up batch (the first writes after a sync pay for its checkpoint), short batches of the
+    three are interleaved `repeats` times in turning order, so that the load of a shared machine falls on each alike;
+    the lossy rates are given as ratios to the loss-free one."""
+    proxy = FaultProxy(centre.port, seed=5).start()
+    settings = Settings.load(folder / "drain-device", central_url=proxy.url, device_token="demo-AMS01", store="AMS01")
+    seconds = dict.fromkeys(DRAIN_LOSSES, 0.0)
+    try:
+        with Device(settings) as device:
+            if not device.sync_now().ok:
+                raise RuntimeError("could not sync the drain bench device")
+            syncer = device.syncer
+            customers = [r[0] for r in device.cache.query("SELECT id FROM customers ORDER BY id LIMIT 50")]
+            skus = [r[0] for r in device.cache.query("SELECT sku FROM stock WHERE store = 'DC01' AND available >= 2")]
+            made = 0
+
+            def drain(batch: int, loss: int) -> float:
+                nonlocal made
+                for _ in range(batch):
+                    customer = customers[made % len(customers)]
+                    if made % 2 and skus:
+                        device.place_ship_to_home(customer, [(skus.pop(), 1)], fulfilling_store="DC01", send_now=False)
+                    else:
+                        device.add_note(customer, f"drain bench note {made}", send_now=False)
+                    made += 1
+                proxy.set_faults(reset=loss / 200, reset_after=loss / 200)
+                started = time.perf_counter()
+                while (report := syncer.sync_once(pull=False)).waiting:
+                    time.sleep(syncer.pause_after(report, 0.0))
+                if report.attention:
+                    raise RuntimeError(f"{report.attention} commands need attention after a lossy drain")
+                return time.perf_counter() - started
+
+            drain(30, 0)
+            for turn in range(repeats):
+                for loss in DRAIN_LOSSES[turn % 3 :] + DRAIN_LOSSES[: turn % 3]:
+                    seconds[loss] += drain(commands, loss)
+    finally:
+        proxy.stop()
+    rates = {loss: commands * repeats / spent for loss, spent in seconds.items()}
+    return {
+        "drain_commands": commands * repeats,
+        "drain_loss_free_per_s": round(rates[0], 1),
+        **{f"drain_loss_{loss}pct_per_s": round(rates[loss], 1) for loss in DRAIN_LOSSES[1:]},
+        **{f"drain_ratio_loss_{loss}pct": round(rates[loss] / rates[0], 3) for loss in DRAIN_LOSSES[1:]},
+    }
+
+
+def run_drain(centre_customers: int = 2000, commands: int = 20, progress=print) -> dict:
+    """Only the lossy-link drain, against a small demo chain: quick to run."""
+    with tempfile.TemporaryDirectory(prefix="clienteling-bench-") as tmp:
+        progress(f"starting a local centre with a {centre_customers:,}-customer demo chain …")
+        centre = LocalCentre(Path(tmp), centre_customers)
+        try:
+            progress(f"draining {commands} commands at a time, 40 times, through links losing {DRAIN_LOSSES} % …")
+            return {"drain_demo_customers": centre_customers, **bench_drain(Path(tmp), centre, commands)}
+        finally:
+            centre.stop()
+
+
 def run(customers: int = 1_000_000, sync_customers: int = 50_000, commands: int = 500, progress=print) -> dict:
     results: dict = {"customers": customers, "sync_demo_customers": sync_customers}
     with tempfile.TemporaryDirectory(prefix="clienteling-bench-") as tmp:
@@ -216,6 +284,8 @@ def run(customers: int = 1_000_000, sync_customers: int = 50_000, commands: int 
             results.update(bench_sync(folder, centre))
             progress(f"draining an outbox of {commands} commands …")
             results.update(bench_outbox(folder, centre, commands))
+            progress("draining through a lossy link …")
+            results.update(bench_drain(folder, centre))
         finally:
             centre.stop()
         progress(f"filling a cache with {customers:,} customers …")
@@ -233,6 +303,15 @@ def run(customers: int = 1_000_000, sync_customers: int = 50_000, commands: int 
     return results
 
 
+def describe_drain(results: dict) -> str:
+    return (
+        f"outbox drained through a proxy ({results['drain_commands']} commands each): loss-free "
+        f"{results['drain_loss_free_per_s']} commands/s; 5 % of connections reset "
+        f"{results['drain_loss_5pct_per_s']}/s (ratio {results['drain_ratio_loss_5pct']}); 30 % reset "
+        f"{results['drain_loss_30pct_per_s']}/s (ratio {results['drain_ratio_loss_30pct']})"
+    )
+
+
 def describe(results: dict) -> str:
     return "\n".join(
         [
@@ -248,11 +327,17 @@ def describe(results: dict) -> str:
             ),
             f"one changed customer applied on top: {results['delta_apply_ms']} ms",
             f"outbox drained to a local centre: {results['outbox_per_s']} commands/s ({results['outbox_commands']} commands)",
+            describe_drain(results),
         ]
     )
 
 
-def main(as_json: bool, customers: int, sync_customers: int, commands: int) -> int:
-    results = run(customers, sync_customers, commands, progress=(lambda _: None) if as_json else print)
+def main(as_json: bool, customers: int, sync_customers: int, commands: int, *, drain_only: bool = False) -> int:
+    progress = (lambda _: None) if as_json else print
+    if drain_only:
+        results = run_drain(commands=commands, progress=progress)
+        print(json.dumps(results) if as_json else describe_drain(results))
+        return 0
+    results = run(customers, sync_customers, commands, progress=progress)
     print(json.dumps(results) if as_json else describe(results))
     return 0

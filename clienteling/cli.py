@@ -78,7 +78,16 @@ def _parser() -> argparse.ArgumentParser:
         "--customers", type=int, default=1_000_000, help="customers in the lookup cache (default 1,000,000)"
     )
     bench.add_argument("--sync-customers", type=int, default=50_000, help="customers in the synced demo chain")
-    bench.add_argument("--commands", type=int, default=500, help="commands drained from the outbox")
+    bench.add_argument(
+        "--commands",
+        type=int,
+        help="commands drained from the outbox (default 500; with --drain, each of 40 batches per loss: 20)",
+    )
+    bench.add_argument(
+        "--drain",
+        action="store_true",
+        help="measure only the outbox drained through a lossy link (0, 5 and 30 %% of connections reset)",
+    )
     bench.add_argument(
         "--ui",
         action="store_true",
@@ -110,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             return ui_bench_main(args.json, args.rounds)
         from clienteling.bench import main as bench_main
 
-        return bench_main(args.json, args.customers, args.sync_customers, args.commands)
+        commands = args.commands or (20 if args.drain else 500)
+        return bench_main(args.json, args.customers, args.sync_customers, commands, drain_only=args.drain)
     from clienteling.ui.app import run
 
     return run(web=args.web, host=args.host, port=args.port)
@@ -136,10 +146,7 @@ def sync(args: argparse.Namespace) -> int:
             print(describe_round(report), flush=True)
             if args.once:
                 return 0 if report.ok else 1
-            delay = args.interval if report.ok else device.syncer.backoff.failed(device.syncer.retry_after)
-            if report.ok:
-                device.syncer.backoff.succeeded()
-            time.sleep(delay)
+            time.sleep(device.syncer.pause_after(report, args.interval))
     except KeyboardInterrupt:
         return 0
     finally:

@@ -415,6 +415,11 @@ class SyncPage(Contract, Generic[T]):
 
 # --------------------------------------------------------------------------- errors and health
 
+CENTRE_HEADER = "Clienteling-Centre"
+"""The header the centre puts on every answer (its stable id): an answer without it came from something in between
+(a Wi-Fi sign-in page, a proxy), so the device never takes it for the centre's word."""
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
 
 class Problem(BaseModel):
     """An RFC 9457 problem document; `code` names the problem for programs."""

@@ -13,7 +13,7 @@ from conftest import clienteling, free_port, start_central
 
 from clienteling import rules
 from clienteling.config import Settings
-from clienteling.contract import Order, Product, utc_now
+from clienteling.contract import CENTRE_HEADER, Order, Product, utc_now
 from clienteling.device import (
     CentralRefused,
     CustomerNotFound,
@@ -534,7 +534,7 @@ def clienteling_env(url: str, data_dir, *args: str):
 
 def test_malformed_answer_from_the_centre_is_not_a_crash(tmp_path):
     def broken(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b'{"items": [{"code": ')
+        return httpx.Response(200, content=b'{"items": [{"code": ', headers={CENTRE_HEADER: "test"})
 
     from clienteling.device.central_client import CentralClient
 

@@ -1,4 +1,4 @@
-"""Self-test of tests/faultproxy.py against a tiny threaded HTTP server on loopback."""
+"""Self-test of clienteling/faultproxy.py against a tiny threaded HTTP server on loopback."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from faultproxy import FaultProxy
+
+from clienteling.faultproxy import FaultProxy
 
 
 class Upstream:
@@ -224,3 +225,29 @@ def test_rejects_bad_arguments(upstream: Upstream) -> None:
             fault_proxy.set_faults(explode=0.5)
         with pytest.raises(ValueError):
             fault_proxy.set_faults(reset=1.5)
+
+
+SIGN_IN_PAGE = b"<html><body>Welcome to Store Wi-Fi: accept the terms to go online</body></html>"
+
+
+@pytest.mark.parametrize("when, reaches_upstream", [("before", 0), ("after", 1)])
+def test_canned_answer_before_or_after_forwarding(
+    when: str, reaches_upstream: int, upstream: Upstream, proxy: FaultProxy, client: httpx.Client
+) -> None:
+    proxy.set_answer(302, SIGN_IN_PAGE, headers={"Location": "http://portal.local/", "Content-Type": "text/html"})
+    proxy.set_faults(**{f"answer_{when}": 1.0})
+    response = client.post("/orders", json={"order": 1})
+    assert response.status_code == 302
+    assert response.headers["location"] == "http://portal.local/"
+    assert response.headers["content-type"] == "text/html"
+    assert response.content == SIGN_IN_PAGE
+    assert upstream.posts == reaches_upstream
+    assert proxy.stats[f"answer_{when}"] == 1
+
+
+def test_reset_after_upstream_committed(upstream: Upstream, proxy: FaultProxy, client: httpx.Client) -> None:
+    proxy.set_faults(reset_after=1.0)
+    with pytest.raises(httpx.TransportError):
+        client.post("/orders", json={"order": 1})
+    assert upstream.posts == 1
+    assert proxy.stats["reset_after"] == 1

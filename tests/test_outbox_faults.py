@@ -19,12 +19,12 @@ import time
 from datetime import timedelta
 
 from conftest import start_central
-from faultproxy import FaultProxy
 from test_device import assert_cache_equals_centre
 
 from clienteling.config import Settings
 from clienteling.contract import utc_now
 from clienteling.device import Device
+from clienteling.faultproxy import FaultProxy
 
 MARK = "fault-test"
 TOTAL = 520

@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from clienteling.codes import gs1_check_digit, make_card_number
 from clienteling.config import Settings
-from clienteling.contract import SYNC_COLLECTIONS
+from clienteling.contract import CENTRE_HEADER, PROBLEM_MEDIA_TYPE, SYNC_COLLECTIONS
 from clienteling.device import Device, OutOfStock
 from clienteling.device.central_client import CentralClient
 
@@ -155,8 +155,8 @@ class ModelCentre:
         if self.fault == "down":
             raise httpx.ConnectError("down", request=request)
         if self.fault == "busy":
-            return httpx.Response(503, json={"code": "busy"}, headers={"Retry-After": "0"})
-        response = self.answer(request)
+            return signed(httpx.Response(503, json={"code": "busy"}, headers={"Retry-After": "0"}))
+        response = signed(self.answer(request))
         if self.fault == "lose_answer":
             raise httpx.ReadError("connection lost after the centre committed", request=request)
         return response
@@ -256,6 +256,14 @@ class ModelCentre:
         }
         self.put("orders", number, order)
         return 201, order
+
+
+def signed(response: httpx.Response) -> httpx.Response:
+    """The model answers as the centre does: its header on every answer, a problem document for every refusal."""
+    response.headers[CENTRE_HEADER] = "model"
+    if response.status_code >= 400:
+        response.headers["Content-Type"] = PROBLEM_MEDIA_TYPE
+    return response
 
 
 @settings(max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

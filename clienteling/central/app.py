@@ -8,6 +8,7 @@ error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 import json
 import logging
 import re
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -17,11 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clienteling import __version__
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.store import CentralStore, card_or_problem
 from clienteling.contract import (
+    CENTRE_HEADER,
     AddNoteCommand,
     Conversation,
     Customer,
@@ -110,6 +113,38 @@ def _problem_response(problem: ProblemError, headers: dict[str, str] | None = No
     return JSONResponse(problem.document(), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+def centre_id(store: CentralStore) -> str:
+    """This centre's stable id: made once, kept in its database (so it survives restarts and restores)."""
+    found = store.meta("centre_id")
+    if found is None:
+        with store.write() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('centre_id', ?)", (uuid.uuid4().hex,))
+        found = store.meta("centre_id")
+    return str(found)
+
+
+class SignedByTheCentre:
+    """Puts `Clienteling-Centre: <id>` on every answer, problem documents included: a device takes only an answer
+    that carries it for the centre's word; anything else came from something in between (a Wi-Fi sign-in page, a
+    proxy) and is retried, never shown as a refusal."""
+
+    def __init__(self, app: ASGIApp, centre: str) -> None:
+        self.app = app
+        self.header = (CENTRE_HEADER.lower().encode("latin-1"), centre.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def signed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, signed)
+
+
 def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in."""
     app = FastAPI(
@@ -121,6 +156,8 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         ),
     )
     bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
+    centre = centre_id(store)
+    app.add_middleware(SignedByTheCentre, centre=centre)
 
     # ------------------------------------------------------------------ errors
 
@@ -150,8 +187,9 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     @app.exception_handler(Exception)
     async def on_crash(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _problem_response(
-            ProblemError("internal_error", "the centre could not answer this request; it has been logged")
+        return _problem_response(  # sent from outside the middleware, so it signs the answer itself
+            ProblemError("internal_error", "the centre could not answer this request; it has been logged"),
+            {CENTRE_HEADER: centre},
         )
 
     def device_store(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:

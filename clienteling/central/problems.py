@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from clienteling.contract import PROBLEM_MEDIA_TYPE
+
+__all__ = ["CATALOGUE", "PROBLEM_MEDIA_TYPE", "ProblemError", "problem_type"]
 
 # code -> (status, title): the catalogue behind the `type` URIs.
 CATALOGUE: dict[str, tuple[int, str]] = {

@@ -1,8 +1,11 @@
 """The device's HTTP client of the centre: JSON in, contract models or problems out.
 
-Network errors, timeouts, 5xx and 429 become `CentralUnreachable` (worth retrying);
-a refused token becomes `CentralRefused`; any other problem document comes back as a
-`Problem` for the caller to turn into the error that fits.
+Only the centre can refuse: an answer counts as the centre's word only if it carries the centre's own
+`Clienteling-Centre` header, and a refusal only if it is also a problem document with a `code`. Everything else is
+network trouble, worth retrying: network errors, timeouts, 5xx and 429 (`RetryLater`), and any answer that something
+in between gave in the centre's place (`NotTheCentre`: a store Wi-Fi's sign-in page, a proxy's 407, a 404 or 413 from
+a gateway, a 2xx without the header). A token the centre refuses (401 from the centre) becomes `CentralRefused`; any
+other problem document of the centre comes back as a `Problem` for the caller to turn into the error that fits.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from typing import Any
 import httpx
 
 from clienteling import __version__
+from clienteling.contract import CENTRE_HEADER, PROBLEM_MEDIA_TYPE
 from clienteling.device.errors import CentralRefused, CentralUnreachable
+
+CAPTIVE_PORTAL, PROXY, NETWORK = "captive_portal", "proxy", "network"
+"""The kinds of network trouble an answer that is not the centre's points to (`NotTheCentre.trouble`)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,9 @@ class CentralClient:
         except httpx.HTTPError as error:
             raise CentralUnreachable(f"the centre did not answer ({type(error).__name__})") from None
         answer = Answer(response.status_code, body, _retry_after(response))
+        trouble = not_the_centre(response, body)
+        if trouble is not None:
+            raise NotTheCentre(trouble, response.status_code)
         if response.status_code >= 500 or response.status_code == 429:
             raise RetryLater(answer)
         if response.status_code == 401:
@@ -104,10 +114,33 @@ class CentralClient:
         return self.request("POST", path, json_body=body, key=key)
 
     def healthy(self) -> bool:
+        """True if the centre itself (not a Wi-Fi sign-in page in its place) answers its health check."""
         try:
-            return self._http.get("/health", timeout=2.0).status_code == 200
+            response = self._http.get("/health", timeout=2.0)
         except httpx.HTTPError:
             return False
+        return response.status_code == 200 and not_the_centre(response, response.content) is None
+
+
+def not_the_centre(response: httpx.Response, body: bytes) -> str | None:
+    """None if `response` may be taken as the centre's: with its header, a 2xx, a 5xx or 429 (retried anyway) or a
+    problem document with a `code`; without it, only a 5xx or 429 (a gateway in front of the centre, retried like the
+    centre's own). Otherwise the kind of trouble that answered in the centre's place."""
+    status = response.status_code
+    content_type = response.headers.get("content-type", "")
+    if response.headers.get(CENTRE_HEADER):
+        if status < 300 or status >= 500 or status == 429:
+            return None
+        try:
+            code = json.loads(body).get("code") if content_type.startswith(PROBLEM_MEDIA_TYPE) else None
+        except (ValueError, AttributeError):
+            code = None
+        return None if isinstance(code, str) and code else NETWORK
+    if status == 407:
+        return PROXY
+    if status == 511 or 300 <= status < 400 or (status < 300 and content_type.startswith("text/html")):
+        return CAPTIVE_PORTAL  # a sign-in page: served in the centre's place, or a redirect to it
+    return None if status >= 500 or status == 429 else NETWORK
 
 
 class RetryLater(CentralUnreachable):
@@ -116,3 +149,16 @@ class RetryLater(CentralUnreachable):
     def __init__(self, answer: Answer) -> None:
         super().__init__(f"the centre is busy or down for maintenance (HTTP {answer.status})")
         self.answer = answer
+
+
+class NotTheCentre(CentralUnreachable):
+    """Something between the device and the centre answered in its place; `trouble` says what it looks like:
+    `captive_portal` (a redirect, a 2xx HTML page, 511: the store Wi-Fi wants a sign-in), `proxy` (407) or `network`
+    (anything else: a gateway's 400, 404, 408 or 413, a 2xx without the centre's header)."""
+
+    def __init__(self, trouble: str, status: int) -> None:
+        what = {CAPTIVE_PORTAL: "a Wi-Fi sign-in page", PROXY: "a proxy that wants a sign-in"}.get(
+            trouble, "the network"
+        )
+        super().__init__(f"{what} answered instead of the centre (HTTP {status}); it will be tried again")
+        self.trouble, self.status = trouble, status

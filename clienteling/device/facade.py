@@ -607,6 +607,7 @@ class Device:
             waiting=waiting,
             attention=attention,
             last_error=self.syncer.last_error if self.syncer else None,
+            trouble=self.syncer.trouble if self.syncer else None,
         )
 
     def cache_size(self) -> tuple[int, float]:

@@ -6,11 +6,18 @@ committed page left off. While a page is applied, the next one is already being 
 
 Push: commands leave the outbox one at a time, in the order they were made, each with
 its command id as the `Idempotency-Key`. An answer settles the command in the same
-transaction that removes it from the outbox. Network errors, 5xx and 429 leave it where
-it is and the sender backs off with jitter; a refusal (out of stock, return window
-closed) moves it to "needs attention" with the centre's explanation and the queue goes
-on. A command whose answer was lost in a crash is simply sent again: the centre answers
-a known key with its first answer.
+transaction that removes it from the outbox. Network trouble (errors, timeouts, 5xx, 429,
+an answer that is not the centre's own) leaves it where it is; a refusal signed by the
+centre (out of stock, return window closed) moves it to "needs attention" with the
+centre's explanation and the queue goes on. A command whose answer was lost in a crash is
+simply sent again: the centre answers a known key with its first answer.
+
+On a lossy link a round goes on past a failed request: it asks again at once (httpx has
+dropped the broken connection, so on a fresh one), after a few failures in a row after a
+short jittered wait, and gives up only after `ROUND_ATTEMPTS` failures in a row or
+`ROUND_PATIENCE` seconds without an answer. Every answer is progress and resets the
+background loop's backoff, which therefore grows only while nothing gets through; a round
+that got something through before it gave up is followed by the next one almost at once.
 """
 
 from __future__ import annotations
@@ -25,12 +32,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from clienteling.contract import SYNC_COLLECTIONS, CustomerNote, Order, ProfileView, Return, utc_now
 from clienteling.device.cache import Cache
-from clienteling.device.central_client import Answer, CentralClient, RetryLater
+from clienteling.device.central_client import Answer, CentralClient, NotTheCentre, RetryLater
 from clienteling.device.errors import CentralRefused, CentralUnreachable
 
 PAGE_SIZE = 5000
@@ -45,6 +53,10 @@ COMMAND_PATHS = {
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
 BACKGROUND_KINDS = ("profile_view",)
+ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
+ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
+RETRY_AT_ONCE = 2  # failures in a row after which a request is asked again at once, on a fresh connection
+ROUND_RETRY_BASE, ROUND_RETRY_CAP = 0.02, 1.0  # then a jittered wait up to base·2ⁿ: 20, 40, 80 … ms
 _NOT_BACKGROUND = f"kind NOT IN ({', '.join(repr(k) for k in BACKGROUND_KINDS)})"
 
 
@@ -72,6 +84,7 @@ class SyncReport:
     waiting: int = 0
     attention: int = 0
     error: str | None = None
+    answers: int = 0  # requests the centre answered: progress, even in a round that ends on a failure
 
     @property
     def ok(self) -> bool:
@@ -178,7 +191,15 @@ class Outbox:
 class Syncer:
     """Pulls and pushes for one device. Safe to call from several threads; one round runs at a time."""
 
-    def __init__(self, cache: Cache, client: CentralClient, lock_path: Path, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        client: CentralClient,
+        lock_path: Path,
+        *,
+        page_size: int = PAGE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cache = cache
         self.client = client
         self.outbox = Outbox(cache)
@@ -188,6 +209,10 @@ class Syncer:
         self.online: bool | None = None
         self.last_error: str | None = None
         self.retry_after: float | None = None  # what the centre last asked for with Retry-After
+        self.trouble: str | None = None  # what answered in the centre's place, if anything (NotTheCentre.trouble)
+        self.clock = clock
+        self._jitter = random.Random()
+        self._answers = 0  # requests the centre answered, ever: a round's progress is how much this grew
         self._round = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -201,6 +226,7 @@ class Syncer:
         """Push what waits, then pull every collection to its end. Never raises for network trouble."""
         report = SyncReport()
         with self._round:
+            answers_before = self._answers
             try:
                 if push:
                     self.push(report)
@@ -210,23 +236,61 @@ class Syncer:
                         self.push(report)
                 self._reached()
             except CentralUnreachable as error:
-                report.error = self._unreached(str(error))
+                report.error = self._unreached(str(error), error.trouble if isinstance(error, NotTheCentre) else None)
             except CentralRefused as error:
                 report.error = self.last_error = str(error)
                 self.online = True
             report.waiting, report.attention = self.outbox.counts()
+            report.answers = self._answers - answers_before
         if self.on_change:
             self.on_change()
         return report
 
     def _reached(self) -> None:
-        self.online, self.last_error = True, None
+        self.online, self.last_error, self.trouble = True, None, None
         self.backoff.succeeded()
         self.cache.set_meta("last_sync_at", utc_now().isoformat())
 
-    def _unreached(self, message: str) -> str:
-        self.online, self.last_error = False, message
+    def _unreached(self, message: str, trouble: str | None) -> str:
+        self.online, self.last_error, self.trouble = False, message, trouble
         return message
+
+    def _ask(self, call: Callable[[], Answer]) -> Answer:
+        """`call()` (one request), asked again past network trouble: at once, then after a short jittered wait.
+
+        Raises the last failure after `ROUND_ATTEMPTS` in a row, after `ROUND_PATIENCE` seconds, when the centre asks
+        for a longer wait than `ROUND_RETRY_CAP` (Retry-After), or when the syncer is stopping. An answer is
+        progress: it resets the background loop's backoff.
+        """
+        failures, since = 0, self.clock()
+        while True:
+            try:
+                answer = call()
+            except CentralUnreachable as error:
+                failures += 1
+                asked = error.answer.retry_after if isinstance(error, RetryLater) else None
+                if asked is not None:
+                    self.retry_after = asked
+                wait = (
+                    self._jitter.uniform(0, ROUND_RETRY_BASE * 2 ** (failures - RETRY_AT_ONCE - 1))
+                    if failures > RETRY_AT_ONCE
+                    else 0.0
+                )
+                wait = max(min(wait, ROUND_RETRY_CAP), asked or 0.0)
+                if (
+                    failures >= ROUND_ATTEMPTS
+                    or wait > ROUND_RETRY_CAP
+                    or self.clock() - since + wait > ROUND_PATIENCE
+                    or self._stop.is_set()
+                ):
+                    raise
+                if wait:
+                    self._stop.wait(wait)
+                continue
+            self.retry_after = None
+            self.backoff.succeeded()
+            self._answers += 1
+            return answer
 
     # ------------------------------------------------------------------ pull
 
@@ -239,8 +303,10 @@ class Syncer:
         return report
 
     def _fetch(self, collection: str, cursor: str) -> Answer:
-        return self.client.request(
-            "GET", f"/v1/sync/{collection}", params={"after": cursor, "limit": self.page_size}, accept=NDJSON
+        return self._ask(
+            lambda: self.client.request(
+                "GET", f"/v1/sync/{collection}", params={"after": cursor, "limit": self.page_size}, accept=NDJSON
+            )
         )
 
     def _first_page(self, collection: str) -> Future[Answer]:
@@ -293,7 +359,7 @@ class Syncer:
     # ------------------------------------------------------------------ push
 
     def push(self, report: SyncReport | None = None, *, only: str | None = None) -> SyncReport:
-        """Send waiting commands in order until the outbox is empty or the centre cannot be reached."""
+        """Send waiting commands in order until the outbox is empty or the centre cannot be reached (see `_ask`)."""
         report = report or SyncReport()
         with exclusive(self.lock_path) as mine:
             if not mine:
@@ -301,22 +367,11 @@ class Syncer:
             while (head := self.outbox.head()) is not None:
                 command_id, kind, path, body = head
                 try:
-                    answer = self.client.request("POST", path, json_body=json.loads(body), key=command_id)
-                except RetryLater as busy:
-                    self.outbox.failed(command_id, str(busy))
-                    self.retry_after = busy.answer.retry_after
-                    raise
+                    answer = self._ask(partial(self._send, command_id, kind, path, json.loads(body)))
                 except CentralUnreachable as error:
                     self.outbox.failed(command_id, str(error))
                     raise
                 if 200 <= answer.status < 300:
-                    try:
-                        ANSWER_MODELS[kind].model_validate_json(answer.body)
-                    except ValueError:
-                        self.outbox.failed(command_id, "the centre's answer was not readable")
-                        raise CentralUnreachable(
-                            "the centre's answer was damaged on the way; it will be asked again"
-                        ) from None
                     self.outbox.settle(command_id, "sent", answer=answer.body.decode())
                     report.sent += 1
                 else:
@@ -332,7 +387,26 @@ class Syncer:
                     break
         return report
 
+    def _send(self, command_id: str, kind: str, path: str, body: Any) -> Answer:
+        """POST one command; an acceptance that does not read as the answer to it counts as network trouble."""
+        answer = self.client.request("POST", path, json_body=body, key=command_id)
+        if 200 <= answer.status < 300:
+            try:
+                ANSWER_MODELS[kind].model_validate_json(answer.body)
+            except ValueError:
+                raise CentralUnreachable("the centre's answer was damaged on the way; it will be asked again") from None
+        return answer
+
     # ------------------------------------------------------------------ in the background
+
+    def pause_after(self, report: SyncReport, interval: float) -> float:
+        """How long to wait after a round: `interval` if it went through; a moment if it got answers before it gave up
+        (the link is lossy, not down); else the backoff, which grows only while nothing gets through."""
+        if not (report.error and self.online is False):
+            return interval
+        if report.answers and not self.retry_after:
+            return self._jitter.uniform(0, ROUND_RETRY_BASE * 2**RETRY_AT_ONCE)
+        return self.backoff.failed(self.retry_after)
 
     def start(self, interval: float = 15.0) -> None:
         """Sync in a background thread: every `interval` seconds, at once when woken, backing off while unreachable."""
@@ -343,11 +417,7 @@ class Syncer:
         def loop() -> None:
             while not self._stop.is_set():
                 report = self.sync_once()
-                if report.error and self.online is False:
-                    delay = self.backoff.failed(self.retry_after)
-                else:
-                    delay = interval
-                self._wake.wait(delay)
+                self._wake.wait(self.pause_after(report, interval))
                 self._wake.clear()
 
         self._thread = threading.Thread(target=loop, name="clienteling-sync", daemon=True)

@@ -141,3 +141,11 @@ class SyncState:
     waiting: int
     attention: int
     last_error: str | None
+    trouble: str | None = None  # something answered in the centre's place: "captive_portal", "proxy" or "network"
+
+    @property
+    def status_key(self) -> str:
+        """The translation key of what the sync bar says: online, offline, or what in the network needs attention."""
+        if self.online:
+            return "online"
+        return f"offline_{self.trouble}" if self.trouble else "offline"

@@ -165,6 +165,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "return_why_return_waiting": "Already in a return that waits to be sent.",
         "return_why_too_many": "{left} left to return, not {requested}.",
         "return_why_unknown_line": "The order has no line {line_no}.",
+        "offline_captive_portal": "Offline: the store Wi-Fi needs a sign-in",
+        "offline_proxy": "Offline: the network's proxy needs a sign-in",
+        "offline_network": "Offline: the network needs attention",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -321,6 +324,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "return_why_return_waiting": "Zit al in een retour die wacht op verzenden.",
         "return_why_too_many": "Nog {left} kan retour, niet {requested}.",
         "return_why_unknown_line": "De order heeft geen regel {line_no}.",
+        "offline_captive_portal": "Offline: de winkelwifi vraagt om aanmelding",
+        "offline_proxy": "Offline: de proxy van het netwerk vraagt om aanmelding",
+        "offline_network": "Offline: het netwerk vraagt aandacht",
     },
 }
 

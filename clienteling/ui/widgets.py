@@ -152,7 +152,7 @@ def SyncBar():
             ft.Row(
                 [
                     ft.Icon(ft.Icons.CLOUD_DONE if online else ft.Icons.CLOUD_OFF, color=colour),
-                    ft.Text(session.t("online" if online else "offline"), color=colour, weight=ft.FontWeight.BOLD),
+                    ft.Text(session.t(state.status_key), color=colour, weight=ft.FontWeight.BOLD),
                 ],
                 spacing=6,
             ),

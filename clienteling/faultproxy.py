@@ -1,7 +1,10 @@
 """A fault-injecting TCP proxy on loopback, between an HTTP/1.1 client and a real HTTP server.
 
-Per request it may drop the response, reset, delay, answer 503/429, truncate or garble it, so tests can prove that an
-outbox never loses or doubles an order. Each request gets a fresh upstream connection; every response closes the link.
+Per request it may drop the response, reset (before or after the server saw the request), delay, answer 503/429,
+truncate or garble it, or answer in the server's place with a canned response (a Wi-Fi sign-in page, a proxy's 407,
+a gateway's 404) before forwarding or after the server committed. Tests use it to prove that an outbox never loses
+or doubles an order, and `clienteling bench` to measure draining over a lossy link. Each request gets a fresh
+upstream connection; every response closes the link.
 """
 
 from __future__ import annotations
@@ -15,7 +18,18 @@ import threading
 from types import TracebackType
 from typing import Self
 
-FAULT_KINDS: tuple[str, ...] = ("drop_response", "reset", "delay", "status_503", "status_429", "truncate", "garbage")
+FAULT_KINDS: tuple[str, ...] = (
+    "drop_response",
+    "reset",
+    "delay",
+    "status_503",
+    "status_429",
+    "truncate",
+    "garbage",
+    "reset_after",  # forwarded, then the client's connection reset instead of the answer
+    "answer_before",  # the canned answer (`set_answer`) instead of forwarding
+    "answer_after",  # forwarded, then the canned answer instead of the server's
+)
 """The order in which one uniform draw is walked cumulatively: only one fault applies per request."""
 
 IO_TIMEOUT = 30.0
@@ -136,6 +150,13 @@ def _problem(status: int, detail: str) -> bytes:
     return head.encode("latin-1") + body
 
 
+def canned(status: int, body: bytes = b"", *, headers: dict[str, str] | None = None, reason: str = "Canned") -> bytes:
+    """A whole HTTP/1.1 response: `status`, `headers` as given (a Content-Type among them, if any), `body`."""
+    lines = [f"HTTP/1.1 {status} {reason}", *(f"{name}: {value}" for name, value in (headers or {}).items())]
+    lines += [f"Content-Length: {len(body)}", "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
 def _close(sock: socket.socket, *, rst: bool = False) -> None:
     """Close a socket: with an RST if `rst`, else after a FIN so that what was sent still arrives."""
     try:
@@ -175,6 +196,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._rates: dict[str, float] = dict.fromkeys(FAULT_KINDS, 0.0)
         self._down = False
+        self._answer = canned(502, b"no answer set", headers={"Content-Type": "text/plain"})
         self._stopping = threading.Event()
         self._clients: set[socket.socket] = set()
         self._upstreams: set[socket.socket] = set()
@@ -232,6 +254,12 @@ class FaultProxy:
                 raise ValueError(f"rate for {kind} must be within 0..1, not {rate}")
         with self._lock:
             self._rates = {kind: float(rates.get(kind, 0.0)) for kind in FAULT_KINDS}
+
+    def set_answer(self, status: int, body: bytes = b"", *, headers: dict[str, str] | None = None) -> None:
+        """The response that the faults "answer_before" and "answer_after" give in the server's place."""
+        response = canned(status, body, headers=headers)
+        with self._lock:
+            self._answer = response
 
     def set_down(self, down: bool) -> None:
         """While down, every new connection is reset on accept; going down also cuts the open client connections."""
@@ -311,6 +339,9 @@ class FaultProxy:
         if fault in ("status_503", "status_429"):
             conn.sendall(_problem(int(fault[-3:]), f"{fault} injected by FaultProxy"))
             return False
+        if fault == "answer_before":
+            conn.sendall(self._answer)
+            return False
         if fault == "delay" and self._stopping.wait(delay):
             return True
         if self._down or self._stopping.is_set():
@@ -320,6 +351,11 @@ class FaultProxy:
             self._count("upstream_error")
             return False
         if fault == "drop_response":
+            return False
+        if fault == "reset_after":
+            return True
+        if fault == "answer_after":
+            conn.sendall(self._answer)
             return False
         if fault == "truncate":
             conn.sendall(response[: len(response) // 2])
