@@ -141,3 +141,6 @@ class SyncState:
     waiting: int
     attention: int
     last_error: str | None
+    # When this device's cache was found damaged, set aside and made afresh from the centre (no command was lost:
+    # they live in the command journal); None if it never was, or staff have dismissed it (Device.cache_rebuilt).
+    cache_rebuilt_at: datetime | None = None
