@@ -372,3 +372,44 @@ def test_handing_over_again_queues_nothing_twice(tmp_path):
     assert journal.waiting() == [] and journal.command("c1")[4] == "sent"
     assert [r[0] for r in journal.acknowledged()] == ["c1"]
     journal.close()
+
+
+# --------------------------------------------------------------------------- what the app shows
+
+
+class RecordingPage:
+    """Stands in for a Flet page: records what `main` renders."""
+
+    def __init__(self) -> None:
+        self.rendered: list[tuple] = []
+
+    def render(self, *args) -> None:
+        self.rendered.append(args)
+
+
+def test_the_app_shows_a_damaged_journal_in_plain_words_instead_of_a_traceback(tmp_path, monkeypatch):
+    from clienteling.ui import app
+    from clienteling.ui.i18n import tr
+
+    folder = tmp_path / "device"
+    Journal(folder / "journal.db").close()
+    (folder / "journal.db").write_bytes(b"")
+    for name, value in {
+        "CLIENTELING_DATA_DIR": str(folder),
+        "CLIENTELING_CENTRAL_URL": unreachable(),
+        "CLIENTELING_DEVICE_TOKEN": "demo-AMS01",
+        "CLIENTELING_STORE": "AMS01",
+        "CLIENTELING_LANG": "nl",
+        "CLIENTELING_MANAGED_SETTINGS": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(app, "_device", None)
+    monkeypatch.setattr(app, "_damaged", None)
+    for _ in range(2):  # every browser session gets the same screen
+        page = RecordingPage()
+        app.main(page)
+        ((screen, error, lang),) = page.rendered
+        assert screen is app.JournalDamagedScreen and lang == "nl" and error.problem == "empty"
+    text = tr("nl", "journal_damaged", problem=tr("nl", "journal_problem_empty"), path=str(error.path))
+    assert str(folder / "journal.db") in text and "bel support" in text and "het is leeg" in text
+    assert (folder / "journal.db").read_bytes() == b""

@@ -132,6 +132,10 @@ def SyncBar():
             session.device.sync_now()
         set_state(session.device.sync_state())
 
+    def dismiss_rebuilt(_):
+        session.device.dismiss_cache_rebuilt()
+        set_state(session.device.sync_state())
+
     online = bool(state.online)
     colour = ft.Colors.GREEN_700 if online else ft.Colors.ORANGE_800
     last = (
@@ -173,8 +177,14 @@ def SyncBar():
             ft.TextButton(content=session.t("sync_now"), icon=ft.Icons.SYNC, on_click=sync_now, height=TOUCH),
         )
     )
+    bar: ft.Control = ft.Row(items, spacing=18, vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=False)
+    if state.cache_rebuilt_at:  # the cache was damaged and made afresh: a line below; tapping it dismisses it
+        notice = session.t("cache_refilling" if state.last_sync_at is None else "cache_rebuilt")
+        bar = ft.Column(
+            [bar, tagged("sync-rebuilt", ft.TextButton(content=notice, on_click=dismiss_rebuilt))], spacing=0
+        )
     return ft.Container(
-        ft.Row(items, spacing=18, vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=False),
+        bar,
         bgcolor=ft.Colors.GREEN_50 if online else ft.Colors.ORANGE_50,
         padding=ft.Padding.symmetric(horizontal=16, vertical=4),
     )
