@@ -413,3 +413,35 @@ def test_the_app_shows_a_damaged_journal_in_plain_words_instead_of_a_traceback(t
     text = tr("nl", "journal_damaged", problem=tr("nl", "journal_problem_empty"), path=str(error.path))
     assert str(folder / "journal.db") in text and "bel support" in text and "het is leeg" in text
     assert (folder / "journal.db").read_bytes() == b""
+
+
+def test_a_damaged_cache_made_before_the_journal_gives_it_every_command_it_can_still_read(tmp_path, monkeypatch):
+    from test_customer_search import make_customer, page
+
+    path = tmp_path / "cache.db"
+    monkeypatch.setattr(cache_module, "SCHEMA_VERSION", 5)  # as the code before the journal made it
+    old = Cache(path)
+    rng = random.Random(5)
+    old.apply_page("customers", page([make_customer(rng, n) for n in range(1, 301)], [], 1))
+    now = utc_now().isoformat()
+    with old.write() as conn:
+        for command_id in ("c1", "c2"):
+            conn.execute(
+                "INSERT INTO outbox (command_id, kind, path, body, created_at) VALUES (?, 'note', '/v1/x', '{}', ?)",
+                (command_id, now),
+            )
+            conn.execute(
+                "INSERT INTO local_commands VALUES (?, 'note', 'C1', '{}', 'waiting', NULL, NULL, NULL, ?, ?)",
+                (command_id, now, now),
+            )
+    old.close()
+    monkeypatch.setattr(cache_module, "SCHEMA_VERSION", len(cache_module.MIGRATIONS))
+    garble_table(path, "customers", random.Random(6))
+
+    journal = Journal(tmp_path / "journal.db")
+    cache = Cache(path, hand_over=journal.take_over)
+    assert cache.rebuilt()[1] == "malformed" and cache.scalar("SELECT count(*) FROM customers") == 0
+    assert [row[0] for row in journal.waiting()] == ["c1", "c2"]
+    assert {row[0] for row in journal.commands()} == {"c1", "c2"}
+    cache.close()
+    journal.close()

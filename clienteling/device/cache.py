@@ -140,8 +140,9 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
-# A cache of at most this size is checked in full (`PRAGMA quick_check`) when it is opened, which costs about a
-# second for 500 MB; a larger one only by its header and size, and then by every read.
+# A cache of at most this size is checked in full (`PRAGMA quick_check`) when it is opened: about 0.1 s per 100 MB
+# with the file in the system's cache (more from a cold disk). A larger one is checked by its header and size, and
+# then by every read.
 FULL_CHECK_BYTES = 512 * 1024 * 1024
 
 
@@ -573,7 +574,7 @@ class Cache:
         self._salvage_commands()
         stamp = self.clock().strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.stem}.damaged-{stamp}{self.path.suffix}")
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("-wal", "-shm", ""):  # the file last: who sees it gone finds no stale log beside the new one
             source = self.path.with_name(self.path.name + suffix)
             if source.exists():
                 os.replace(source, aside.with_name(aside.name + suffix))
