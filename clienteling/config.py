@@ -96,6 +96,11 @@ class Settings:
         return self.data_dir / "cache.db"
 
     @property
+    def journal_path(self) -> Path:
+        """The command journal: the commands made on this device, apart from the rebuildable cache."""
+        return self.data_dir / "journal.db"
+
+    @property
     def configured(self) -> bool:
         return bool(self.central_url and self.device_token)
 

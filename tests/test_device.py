@@ -22,7 +22,8 @@ from clienteling.device import (
     OutOfStock,
     ReturnNotAllowed,
 )
-from clienteling.device.cache import MIGRATIONS, Cache, check_migration_keeps_commands
+from clienteling.device.cache import MIGRATIONS, Cache
+from clienteling.device.journal import Journal, check_migration_keeps_commands
 from clienteling.device.sync import new_command_id
 
 
@@ -164,15 +165,22 @@ def test_migrations_never_drop_the_outbox(tmp_path):
     )
     conn.commit()
     conn.close()
-    cache = Cache(path)
+    with pytest.raises(RuntimeError, match="holds commands"):  # no journal to hand them to: nothing is dropped
+        Cache(path)
+    assert sqlite3.connect(path).execute("SELECT command_id FROM outbox").fetchall() == [("c1",)]
+    journal = Journal(tmp_path / "journal.db")
+    cache = Cache(path, hand_over=journal.take_over)
     assert cache.scalar("PRAGMA user_version") == len(MIGRATIONS)
-    assert cache.query("SELECT command_id FROM outbox") == [("c1",)]
+    assert [row[0] for row in journal.waiting()] == ["c1"]
+    assert cache.scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('outbox', 'local_commands')") == 0
     cache.close()
+    journal.close()
     for script in (
         "DROP TABLE outbox;",
         "drop table if exists local_commands",
         "DELETE FROM outbox",
         "ALTER TABLE outbox RENAME TO x",
+        "DROP TABLE acknowledged",
     ):
         with pytest.raises(RuntimeError, match="may not drop"):
             check_migration_keeps_commands(script)

@@ -143,7 +143,7 @@ def test_commands_reach_the_centre_exactly_once_through_faults_and_kills(tmp_pat
         commands = device.commands()
         ours = [c for c in commands if c.staff == MARK]
         assert len(ours) == maker.total and all(c.state == "sent" for c in ours)
-        assert device.cache.scalar("SELECT count(*) FROM outbox") == 0
+        assert device.journal.waiting() == []
 
         centre_db = sqlite3.connect(centre.db)
         answered = dict(centre_db.execute("SELECT key, status FROM idempotency").fetchall())

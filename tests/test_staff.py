@@ -285,7 +285,7 @@ def test_a_profile_view_waits_quietly_and_reaches_the_centre_exactly_once(device
         assert cut_off.outbox.background_waiting() == 1  # …but kept
         assert [c.command_id for c in cut_off.commands(kind="profile_view")] == [view.command_id]
         assert [c.command_id for c in cut_off.commands(include_background=True)] == [view.command_id]
-        body = json.loads(cut_off.cache.scalar("SELECT body FROM outbox WHERE command_id = ?", (view.command_id,)))
+        body = next(json.loads(row[3]) for row in cut_off.journal.waiting() if row[0] == view.command_id)
     # The device's first send reached the centre, but the answer was lost on the way back.
     with centre.client() as client:
         first = client.post(
@@ -302,7 +302,7 @@ def test_a_profile_view_waits_quietly_and_reaches_the_centre_exactly_once(device
     assert record["id"] == first.json()["id"] and re.fullmatch(r"V[0-9]{8}", record["id"])
     assert (record["customer_id"], record["staff_id"], record["store"]) == (customer_id, "S0001", "AMS01")
     assert record["viewed_at"] == body["viewed_at"] <= record["recorded_at"]
-    assert device.outbox.background_waiting() == 0 and device.cache.scalar("SELECT count(*) FROM outbox") == 0
+    assert device.outbox.background_waiting() == 0 and device.journal.waiting() == []
     second = device.record_profile_view(customer_id, "S0003")
     assert device.sync_now().ok and device.command(second.command_id).state == "sent"
     listed = views_at_centre(centre, customer_id)

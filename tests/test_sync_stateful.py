@@ -338,7 +338,7 @@ class DeviceAgainstModel(RuleBasedStateMachine):
             report = self.device.sync_now()
             assert report.ok, report.error
             assert self.device.sync_state().waiting == 0
-            assert self.device.cache.scalar("SELECT count(*) FROM outbox") == 0
+            assert self.device.journal.waiting() == []
             assert set(self.model.answers) == set(self.made)  # every command answered once, under its own key
             states = {c.command_id: c.state for c in self.device.commands()}
             for key, (status, _) in self.model.answers.items():

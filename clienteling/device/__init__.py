@@ -6,11 +6,13 @@ with Device.open() as device:
 """
 
 from clienteling.device.errors import (
+    CacheRebuilt,
     CentralRefused,
     CentralUnreachable,
     CustomerNotFound,
     DeviceError,
     InvalidScan,
+    JournalDamaged,
     NotConfigured,
     OrderNotFound,
     OutOfStock,
@@ -33,6 +35,7 @@ from clienteling.device.views import (
 )
 
 __all__ = [
+    "CacheRebuilt",
     "CentralRefused",
     "CentralUnreachable",
     "CustomerNotFound",
@@ -40,6 +43,7 @@ __all__ = [
     "Device",
     "DeviceError",
     "InvalidScan",
+    "JournalDamaged",
     "LocalCommand",
     "Lookup",
     "NotConfigured",

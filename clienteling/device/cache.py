@@ -1,29 +1,40 @@
 """The device's cache: one SQLite file that every screen reads, kept in step with the centre.
 
-WAL with `synchronous=FULL`, so that an acknowledged command survives a power cut. The
-schema has a version and migrations that only ever add: a migration that would drop the
-outbox or the local commands is refused before it runs.
+WAL with `synchronous=FULL`. The schema has a version and migrations that only ever add. The commands made on the
+device are not here: they live in the command journal (journal.py), a file of its own; a cache made before the
+journal hands its outbox and local commands over to it (migration 6) before it drops them.
 
 A sync page is applied by SQLite itself (`json_each` over the page's JSON), in one
 transaction together with its cursor: rows are kept as the centre's contract JSON beside
 the columns that lookups need, and the screens parse them with the contract models.
+
+The cache can always be made again from the centre, so a damaged cache file (empty, a broken header, cut short,
+damaged pages), found when it is opened or when a read or write later fails with SQLite's "malformed" or "not a
+database", is set aside (renamed `cache.damaged-<UTC time>.db`, with its log) and a new, empty one takes its place;
+the next sync fills it. The new file records when and why (`Cache.rebuilt`), so the screen can say so.
+This module is the only one that runs SQL on the cache.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
-from clienteling.contract import SYNC_COLLECTIONS
-from clienteling.device.errors import CentralRefused
+from clienteling.contract import SYNC_COLLECTIONS, utc_now
+from clienteling.device.errors import CacheRebuilt, CentralRefused
+from clienteling.device.journal import LOCAL_COMMAND_COLUMNS, OUTBOX_COLUMNS, file_problem, is_damage, run_script
 from clienteling.text_search import folded, prefix_words
 
 MIGRATIONS: list[str] = [
@@ -120,9 +131,19 @@ MIGRATIONS: list[str] = [
         tokenize = "unicode61 remove_diacritics 2");
     INSERT INTO customers_fts(customers_fts) VALUES ('rebuild');
     """,
+    # 6: the outbox and the local commands moved to the command journal (journal.py), a file of its own: their rows
+    # are handed over to it (`Cache.__init__`'s `hand_over`) in the transaction of this migration, before it runs.
+    """
+    DROP TABLE outbox;
+    DROP TABLE local_commands;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-_KEPT_TABLES = ("outbox", "local_commands")
+_HAND_OVER = 5  # the migration before which the commands leave for the journal
+# A cache of at most this size is checked in full (`PRAGMA quick_check`) when it is opened: about 0.1 s per 100 MB
+# with the file in the system's cache (more from a cold disk). A larger one is checked by its header and size, and
+# then by every read.
+FULL_CHECK_BYTES = 512 * 1024 * 1024
 
 
 def _field(name: str) -> str:
@@ -392,19 +413,71 @@ class _CustomerSearch:
 CUSTOMER_ROWS = ("wishlists", "orders", "conversations")
 
 
-class Cache:
-    """The cache file. Writes go through one connection, one at a time; reads use one connection per thread."""
+def _heals(*, retry: bool = True) -> Callable:
+    """A damaged cache found by a read or write is set aside and made afresh; then the call is made once more on the
+    new file (`retry`), or `CacheRebuilt` is raised (applying a sync page: its cursor belongs to the old file)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def wrap(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def healed(self: Cache, *args: Any, **kwargs: Any) -> Any:
+            generation = self._generation
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.ProgrammingError:
+                if self._generation == generation:
+                    raise
+                # the connection was closed under this call by a rebuild in another thread: use the new file
+            except sqlite3.DatabaseError as error:
+                if not is_damage(error):
+                    raise
+                self._rebuild(generation, "malformed")
+            if not retry:
+                self._pull_stale = False
+                raise CacheRebuilt(CACHE_REBUILT_MESSAGE)
+            return method(self, *args, **kwargs)
+
+        return healed
+
+    return wrap
+
+
+CACHE_REBUILT_MESSAGE = (
+    "this device's copy of the store's data was damaged; it has been set aside and is being filled again from the"
+    " centre (no order, return or note was lost)"
+)
+_REBUILT_KEYS = ("rebuilt_at", "rebuilt_because", "set_aside_as")
+
+
+class Cache:
+    """The cache file. Writes go through one connection, one at a time; reads use one connection per thread.
+
+    `hand_over(outbox, local_commands)` takes the commands of a cache made before the command journal (rows as
+    journal.OUTBOX_COLUMNS and journal.LOCAL_COMMAND_COLUMNS) and must have stored them durably when it returns;
+    `on_rebuilt()` is called after a damaged cache was set aside and a new one made while the app runs.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        hand_over: Callable[[list[tuple], list[tuple]], None] | None = None,
+        on_rebuilt: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.hand_over = hand_over
+        self.on_rebuilt = on_rebuilt
+        self.clock = clock
         self._local = threading.local()
         self._estimates = _Estimates()
         self._write_lock = threading.RLock()
-        self._writer = self._connect()
-        self._migrate()
+        self._generation = 0  # one more each time the file is made afresh or found replaced
+        self._pull_stale = False  # a page fetched for the old file's cursor must not be applied to the new one
+        self._readers: list[sqlite3.Connection] = []
+        self._open()
 
-    # ------------------------------------------------------------------ connections and schema
+    # ------------------------------------------------------------------ connections, schema and damage
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -415,6 +488,48 @@ class Cache:
         conn.execute("PRAGMA wal_autocheckpoint = 16384")
         return conn
 
+    def _open(self) -> None:
+        """Open the file, checking it first: a damaged one is set aside and an empty one made in its place."""
+        problem = self._problem()
+        if problem is None:
+            try:
+                self._start()
+                return
+            except sqlite3.DatabaseError as error:
+                if not is_damage(error):
+                    raise
+                problem = "malformed"  # `_start` has closed what it opened
+        aside = self._set_aside(problem)
+        self._start()
+        self._record_rebuild(problem, aside)
+
+    def _problem(self) -> str | None:
+        """What is wrong with the file before it is used (see journal.file_problem, and `malformed`); None if fine."""
+        if not self.path.exists():
+            return None
+        problem = file_problem(self.path)
+        if problem or self.path.stat().st_size > FULL_CHECK_BYTES:
+            return problem
+        try:
+            conn = sqlite3.connect(self.path, timeout=30)
+            try:
+                return None if conn.execute("PRAGMA quick_check").fetchall() == [("ok",)] else "malformed"
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as error:
+            if is_damage(error):
+                return "malformed"
+            raise
+
+    def _start(self) -> None:
+        self._writer = self._connect()
+        self._inode = _inode(self.path)
+        try:
+            self._migrate()
+        except BaseException:
+            self._writer.close()
+            raise
+
     def _migrate(self) -> None:
         with self.write() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -423,29 +538,124 @@ class Cache:
                     f"the cache at {self.path} was made by a newer version of the app (schema {version}); update the app"
                 )
             for number in range(version, SCHEMA_VERSION):
-                check_migration_keeps_commands(MIGRATIONS[number])
-                _run_script(conn, MIGRATIONS[number])
+                if number == _HAND_OVER:
+                    self._hand_over_commands(conn)
+                run_script(conn, MIGRATIONS[number])
                 conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.executemany("INSERT OR IGNORE INTO cursors (collection) VALUES (?)", [(c,) for c in SYNC_COLLECTIONS])
 
+    def _hand_over_commands(self, conn: sqlite3.Connection) -> None:
+        """Give the commands of a cache made before the journal to the journal, before migration 6 drops them."""
+        outbox = conn.execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY position").fetchall()
+        local = conn.execute(f"SELECT {LOCAL_COMMAND_COLUMNS} FROM local_commands ORDER BY created_at").fetchall()
+        if not (outbox or local):
+            return
+        if self.hand_over is None:
+            raise RuntimeError(f"the cache at {self.path} holds commands: open it with a journal to hand them to")
+        self.hand_over(outbox, local)
+
+    def _salvage_commands(self) -> None:
+        """Before a damaged cache made before the journal is set aside: hand over whatever commands can be read."""
+        if self.hand_over is None or file_problem(self.path) in ("empty", "header"):
+            return
+        try:
+            conn = sqlite3.connect(self.path, timeout=30)
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] > _HAND_OVER:
+                    return
+                self._hand_over_commands(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # what cannot be read stays in the file set aside, for support
+
+    def _set_aside(self, problem: str) -> Path:
+        """Rename the damaged file (and its log) to `<name>.damaged-<UTC time><suffix>`; returns the new name."""
+        self._salvage_commands()
+        stamp = self.clock().strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.stem}.damaged-{stamp}{self.path.suffix}")
+        for suffix in ("-wal", "-shm", ""):  # the file last: who sees it gone finds no stale log beside the new one
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                os.replace(source, aside.with_name(aside.name + suffix))
+        return aside
+
+    def _record_rebuild(self, problem: str, aside: Path) -> None:
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                zip(_REBUILT_KEYS, (self.clock().isoformat(), problem, str(aside)), strict=True),
+            )
+
+    def _rebuild(self, generation: int, problem: str) -> None:
+        """The file was found damaged while in use: set it aside and make a new one (once, whoever finds it first)."""
+        with self._write_lock:
+            if generation != self._generation:
+                return  # another thread has made it afresh already
+            self._close_connections()
+            aside = self._set_aside(problem)
+            self._start()
+            self._record_rebuild(problem, aside)
+        if self.on_rebuilt:
+            self.on_rebuilt()
+
+    def _close_connections(self) -> None:
+        """Close the writer and this thread's reader; every other thread reconnects at its next read. On Windows a
+        file that is open cannot be renamed, so there every reader is closed (a read it breaks is made again)."""
+        self._generation += 1
+        self._pull_stale = True
+        self._estimates = _Estimates()
+        for conn in [self._writer, *(self._readers if os.name == "nt" else [])]:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        mine = getattr(self._local, "conn", None)
+        if mine is not None:
+            mine.close()
+            self._local.conn = None
+        self._readers = [] if os.name == "nt" else self._readers
+
+    def _follow(self) -> None:
+        """Another process set the file aside and made a new one: use the new one too."""
+        with self._write_lock:
+            if self._replaced():
+                self._close_connections()
+                self._start()
+
+    def _replaced(self) -> bool:
+        return _inode(self.path) != self._inode
+
     def _reader(self) -> sqlite3.Connection:
+        if self._replaced():
+            self._follow()
         conn = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or self._local.generation != self._generation:
+            if conn is not None:
+                conn.close()
             conn = self._local.conn = self._connect()
+            self._local.generation = self._generation
+            with self._write_lock:
+                self._readers = [c for c in self._readers if c is not conn][-64:] + [conn]
         return conn
 
     def close(self) -> None:
         with self._write_lock:
             self._writer.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+            for conn in self._readers:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._readers = []
+        self._local.conn = None
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (nested calls join the outer one)."""
         with self._write_lock:
+            if not self._writer.in_transaction and self._replaced():
+                self._follow()
             conn = self._writer
             if conn.in_transaction:
                 yield conn
@@ -454,13 +664,18 @@ class Cache:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # a damaged file may refuse even that; the caller's error says more
                 raise
             conn.execute("COMMIT")
 
+    @_heals()
     def query(self, sql: str, params: tuple | list | dict = ()) -> list[tuple]:
         return self._reader().execute(sql, params).fetchall()
 
+    @_heals()
     def query_one(self, sql: str, params: tuple | list | dict = ()) -> tuple | None:
         return self._reader().execute(sql, params).fetchone()
 
@@ -473,19 +688,43 @@ class Cache:
     def meta(self, key: str) -> str | None:
         return self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
 
+    @_heals()
     def set_meta(self, key: str, value: str) -> None:
         with self.write() as conn:
             conn.execute(
                 "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
             )
 
+    def rebuilt(self) -> tuple[datetime, str, str] | None:
+        """(when, why, the name it was set aside as) if this cache was made afresh after one was found damaged."""
+        found = dict(self.query(f"SELECT key, value FROM meta WHERE key IN {_REBUILT_KEYS}"))
+        if "rebuilt_at" not in found:
+            return None
+        return (
+            datetime.fromisoformat(found["rebuilt_at"]),
+            found.get("rebuilt_because", ""),
+            found.get("set_aside_as", ""),
+        )
+
+    @_heals()
+    def forget_rebuilt(self) -> None:
+        """Staff have read that the cache was made afresh."""
+        with self.write() as conn:
+            conn.execute(f"DELETE FROM meta WHERE key IN {_REBUILT_KEYS}")
+
     # ------------------------------------------------------------------ pulling
 
+    @_heals()
     def cursor(self, collection: str) -> tuple[str, int, bool]:
         """(cursor, generation, resetting) of a collection."""
-        row = self.query_one("SELECT cursor, gen, resetting FROM cursors WHERE collection = ?", (collection,))
+        row = (
+            self._reader()
+            .execute("SELECT cursor, gen, resetting FROM cursors WHERE collection = ?", (collection,))
+            .fetchone()
+        )
         return row[0], row[1], bool(row[2])
 
+    @_heals()
     def start_reset(self, collection: str) -> None:
         """The centre no longer has what this cursor needs: fetch the collection afresh from 0.
 
@@ -496,12 +735,14 @@ class Cache:
                 "UPDATE cursors SET cursor = '0', gen = gen + 1, resetting = 1 WHERE collection = ?", (collection,)
             )
 
+    @_heals(retry=False)
     def apply_page(self, collection: str, page: str) -> tuple[int, int, str, bool]:
         """Apply one sync page and move the cursor, in one transaction: (upserted, deleted, next cursor, has more).
 
         The page is the centre's JSON `SyncPage`, or its NDJSON form (a head line, then one item a line),
         whose items are stored exactly as they came. A page that is not what the contract promises
         (damaged, cut short, rows without their keys) changes nothing and raises `CentralRefused`.
+        A page fetched before the cache was made afresh changes nothing and raises `CacheRebuilt`.
         """
         refused = CentralRefused(f"the centre sent a sync page of {collection} that is not valid; nothing was changed")
         first, _, rest = page.partition("\n")  # compact JSON never holds a raw newline: NDJSON's head line
@@ -516,7 +757,9 @@ class Cache:
                 )
                 .fetchone()
             )
-        except sqlite3.Error:
+        except sqlite3.Error as error:
+            if is_damage(error):
+                raise
             raise refused from None
         if (
             kind not in ("array", "integer")
@@ -533,6 +776,9 @@ class Cache:
             raise refused
         next_cursor, has_more = str(cursor), bool(more)
         with self.write() as conn:
+            if self._pull_stale:
+                self._pull_stale = False
+                raise CacheRebuilt(CACHE_REBUILT_MESSAGE)
             _, gen, resetting = self._cursor_in(conn, collection)
             try:
                 if count:
@@ -601,6 +847,7 @@ class Cache:
 
     # ------------------------------------------------------------------ customers fetched online
 
+    @_heals()
     def keep_customer(self, customer: str, wishlist: list[str], orders: list[str], conversations: list[str]) -> None:
         """Keep a customer fetched online (outside this store's scope), with their history, as `lookup` rows."""
         with self.write() as conn:
@@ -623,6 +870,14 @@ class Cache:
     def customer_doc(self, where: str, value: str) -> str | None:
         return self.scalar(f"SELECT doc FROM customers WHERE {where} = ?", (value,))
 
+    def customer_origin(self, customer_id: str) -> str | None:
+        """`sync` (this store's own), `lookup` (fetched online and kept), or None (not on this device)."""
+        return self.scalar("SELECT origin FROM customers WHERE id = ?", (customer_id,))
+
+    def customer_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM customers"))
+
+    @_heals()
     def search_customers(self, text: str, limit: int = 20) -> list[str]:
         """Customers with a word of name, email or phone starting with each word of `text`, as `CustomerSummary` JSON.
 
@@ -633,7 +888,7 @@ class Cache:
             return []
         return [
             r[0]
-            for r in self.query(
+            for r in self._reader().execute(
                 "SELECT json_object('id', id, 'first_name', json_extract(doc, '$.first_name'),"
                 " 'last_name', json_extract(doc, '$.last_name'), 'email', email, 'phone', phone,"
                 " 'home_store', home_store, 'tier', json_extract(doc, '$.tier'))"
@@ -642,6 +897,7 @@ class Cache:
             )
         ]
 
+    @_heals()
     def touch_customer(self, customer_id: str) -> None:
         with self.write() as conn:
             conn.execute("UPDATE customers SET last_used = ? WHERE id = ?", (time.time(), customer_id))
@@ -654,17 +910,89 @@ class Cache:
             )
         ]
 
-    def purge(self, older_than_days: int, now: float | None = None) -> int:
-        """Forget customers kept from online lookups and not used for `older_than_days`, unless a waiting command needs them."""
+    def order_doc(self, number: str) -> str | None:
+        return self.scalar("SELECT doc FROM orders WHERE id = ?", (number,))
+
+    # ------------------------------------------------------------------ catalogue and stock
+
+    def product_and_sku(self, *, gtin14: str | None = None, sku: str | None = None) -> tuple[str, str] | None:
+        """(the product's document, the variant's SKU) of a variant by its GTIN-14 or its SKU."""
+        column, value = ("gtin14", gtin14) if gtin14 is not None else ("sku", sku)
+        return self.query_one(
+            f"SELECT p.doc, v.sku FROM variants v JOIN products p ON p.id = v.style WHERE v.{column} = ?", (value,)
+        )
+
+    def search_products(self, words: list[str], limit: int = 30) -> list[str]:
+        """Product documents whose search text holds every one of `words` (lower case), by style."""
+        if not words:
+            return []
+        where = " AND ".join("instr(search, ?) > 0" for _ in words)
+        return [
+            r[0] for r in self.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))
+        ]
+
+    def store_docs(self) -> list[str]:
+        return [r[0] for r in self.query("SELECT doc FROM stores ORDER BY id")]
+
+    def stock_of(self, sku: str) -> list[tuple[str, int, int, int, str]]:
+        """Every location's stock of a SKU: (store, on_hand, reserved, available, as_of)."""
+        return self.query("SELECT store, on_hand, reserved, available, as_of FROM stock WHERE sku = ?", (sku,))
+
+    # ------------------------------------------------------------------ staff and their sign-in attempts
+
+    def staff_docs(self, store: str | None = None) -> list[str]:
+        """The active staff (of `store`, if given), as `StaffMember` JSON."""
+        if store:
+            return [r[0] for r in self.query("SELECT doc FROM staff WHERE active = 1 AND store = ?", (store,))]
+        return [r[0] for r in self.query("SELECT doc FROM staff WHERE active = 1")]
+
+    def staff_doc(self, staff_id: str) -> str | None:
+        return self.scalar("SELECT doc FROM staff WHERE id = ?", (staff_id,))
+
+    def staff_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM staff"))
+
+    @_heals()
+    def count_sign_in(self, staff_id: str, judge: Callable[[int, str | None], tuple[int, str | None] | None]) -> None:
+        """Read, judge and record one sign-in attempt in one transaction, so that no try goes uncounted.
+
+        `judge(failures, locked_until)` gets the wrong PINs in a row and the end of a lockout (UTC ISO 8601, or
+        None) and returns what to keep: (failures, locked_until), or None to start afresh.
+        """
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT failures, locked_until FROM sign_in_attempts WHERE staff_id = ?", (staff_id,)
+            ).fetchone()
+            kept = judge(*(row or (0, None)))
+            if kept is None:
+                conn.execute("DELETE FROM sign_in_attempts WHERE staff_id = ?", (staff_id,))
+            else:
+                conn.execute(
+                    "INSERT INTO sign_in_attempts VALUES (?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET"
+                    " failures = excluded.failures, locked_until = excluded.locked_until",
+                    (staff_id, *kept),
+                )
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def size(self) -> tuple[int, int]:
+        """(customers cached, bytes the cache file and its log take)."""
+        files = (self.path, self.path.with_name(self.path.name + "-wal"))
+        return self.customer_count(), sum(f.stat().st_size for f in files if f.exists())
+
+    @_heals()
+    def purge(self, older_than_days: int, keep: Iterable[str] = (), now: float | None = None) -> int:
+        """Forget customers kept from online lookups and not used for `older_than_days`, but those in `keep`
+        (the customers that commands still to send are about)."""
         cutoff = (now or time.time()) - older_than_days * 86400
+        kept = json.dumps(sorted(keep))
         with self.write() as conn:
             ids = [
                 r[0]
                 for r in conn.execute(
                     "SELECT id FROM customers WHERE origin = 'lookup' AND coalesce(last_used, 0) < ?"
-                    " AND id NOT IN (SELECT customer_id FROM local_commands WHERE state = 'waiting'"
-                    " AND customer_id IS NOT NULL)",
-                    (cutoff,),
+                    " AND id NOT IN (SELECT value FROM json_each(?))",
+                    (cutoff, kept),
                 ).fetchall()
             ]
             for customer_id in ids:
@@ -676,30 +1004,8 @@ class Cache:
         return len(ids)
 
 
-def check_migration_keeps_commands(script: str) -> None:
-    """Refuse a migration that would drop or empty the outbox or the local commands."""
-    for table in _KEPT_TABLES:
-        if re.search(
-            rf"\b(DROP\s+TABLE(\s+IF\s+EXISTS)?|DELETE\s+FROM|ALTER\s+TABLE)\s+{table}\b", script, re.IGNORECASE
-        ):
-            raise RuntimeError(f"a cache migration may not drop, empty or rebuild the {table} table")
-
-
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    """Run a migration's statements inside the current transaction (executescript would commit first)."""
-    for statement in _statements(script):
-        conn.execute(statement)
-
-
-def _statements(script: str) -> list[str]:
-    statements, current = [], []
-    for line in script.splitlines():
-        current.append(line)
-        candidate = "\n".join(current).strip()
-        if candidate.endswith(";") and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            current = []
-    rest = "\n".join(current).strip()
-    if rest:
-        statements.append(rest)
-    return statements
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
 
 
 class DeviceError(Exception):
@@ -50,6 +52,52 @@ class CentralUnreachable(DeviceError):
 
 class CentralRefused(DeviceError):
     """The centre refused the device itself (its token), or answered with something unreadable."""
+
+
+class CacheRebuilt(CentralRefused):
+    """The cache was found damaged while a sync page was applied: it was set aside and made afresh, so this round of
+    syncing stops (like a refused feed) and the next one fills the new cache from the start."""
+
+
+class JournalDamaged(DeviceError):
+    """The command journal (the orders, returns and notes not sent yet, and those the centre acknowledged) cannot
+    be read safely. The app never overwrites, repairs or moves it: the file is kept as it is, for support.
+
+    `problem` says what is wrong: `empty`, `header` (not a SQLite file), `cut_short`, `malformed` (damaged pages),
+    `schema` (not a journal of this app), `newer` (made by a newer version of the app) or `missing` (the file is gone
+    but its log is there).
+    """
+
+    PROBLEMS: ClassVar[dict[str, str]] = {
+        "empty": "the file is empty (zero bytes)",
+        "header": "the file's header is damaged: it is not a database any more",
+        "cut_short": "the file has been cut short",
+        "malformed": "parts of the file are damaged",
+        "schema": "the file is not a command journal of this app",
+        "newer": "the file was made by a newer version of the app",
+        "missing": "the file is missing, but its write-ahead log is still there",
+    }
+
+    def __init__(self, message: str, *, path: Path, problem: str) -> None:
+        super().__init__(message)
+        self.path, self.problem = path, problem
+
+    @classmethod
+    def at(cls, path: Path, problem: str) -> JournalDamaged:
+        if problem == "newer":
+            advice = "Update the app on this device; until then it cannot be used."
+        else:
+            advice = (
+                "It may hold orders, returns and notes that have not reached the centre yet, so the app will not"
+                " start over it. Do not delete, move or replace the file: leave it as it is and call support,"
+                " giving them this message."
+            )
+        return cls(
+            f"The command journal of this device ({path}) cannot be used: {cls.PROBLEMS.get(problem, problem)}."
+            f" {advice}",
+            path=path,
+            problem=problem,
+        )
 
 
 class NotConfigured(DeviceError):

@@ -2,8 +2,11 @@
 
 Everything a screen shows is read from the cache, so it works the same offline. A
 customer the cache does not have is fetched from the centre when someone looks them up,
-and kept. Orders, returns and notes are queued in the outbox with the local row the
-screens show, then sent in the background (or at once when the centre is reachable).
+and kept. Orders, returns and notes are queued in the command journal's outbox with the local
+row the screens show, then sent in the background (or at once when the centre is reachable).
+The journal is a file of its own: a damaged cache is set aside and filled again from the centre
+(`sync_state().cache_rebuilt_at` says so), a damaged journal stops the device (`JournalDamaged`).
+The facade runs no SQL itself: the cache and the journal own theirs.
 
 Staff sign in offline, against the PIN hashes of this store's synced staff list. Five wrong
 PINs in a row lock that person out for five minutes on this device; the count and the lock
@@ -59,7 +62,8 @@ from clienteling.device.errors import (
     UnknownStaff,
     WrongPin,
 )
-from clienteling.device.sync import BACKGROUND_KINDS, Outbox, Syncer, SyncReport
+from clienteling.device.journal import Journal
+from clienteling.device.sync import Syncer, SyncReport
 from clienteling.device.views import (
     CustomerPicture,
     LocalCommand,
@@ -75,20 +79,29 @@ from clienteling.pins import verify_pin
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
 STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
-_LOCAL_COMMAND_COLUMNS = "command_id, kind, customer_id, body, state, answer, reason, staff, created_at, updated_at"
 
 
 class Device:
-    """A store device: its cache, its outbox and its link to the centre."""
+    """A store device: its cache, its command journal (`journal`, also `outbox`) and its link to the centre.
+
+    Raises `JournalDamaged` when the command journal is damaged (nothing is opened then).
+    """
 
     def __init__(self, settings: Settings, *, client: CentralClient | None = None) -> None:
         self.settings = settings
-        self.cache = Cache(settings.cache_path)
+        self.journal = Journal(settings.journal_path)
+        self.outbox = self.journal  # the commands to send live in the journal
+        self.syncer: Syncer | None = None
+        try:
+            self.cache = Cache(settings.cache_path, hand_over=self.journal.take_over, on_rebuilt=self._cache_rebuilt)
+        except BaseException:
+            self.journal.close()
+            raise
         if client is None and settings.configured:
             client = CentralClient(settings.central_url, settings.device_token)
         self.client = client
-        self.outbox = Outbox(self.cache)
-        self.syncer = Syncer(self.cache, client, settings.data_dir / "outbox.lock") if client else None
+        if client:
+            self.syncer = Syncer(self.cache, client, settings.data_dir / "outbox.lock", journal=self.journal)
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, **overrides: Any) -> Device:
@@ -101,6 +114,7 @@ class Device:
         if self.client:
             self.client.close()
         self.cache.close()
+        self.journal.close()
 
     def __enter__(self) -> Self:
         return self
@@ -116,14 +130,7 @@ class Device:
 
     def staff_list(self) -> list[StaffMember]:
         """This store's active staff, by name: whom the sign-in screen offers. Empty until the first sync."""
-        where, params = "active = 1", []
-        if self.store:
-            where += " AND store = ?"
-            params.append(self.store)
-        members = [
-            StaffMember.model_validate_json(r[0])
-            for r in self.cache.query(f"SELECT doc FROM staff WHERE {where}", params)
-        ]
+        members = [StaffMember.model_validate_json(doc) for doc in self.cache.staff_docs(self.store)]
         members.sort(key=lambda m: (m.name.casefold(), m.id))
         return members
 
@@ -136,27 +143,29 @@ class Device:
         """
         member = self._staff_member(staff_id, active_only=True)
         now = utc_now()
-        with self.cache.write() as conn:  # read, check and count in one transaction: no try goes uncounted
-            row = conn.execute(
-                "SELECT failures, locked_until FROM sign_in_attempts WHERE staff_id = ?", (member.id,)
-            ).fetchone()
-            failures, locked_until = (row[0], datetime.fromisoformat(row[1]) if row[1] else None) if row else (0, None)
+        outcome: dict[str, Any] = {}
+
+        def judge(failures: int, until: str | None) -> tuple[int, str | None] | None:
+            """The attempt's outcome, from the wrong PINs in a row so far; what the cache keeps of it."""
+            locked_until = datetime.fromisoformat(until) if until else None
             if locked_until is not None:  # a clock set back never makes a lockout longer than LOCKOUT
                 locked_until = min(locked_until, now + LOCKOUT)
             if locked_until is None or now >= locked_until:
                 if locked_until is not None:  # the lockout has run out: a new series of tries
                     failures, locked_until = 0, None
                 if verify_pin(pin, member.pin_hash):  # constant-time comparison of the derived keys
-                    conn.execute("DELETE FROM sign_in_attempts WHERE staff_id = ?", (member.id,))
-                    return member
+                    outcome.update(signed_in=True)
+                    return None
                 failures += 1
                 if failures >= MAX_WRONG_PINS:
                     locked_until = now + LOCKOUT
-                conn.execute(
-                    "INSERT INTO sign_in_attempts VALUES (?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET"
-                    " failures = excluded.failures, locked_until = excluded.locked_until",
-                    (member.id, failures, locked_until.isoformat() if locked_until else None),
-                )
+            outcome.update(signed_in=False, failures=failures, locked_until=locked_until)
+            return failures, locked_until.isoformat() if locked_until else None
+
+        self.cache.count_sign_in(member.id, judge)  # read, judge and count in one transaction
+        if outcome["signed_in"]:
+            return member
+        failures, locked_until = outcome["failures"], outcome["locked_until"]
         if locked_until is not None:
             minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
             raise StaffLocked(
@@ -175,10 +184,10 @@ class Device:
         )
 
     def _staff_member(self, staff_id: str, *, active_only: bool) -> StaffMember:
-        doc = self.cache.scalar("SELECT doc FROM staff WHERE id = ?", (staff_id,))
+        doc = self.cache.staff_doc(staff_id)
         member = StaffMember.model_validate_json(doc) if doc else None
         if member is None or (self.store and member.store != self.store):
-            if self.cache.scalar("SELECT count(*) FROM staff") == 0:
+            if self.cache.staff_count() == 0:
                 raise UnknownStaff(
                     "This device has no staff list yet: connect to the network and sync.", staff_id=staff_id
                 )
@@ -295,7 +304,7 @@ class Device:
             Conversation.model_validate_json(d)
             for d in self.cache.docs_of("conversations", customer_id, "updated_at DESC")
         ]
-        origin = self.cache.scalar("SELECT origin FROM customers WHERE id = ?", (customer_id,))
+        origin = self.cache.customer_origin(customer_id)
         return CustomerPicture(
             customer, wishlist, orders, chats, self.commands(customer_id=customer_id), origin == "lookup"
         )
@@ -306,12 +315,9 @@ class Device:
         """A product by GTIN (any length, or a Digital Link) or SKU, from the cached catalogue."""
         text = code.strip()
         try:
-            where, value = ("gtin14", codes.parse_product_code(text).gtin14)
+            row = self.cache.product_and_sku(gtin14=codes.parse_product_code(text).gtin14)
         except codes.CodeError:
-            where, value = ("sku", text.upper())
-        row = self.cache.query_one(
-            f"SELECT p.doc, v.sku FROM variants v JOIN products p ON p.id = v.style WHERE v.{where} = ?", (value,)
-        )
+            row = self.cache.product_and_sku(sku=text.upper())
         if row is None:
             raise ProductNotFound(f"No product has the code {text}.")
         product = Product.model_validate_json(row[0])
@@ -320,16 +326,10 @@ class Device:
     def search_products(self, text: str, limit: int = 30) -> list[Product]:
         """Products whose search text holds every word typed: the centre's rule (`rules.product_matches`)."""
         words = rules.product_search_words(text)
-        if not words:
-            return []
-        where = " AND ".join("instr(search, ?) > 0" for _ in words)
-        return [
-            Product.model_validate_json(r[0])
-            for r in self.cache.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))
-        ]
+        return [Product.model_validate_json(doc) for doc in self.cache.search_products(words, limit)] if words else []
 
     def stores(self) -> list[Store]:
-        return [Store.model_validate_json(r[0]) for r in self.cache.query("SELECT doc FROM stores ORDER BY id")]
+        return [Store.model_validate_json(doc) for doc in self.cache.store_docs()]
 
     def stock(self, sku: str) -> StockView:
         """This store's stock of a SKU, then the other stores nearest first, then the DC; each with its age."""
@@ -341,9 +341,7 @@ class Device:
         stores = {s.code: s for s in self.stores()}
         here = stores.get(self.store or "")
         places = []
-        for store, on_hand, reserved, available, as_of in self.cache.query(
-            "SELECT store, on_hand, reserved, available, as_of FROM stock WHERE sku = ?", (sku,)
-        ):
+        for store, on_hand, reserved, available, as_of in self.cache.stock_of(sku):
             info = stores.get(store)
             if info is None:
                 continue
@@ -372,7 +370,7 @@ class Device:
         )
 
     def order(self, number: str) -> Order:
-        doc = self.cache.scalar("SELECT doc FROM orders WHERE id = ?", (number,))
+        doc = self.cache.order_doc(number)
         if doc is not None:
             return Order.model_validate_json(doc)
         if self.client is None:
@@ -517,7 +515,7 @@ class Device:
         return self._queue("note", command.model_dump(mode="json"), customer_id, staff, send_now)
 
     def _queue(self, kind: str, body: dict, customer_id: str | None, staff: str | None, send_now: bool) -> LocalCommand:
-        command_id = self.outbox.add(kind, body, customer_id=customer_id, staff=staff)
+        command_id = self.journal.add(kind, body, customer_id=customer_id, staff=staff)
         if self.syncer is not None:
             if self.syncer.running:  # the app: the background sender goes at once; nobody waits for it
                 self.syncer.wake()
@@ -526,9 +524,7 @@ class Device:
         return self.command(command_id)
 
     def command(self, command_id: str) -> LocalCommand:
-        row = self.cache.query_one(
-            f"SELECT {_LOCAL_COMMAND_COLUMNS} FROM local_commands WHERE command_id = ?", (command_id,)
-        )
+        row = self.journal.command(command_id)
         if row is None:
             raise KeyError(command_id)
         return LocalCommand.from_row(row)
@@ -545,22 +541,8 @@ class Device:
 
         Background records (profile views) only with `include_background`, or when asked for by `kind`.
         """
-        where, params = ["1"], []
-        if not include_background and kind not in BACKGROUND_KINDS:
-            where.append(f"kind NOT IN ({','.join('?' * len(BACKGROUND_KINDS))})")
-            params.extend(BACKGROUND_KINDS)
-        if customer_id:
-            where.append("customer_id = ?")
-            params.append(customer_id)
-        if kind:
-            where.append("kind = ?")
-            params.append(kind)
-        if states:
-            where.append(f"state IN ({','.join('?' * len(states))})")
-            params.extend(states)
-        rows = self.cache.query(
-            f"SELECT {_LOCAL_COMMAND_COLUMNS} FROM local_commands WHERE {' AND '.join(where)} ORDER BY created_at DESC, command_id DESC",
-            params,
+        rows = self.journal.commands(
+            customer_id=customer_id, kind=kind, states=states, include_background=include_background
         )
         return [LocalCommand.from_row(r) for r in rows]
 
@@ -569,11 +551,7 @@ class Device:
 
     def dismiss(self, command_id: str) -> None:
         """Staff have dealt with a refused command: it leaves the "needs attention" list (and stays on record)."""
-        with self.cache.write() as conn:
-            conn.execute(
-                "UPDATE local_commands SET state = 'dismissed' WHERE command_id = ? AND state = 'attention'",
-                (command_id,),
-            )
+        self.journal.dismiss(command_id)
 
     # ------------------------------------------------------------------ syncing
 
@@ -598,8 +576,9 @@ class Device:
             self.syncer.start(interval)
 
     def sync_state(self) -> SyncState:
-        waiting, attention = self.outbox.counts()
+        waiting, attention = self.journal.counts()
         last = self.cache.meta("last_sync_at")
+        rebuilt = self.cache.rebuilt()
         return SyncState(
             configured=self.syncer is not None,
             online=self.syncer.online if self.syncer else False,
@@ -608,18 +587,34 @@ class Device:
             attention=attention,
             last_error=self.syncer.last_error if self.syncer else None,
             trouble=self.syncer.trouble if self.syncer else None,
+            cache_rebuilt_at=rebuilt[0] if rebuilt else None,
         )
+
+    @property
+    def cache_rebuilt(self) -> tuple[datetime, str, str] | None:
+        """If this device's cache was found damaged and made afresh (and staff have not dismissed the notice):
+        (when, what was wrong: `empty`, `header`, `cut_short` or `malformed`, the name the damaged file was set aside
+        as). The commands made here were not in it: none was lost. The next sync fills the new cache; until then
+        `sync_state().last_sync_at` is None."""
+        return self.cache.rebuilt()
+
+    def dismiss_cache_rebuilt(self) -> None:
+        """Staff have read that the cache was made afresh: the notice goes."""
+        self.cache.forget_rebuilt()
+
+    def _cache_rebuilt(self) -> None:
+        """The cache was set aside and made afresh while the app ran: fill it again now, not at the next interval."""
+        if self.syncer is not None:
+            self.syncer.wake()
 
     def cache_size(self) -> tuple[int, float]:
         """(customers cached, megabytes the cache file and its WAL take): for the settings screen."""
-        customers = self.cache.scalar("SELECT count(*) FROM customers")
-        path = self.settings.cache_path
-        size = sum(f.stat().st_size for f in (path, path.with_name(path.name + "-wal")) if f.exists())
-        return int(customers), size / 1_000_000
+        customers, size = self.cache.size()
+        return customers, size / 1_000_000
 
     def purge(self) -> int:
         """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
-        return self.cache.purge(self.settings.purge_days)
+        return self.cache.purge(self.settings.purge_days, keep=self.journal.waiting_customers())
 
 
 def _staff_id(staff: str | StaffMember | None) -> str | None:

@@ -27,7 +27,6 @@ import random
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -40,37 +39,17 @@ from clienteling.contract import SYNC_COLLECTIONS, CustomerNote, Order, ProfileV
 from clienteling.device.cache import Cache
 from clienteling.device.central_client import Answer, CentralClient, NotTheCentre, RetryLater
 from clienteling.device.errors import CentralRefused, CentralUnreachable
+from clienteling.device.journal import BACKGROUND_KINDS, COMMAND_PATHS, Journal, new_command_id
+
+__all__ = ["BACKGROUND_KINDS", "COMMAND_PATHS", "Backoff", "Journal", "SyncReport", "Syncer", "new_command_id"]
 
 PAGE_SIZE = 5000
 NDJSON = "application/x-ndjson"  # pages whose items are stored as they came, without being parsed in Python
 ANSWER_MODELS = {"ship_to_home": Order, "return": Return, "note": CustomerNote, "profile_view": ProfileView}
-COMMAND_PATHS = {
-    "ship_to_home": "/v1/orders/ship-to-home",
-    "return": "/v1/returns",
-    "note": "/v1/customers/{customer_id}/notes",
-    "profile_view": "/v1/customers/{customer_id}/views",
-}
-# Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
-# other and are never dropped, but they are not counted or listed as work waiting for staff.
-BACKGROUND_KINDS = ("profile_view",)
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
 RETRY_AT_ONCE = 2  # failures in a row after which a request is asked again at once, on a fresh connection
 ROUND_RETRY_BASE, ROUND_RETRY_CAP = 0.02, 1.0  # then a jittered wait up to base·2ⁿ: 20, 40, 80 … ms
-_NOT_BACKGROUND = f"kind NOT IN ({', '.join(repr(k) for k in BACKGROUND_KINDS)})"
-
-
-def new_command_id() -> str:
-    """A UUIDv7: time-ordered, so ids sort the way commands were made, and unique without coordination."""
-    millis = time.time_ns() // 1_000_000
-    value = (
-        (millis & ((1 << 48) - 1)) << 80
-        | 0x7 << 76
-        | random.getrandbits(12) << 64
-        | 0b10 << 62
-        | random.getrandbits(62)
-    )
-    return str(uuid.UUID(int=value))
 
 
 @dataclass
@@ -134,60 +113,6 @@ def exclusive(path: Path):
         handle.close()
 
 
-class Outbox:
-    """The commands made on this device that the centre has not answered yet, and what became of them."""
-
-    def __init__(self, cache: Cache) -> None:
-        self.cache = cache
-
-    def add(self, kind: str, body: dict[str, Any], *, customer_id: str | None, staff: str | None) -> str:
-        """Queue a command and its local row (what the screens show) in one transaction; returns its id."""
-        command_id = new_command_id()
-        now = utc_now().isoformat()
-        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-        with self.cache.write() as conn:
-            conn.execute(
-                "INSERT INTO outbox (command_id, kind, path, body, created_at) VALUES (?, ?, ?, ?, ?)",
-                (command_id, kind, COMMAND_PATHS[kind].format(customer_id=customer_id), text, now),
-            )
-            conn.execute(
-                "INSERT INTO local_commands VALUES (?, ?, ?, ?, 'waiting', NULL, NULL, ?, ?, ?)",
-                (command_id, kind, customer_id, text, staff, now, now),
-            )
-        return command_id
-
-    def head(self) -> tuple[str, str, str, str] | None:
-        """The oldest command still to send: (id, kind, path, body)."""
-        return self.cache.query_one("SELECT command_id, kind, path, body FROM outbox ORDER BY position LIMIT 1")
-
-    def settle(self, command_id: str, state: str, *, answer: str | None = None, reason: str | None = None) -> None:
-        """Record the centre's answer and take the command out of the outbox, in one transaction."""
-        with self.cache.write() as conn:
-            conn.execute(
-                "UPDATE local_commands SET state = ?, answer = ?, reason = ?, updated_at = ? WHERE command_id = ?",
-                (state, answer, reason, utc_now().isoformat(), command_id),
-            )
-            conn.execute("DELETE FROM outbox WHERE command_id = ?", (command_id,))
-
-    def failed(self, command_id: str, error: str) -> None:
-        with self.cache.write() as conn:
-            conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE command_id = ?", (error, command_id)
-            )
-
-    def counts(self) -> tuple[int, int]:
-        """(commands waiting to be sent, commands needing attention), but the background ones."""
-        row = self.cache.query_one(
-            f"SELECT (SELECT count(*) FROM outbox WHERE {_NOT_BACKGROUND}),"
-            f" (SELECT count(*) FROM local_commands WHERE state = 'attention' AND {_NOT_BACKGROUND})"
-        )
-        return row[0], row[1]
-
-    def background_waiting(self) -> int:
-        """Background commands (profile views) still to send."""
-        return self.cache.scalar(f"SELECT count(*) FROM outbox WHERE NOT ({_NOT_BACKGROUND})")
-
-
 class Syncer:
     """Pulls and pushes for one device. Safe to call from several threads; one round runs at a time."""
 
@@ -197,12 +122,13 @@ class Syncer:
         client: CentralClient,
         lock_path: Path,
         *,
+        journal: Journal,
         page_size: int = PAGE_SIZE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cache = cache
         self.client = client
-        self.outbox = Outbox(cache)
+        self.outbox = journal  # the commands to push (journal.py)
         self.lock_path = lock_path
         self.page_size = page_size
         self.backoff = Backoff()

@@ -142,6 +142,9 @@ class SyncState:
     attention: int
     last_error: str | None
     trouble: str | None = None  # something answered in the centre's place: "captive_portal", "proxy" or "network"
+    # When this device's cache was found damaged, set aside and made afresh from the centre (no command was lost:
+    # they live in the command journal); None if it never was, or staff have dismissed it (Device.cache_rebuilt).
+    cache_rebuilt_at: datetime | None = None
 
     @property
     def status_key(self) -> str:

@@ -13,7 +13,8 @@ import threading
 import flet as ft
 
 from clienteling.config import Settings, assets_dir
-from clienteling.device import Device, DeviceError
+from clienteling.device import Device, DeviceError, JournalDamaged
+from clienteling.ui.i18n import tr
 from clienteling.ui.screens.attention import AttentionScreen
 from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
@@ -32,12 +33,17 @@ log = logging.getLogger(__name__)
 
 _device_lock = threading.Lock()
 _device: Device | None = None
+_damaged: JournalDamaged | None = None  # the command journal was found damaged at start: said on every screen
 
 
 def shared_device() -> Device:
-    """The one store device of this process (every browser session of a store server shares it)."""
-    global _device
+    """The one store device of this process (every browser session of a store server shares it).
+
+    Raises `JournalDamaged` (each time) when the device's command journal is damaged."""
+    global _device, _damaged
     with _device_lock:
+        if _damaged is not None:
+            raise _damaged
         if _device is None:
             settings = Settings.load()
             if not settings.configured:
@@ -47,7 +53,11 @@ def shared_device() -> Device:
                 settings = settings.with_changes(
                     central_url=centre.url, device_token=centre.token, store=settings.store or centre.store
                 )
-            _device = Device(settings)
+            try:
+                _device = Device(settings)
+            except JournalDamaged as error:
+                _damaged = error
+                raise
             try:
                 _device.sync_now()
             except DeviceError as problem:  # offline at start: the cache serves, the sync bar says so
@@ -166,6 +176,24 @@ def App(device: Device):
     return SessionContext(session, body)
 
 
+@ft.component
+def JournalDamagedScreen(error: JournalDamaged, lang: str):
+    """What the app shows instead of its screens when the command journal is damaged: what happened, what to do."""
+    key = "journal_newer" if error.problem == "newer" else "journal_damaged"
+    text = tr(lang, key, problem=tr(lang, f"journal_problem_{error.problem}"), path=str(error.path))
+    return ft.Container(
+        ft.Column(
+            [
+                ft.Icon(ft.Icons.ERROR_OUTLINE, color=ft.Colors.RED_800, size=48),
+                ft.Text(tr(lang, "journal_damaged_title"), size=22, weight=ft.FontWeight.BOLD),
+                tagged("journal-damaged", ft.Text(text, size=16, selectable=True)),
+            ],
+            spacing=16,
+        ),
+        padding=32,
+    )
+
+
 def main(page: ft.Page) -> None:
     page.title = "Clienteling"
     page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
@@ -178,13 +206,21 @@ def main(page: ft.Page) -> None:
 
         page.render(FirstStart, settings, lambda: App(shared_device()), shared_device)
         return
-    page.render(App, shared_device())
+    try:
+        device = shared_device()
+    except JournalDamaged as error:
+        page.render(JournalDamagedScreen, error, settings.lang)
+        return
+    page.render(App, device)
 
 
 def run(web: bool = False, host: str = "127.0.0.1", port: int = 0) -> int:
     """Open the app in a window, or serve it to browsers on `host`:`port`."""
     if not Settings.load().needs_setup:
-        shared_device()  # make the demo and sync before the first screen
+        try:
+            shared_device()  # make the demo and sync before the first screen
+        except JournalDamaged as error:
+            log.error("%s", error)  # the window says it too (main)
     if web:
         os.environ.setdefault("FLET_FORCE_WEB_SERVER", "true")  # serve only: never open a browser on the server
         print(f"Clienteling on http://{host}:{port}/", flush=True)

@@ -168,6 +168,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "offline_captive_portal": "Offline: the store Wi-Fi needs a sign-in",
         "offline_proxy": "Offline: the network's proxy needs a sign-in",
         "offline_network": "Offline: the network needs attention",
+        "cache_refilling": "This device's data was damaged: it is being rebuilt from the centre. No order was lost.",
+        "cache_rebuilt": "This device's data was damaged and has been rebuilt from the centre. No order was lost. Tap to close.",
+        "journal_damaged_title": "This device cannot be used right now",
+        "journal_damaged": "The file that keeps this device's orders, returns and notes is damaged: {problem}. It may"
+        " hold orders that have not reached the centre yet, so the app does not start over it. Do not delete, move or"
+        " replace the file: leave the device as it is and call support, and tell them where the file is: {path}",
+        "journal_newer": "The file that keeps this device's orders, returns and notes was made by a newer version of"
+        " the app. Update the app on this device. The file: {path}",
+        "journal_problem_empty": "it is empty",
+        "journal_problem_header": "its header is broken",
+        "journal_problem_cut_short": "it has been cut short",
+        "journal_problem_malformed": "parts of it are damaged",
+        "journal_problem_schema": "it is not a file of this app",
+        "journal_problem_missing": "it is missing, but its log is still there",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -327,6 +341,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "offline_captive_portal": "Offline: de winkelwifi vraagt om aanmelding",
         "offline_proxy": "Offline: de proxy van het netwerk vraagt om aanmelding",
         "offline_network": "Offline: het netwerk vraagt aandacht",
+        "cache_refilling": "De gegevens op dit apparaat waren beschadigd: ze worden opnieuw opgehaald bij de centrale."
+        " Er is geen bestelling verloren gegaan.",
+        "cache_rebuilt": "De gegevens op dit apparaat waren beschadigd en zijn opnieuw opgehaald bij de centrale. Er is"
+        " geen bestelling verloren gegaan. Tik om te sluiten.",
+        "journal_damaged_title": "Dit apparaat kan nu niet gebruikt worden",
+        "journal_damaged": "Het bestand met de bestellingen, retouren en notities van dit apparaat is beschadigd:"
+        " {problem}. Er kunnen bestellingen in staan die de centrale nog niet heeft, dus de app start er niet overheen."
+        " Verwijder, verplaats of vervang het bestand niet: laat het apparaat zoals het is en bel support, en vertel"
+        " waar het bestand staat: {path}",
+        "journal_newer": "Het bestand met de bestellingen, retouren en notities van dit apparaat is gemaakt door een"
+        " nieuwere versie van de app. Werk de app op dit apparaat bij. Het bestand: {path}",
+        "journal_problem_empty": "het is leeg",
+        "journal_problem_header": "het begin van het bestand is kapot",
+        "journal_problem_cut_short": "het is afgekapt",
+        "journal_problem_malformed": "delen ervan zijn beschadigd",
+        "journal_problem_schema": "het is geen bestand van deze app",
+        "journal_problem_missing": "het ontbreekt, maar het logbestand ervan staat er nog",
     },
 }
 

@@ -95,6 +95,11 @@ class SyncStatus:
         if latest != self.state:
             self.state = latest
 
+    async def dismiss_cache_rebuilt(self) -> None:
+        """Staff have read that the cache was rebuilt: the line leaves the bar."""
+        await off_loop(self.device.dismiss_cache_rebuilt)
+        await self.refresh()
+
     async def sync_now(self) -> None:
         """Wake the background sender and puller (or run one round where there is none); never waits on the loop."""
         if self.syncing or self.state is None or not self.state.configured:

@@ -139,6 +139,9 @@ def SyncBar():
     async def sync_now(_):
         await status.sync_now()
 
+    async def dismiss_rebuilt(_):
+        await status.dismiss_cache_rebuilt()
+
     online = bool(state.online)
     colour = ft.Colors.GREEN_700 if online else ft.Colors.ORANGE_800
     last = (
@@ -186,8 +189,14 @@ def SyncBar():
             ),
         )
     )
+    bar: ft.Control = ft.Row(items, spacing=18, vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=False)
+    if state.cache_rebuilt_at:  # the cache was damaged and made afresh: a line below; tapping it dismisses it
+        notice = session.t("cache_refilling" if state.last_sync_at is None else "cache_rebuilt")
+        bar = ft.Column(
+            [bar, tagged("sync-rebuilt", ft.TextButton(content=notice, on_click=dismiss_rebuilt))], spacing=0
+        )
     return ft.Container(
-        ft.Row(items, spacing=18, vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=False),
+        bar,
         bgcolor=ft.Colors.GREEN_50 if online else ft.Colors.ORANGE_50,
         padding=ft.Padding.symmetric(horizontal=16, vertical=4),
     )
