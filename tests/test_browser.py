@@ -370,3 +370,30 @@ def test_a_scan_as_the_screen_opens_is_never_lost(app, browser):
     screen.page.keyboard.press("Enter")
     wait_until(lambda: screen.text_of("customer-name").startswith("Daan"), what="Daan's screen")
     screen.close()
+
+
+def test_a_portrait_tablet_keeps_the_top_bar_on_one_line_and_targets_a_finger_can_hit(app, browser):
+    """800 × 1280: a manager's five screens fit the top bar without wrapping, and the address choice of ship to
+    home is at least 48 px tall (the smallest touch target)."""
+    page = browser.new_page(viewport={"width": 800, "height": 1280})
+    page.goto(app.url)
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
+    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    screen = Screen.__new__(Screen)
+    screen.page, screen.suffix = page, "portrait"
+    screen.sign_in("Fatima El Amrani", "3333")
+    names = ("nav-lookup", "nav-stock", "nav-returns", "nav-attention", "nav-settings", "sign-out")
+    boxes = [screen.see(name).bounding_box() for name in names]
+    middles = {round(box["y"] + box["height"] / 2) for box in boxes}
+    assert max(middles) - min(middles) <= 4, boxes  # one row
+    assert all(box["x"] + box["width"] <= 800 for box in boxes), boxes
+    screen.scan(SANNE_CARD)
+    sku = next(s for s, t in wish_stock(screen).items() if re.match(r"\d+ in ", t))
+    screen.see(f"wish-ship-{sku}").click()
+    for option in ("address-file", "address-new"):
+        assert screen.see(option).bounding_box()["height"] >= 48
+    screen.see("address-new").click()
+    house = screen.see("addr-house_number").bounding_box()
+    assert house["width"] >= 160  # "Huisnummer" fits its field
+    screen.shot("ship-to-home-new-address")
+    page.close()

@@ -86,3 +86,13 @@ def test_a_refused_order_goes_back_to_the_form_with_the_reason(device):
     order = ShipToHomeOrder(device, "C0000001", "NO-SUCH-SKU")
     assert asyncio.run(order.place(1, "DC01", None)) is None
     assert order.step == "form" and "NO-SUCH-SKU" in str(order.error)
+
+
+def test_initials_skip_dutch_surname_prefixes():
+    from clienteling.ui.screens.customer import initials
+
+    assert initials("Sanne", "de Vries") == "SV"
+    assert initials("Jan", "van der Berg") == "JB"
+    assert initials("zoë", "çelik") == "ZÇ"
+    assert initials("Daan", "Jansen") == "DJ"
+    assert initials("Mo", "") == "M"

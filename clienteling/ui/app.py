@@ -75,24 +75,57 @@ NAV = (
 )
 
 
+NARROW = 1100  # logical pixels: a tablet in portrait; the top bar then shows each screen as an icon over its name
+
+
+def nav_button(session, key: str, route: str, icon, narrow: bool) -> ft.Control:
+    identifier = f"nav-{route.strip('/') or 'lookup'}"
+    if not narrow:
+        return tagged(
+            identifier,
+            ft.TextButton(content=session.t(key), icon=icon, height=TOUCH, on_click=lambda _: go(route)),
+        )
+    return tagged(
+        identifier,
+        ft.TextButton(
+            content=ft.Column(
+                [ft.Icon(icon, size=20), ft.Text(session.t(key), size=12, no_wrap=True)],
+                spacing=0,
+                horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+                tight=True,
+            ),
+            height=TOUCH + 8,
+            style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=8, vertical=2)),
+            on_click=lambda _: go(route),
+        ),
+    )
+
+
 @ft.component
 def Shell():
     session = use_session()
     outlet = ft.use_route_outlet()
-    buttons = [
-        tagged(
-            f"nav-{route.strip('/') or 'lookup'}",
-            ft.TextButton(content=session.t(key), icon=icon, height=TOUCH, on_click=lambda _, r=route: go(r)),
-        )
-        for key, route, icon, right in NAV
-        if session.may(right)
-    ]
+    width, set_width = ft.use_state(lambda: ft.context.page.width or 1280)
+
+    def follow_the_width():
+        ft.context.page.on_resize = lambda e: set_width(e.width)
+
+    ft.use_effect(follow_the_width, [])
+    narrow = width < NARROW
+    buttons = [nav_button(session, key, route, icon, narrow) for key, route, icon, right in NAV if session.may(right)]
     top = ft.Container(
         ft.Row(
             [
-                ft.Text(session.t("app_title"), size=20, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE),
-                ft.Row(buttons, spacing=0, wrap=True, expand=True),
-                tagged("signed-in", ft.Text(session.staff.name, color=ft.Colors.WHITE)),
+                *(
+                    []
+                    if narrow
+                    else [ft.Text(session.t("app_title"), size=20, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)]
+                ),
+                ft.Row(buttons, spacing=0, wrap=False, expand=True),
+                tagged(
+                    "signed-in",
+                    ft.Text(session.staff.name, color=ft.Colors.WHITE, no_wrap=True, overflow=ft.TextOverflow.ELLIPSIS),
+                ),
                 tagged(
                     "sign-out",
                     ft.TextButton(
@@ -106,7 +139,7 @@ def Shell():
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
         ),
         bgcolor=ft.Colors.TEAL_700,
-        padding=ft.Padding.symmetric(horizontal=16, vertical=4),
+        padding=ft.Padding.symmetric(horizontal=12 if narrow else 16, vertical=4),
         theme=ft.Theme(color_scheme=ft.ColorScheme(primary=ft.Colors.WHITE)),
     )
     return ft.Column(

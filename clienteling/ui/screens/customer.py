@@ -19,6 +19,19 @@ TIER_COLOURS = {
 TABS = ("wishlist", "orders", "chats", "timeline")
 
 
+# Dutch surname prefixes (tussenvoegsels): "de Vries" is filed under V, and her initials are SV, not Sd.
+NAME_PREFIXES = frozenset(
+    {"de", "den", "der", "het", "'t", "te", "ten", "ter", "van", "von", "la", "le", "du", "d'", "in"}
+)
+
+
+def initials(first_name: str, last_name: str) -> str:
+    """'Sanne', 'de Vries' -> 'SV'; the surname's first word that is not a prefix gives its letter."""
+    words = last_name.split()
+    main = next((w for w in words if w.casefold() not in NAME_PREFIXES), words[-1] if words else "")
+    return (first_name.strip()[:1] + main[:1]).upper()
+
+
 def chip(text: str, colour, identifier: str | None = None, icon=None) -> ft.Control:
     body = ft.Container(
         ft.Row(
@@ -304,7 +317,7 @@ def CustomerScreen():
         ft.Row(
             [
                 ft.CircleAvatar(
-                    content=ft.Text(customer.first_name[0] + customer.last_name[0]),
+                    content=ft.Text(initials(customer.first_name, customer.last_name), weight=ft.FontWeight.W_600),
                     radius=30,
                     bgcolor=ft.Colors.TEAL_100,
                 ),

@@ -13,6 +13,25 @@ from clienteling.ui.state import ShipToHomeOrder
 from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, loading, message, qr_png, tagged, use_task
 
 
+def address_option(identifier: str, text: str, chosen: bool, on_click) -> ft.Control:
+    """One of the two addresses to ship to, as a row a finger can hit (at least 48 px tall)."""
+    return card(
+        ft.Row(
+            [
+                ft.Icon(
+                    ft.Icons.RADIO_BUTTON_CHECKED if chosen else ft.Icons.RADIO_BUTTON_UNCHECKED,
+                    color=ft.Colors.TEAL_700,
+                ),
+                ft.Text(text, size=16, expand=True),
+            ],
+            height=TOUCH - 8,
+        ),
+        identifier,
+        on_click=on_click,
+        selected=chosen,
+    )
+
+
 def _load(device, customer_id: str, sku: str):
     return device.customer(customer_id), device.product(sku), device.stock(sku)
 
@@ -223,31 +242,25 @@ def ShipToHomeScreen():
                             for p in places
                         ],
                         set_store,
-                        360,
+                        520,
                     ),
                 ],
                 wrap=True,
             ),
             ft.Text(session.t("address"), size=17, weight=ft.FontWeight.W_600),
-            ft.RadioGroup(
-                value="new" if use_new else "file",
-                on_change=lambda e: set_use_new(e.control.value == "new"),
-                content=ft.Column(
-                    [
-                        tagged(
-                            "address-file",
-                            ft.Radio(value="file", label=f"{session.t('address_on_file')}: {on_file_text}"),
-                        ),
-                        tagged("address-new", ft.Radio(value="new", label=session.t("new_address"))),
-                    ]
-                ),
+            address_option(
+                "address-file",
+                f"{session.t('address_on_file')}: {on_file_text}",
+                not use_new,
+                lambda _: set_use_new(False),
             ),
+            address_option("address-new", session.t("new_address"), use_new, lambda _: set_use_new(True)),
             *(
                 [
                     ft.Row(
                         [
                             field("street", session.t("street"), 280),
-                            field("house_number", session.t("house_number"), 120),
+                            field("house_number", session.t("house_number"), 170),
                             field("postcode", session.t("postcode"), 140),
                             field("city", session.t("city"), 200),
                         ],
