@@ -166,8 +166,19 @@ def main(page: ft.Page) -> None:
     page.render(App, shared_device())
 
 
-def run(web: bool = False, host: str = "127.0.0.1", port: int = 0) -> int:
-    """Open the app in a window, or serve it to browsers on `host`:`port`."""
+def has_no_display() -> bool:
+    """A machine where Flet cannot open a window (Linux without DISPLAY, or FLET_FORCE_WEB_SERVER): it would
+    serve the app to browsers instead, on every interface and port 8000 unless told where."""
+    from flet.utils import get_bool_env_var, is_linux_server
+
+    return bool(is_linux_server() or get_bool_env_var("FLET_FORCE_WEB_SERVER"))
+
+
+def run(web: bool = False, host: str = "127.0.0.1", port: int = 8550) -> int:
+    """Open the app in a window, or serve it to browsers on `host`:`port` (also where there is no display)."""
+    if not web and has_no_display():
+        print("No display to open a window on: serving the app to browsers instead.", flush=True)
+        web = True
     if not Settings.load().needs_setup:
         shared_device()  # make the demo and sync before the first screen
     if web:
