@@ -146,6 +146,9 @@ def test_icon_and_splash_are_ours_and_the_right_size():
     licences = (ASSETS / "LICENSES.md").read_text(encoding="utf-8")
     for name in ("icon.png", "splash.png", "favicon.png", "icons/*.png", "products/<style>.png", "CC0"):
         assert name in licences, name
+    for font in ASSETS.glob("fonts/*.ttf"):  # a font is not ours: it ships with its licence, named in LICENSES.md
+        assert f"fonts/{font.name}" in licences and "fonts/LICENSE-DejaVu.txt" in licences
+        assert "Permission is hereby granted" in (ASSETS / "fonts" / "LICENSE-DejaVu.txt").read_text(encoding="utf-8")
     assert make_assets.main(["--check"]) == 0
 
 
@@ -305,7 +308,13 @@ def test_sdist_and_wheel_hold_the_app_and_its_pictures(dist):
     sdist = dist / f"clienteling-{version}.tar.gz"
     assert wheel.is_file() and sdist.is_file()
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("clienteling/ui/app.py", "clienteling/assets/icon.png", "clienteling/assets/LICENSES.md"):
+    for needed in (
+        "clienteling/ui/app.py",
+        "clienteling/assets/icon.png",
+        "clienteling/assets/LICENSES.md",
+        "clienteling/assets/fonts/DejaVuSans.ttf",  # the card's font (accents in names)
+        "clienteling/assets/fonts/LICENSE-DejaVu.txt",
+    ):
         assert needed in names, needed
     assert sum(n.startswith("clienteling/assets/products/") for n in names) == 56
     assert not [n for n in names if "/docs/" in n or n.startswith(("tests/", "build/", "main.py"))]
