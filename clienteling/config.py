@@ -27,6 +27,8 @@ import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+import tomli_w
+
 SETTINGS_FILE = "settings.toml"
 
 
@@ -129,22 +131,16 @@ class Settings:
         return replace(self, **changes)
 
     def save(self) -> Path:
-        """Write the settings (but the data folder itself) to settings.toml."""
+        """Write the settings (but the data folder itself) to settings.toml, written by a TOML library so that any
+        value (a newline, quotes, a backslash) reads back as it was; replaced in one step, never half written."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        lines = []
-        for name, value in asdict(self).items():
-            if name == "data_dir" or value is None:
-                continue
-            if isinstance(value, bool):
-                lines.append(f"{name} = {'true' if value else 'false'}")
-            elif isinstance(value, int):
-                lines.append(f"{name} = {value}")
-            else:
-                lines.append(f'{name} = "{_toml_escape(str(value))}"')
+        values = {
+            name: str(value) if isinstance(value, Path) else value
+            for name, value in asdict(self).items()
+            if name != "data_dir" and value is not None
+        }
         path = self.data_dir / SETTINGS_FILE
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial = path.with_name(path.name + ".part")
+        partial.write_text(tomli_w.dumps(values), encoding="utf-8")
+        partial.replace(path)
         return path
-
-
-def _toml_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')

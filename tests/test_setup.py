@@ -117,6 +117,32 @@ def test_require_setup_from_a_file_and_saved_as_toml(clean_env, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "store, token",
+    [
+        ("AMS01", 'tok"en\nnext = "line'),  # a newline and quotes: the file must still read, and read back the same
+        ('AMS"01\\', 'tab\there\r\nand\u00e9 \'single\' """ triple'),
+    ],
+)
+def test_saved_settings_with_newlines_and_quotes_read_back_and_the_app_still_starts(clean_env, tmp_path, store, token):
+    saved = Settings.load(tmp_path / "data").with_changes(
+        store=store, central_url='https://c.example.nl/x?a="b"', device_token=token
+    )
+    path = saved.save()
+    tomllib.loads(path.read_text(encoding="utf-8"))  # valid TOML
+    again = Settings.load(tmp_path / "data")  # the next start
+    assert (again.store, again.device_token, again.central_url) == (store, token, saved.central_url)
+    assert set(tomllib.loads(path.read_text(encoding="utf-8"))) == {
+        "central_url",
+        "device_token",
+        "store",
+        "lang",
+        "purge_days",
+        "require_setup",
+    }  # a value never smuggles in a key of its own
+    assert again.save().read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
     "values, wrong",
     [
         ({"store": "ams01", "central_url": "https://central.example.nl", "device_token": "t"}, set()),
