@@ -142,6 +142,21 @@ def test_saved_settings_with_newlines_and_quotes_read_back_and_the_app_still_sta
     assert again.save().read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
 
+def test_saving_settings_on_the_embedded_demo_centre_never_pins_its_port(clean_env, tmp_path):
+    running = Settings.load(tmp_path / "data").with_embedded_centre("http://127.0.0.1:41234", "demo-AMS01", "AMS01")
+    assert running.configured and running.store == "AMS01"
+    # what the Settings screen saves: its fields as they show, and the language
+    shown = {"store": running.store, "central_url": running.central_url, "device_token": running.device_token}
+    running.with_changes(lang="nl", **shown).save()
+    after = Settings.load(tmp_path / "data")  # the next start
+    assert not after.configured and after.central_url is None and after.device_token is None  # the demo again
+    assert (after.lang, after.store, after.embedded_centre) == ("nl", "AMS01", None)
+    # a centre typed in over the demo's is the store's own: kept
+    running.with_changes(central_url="https://central.example.nl", device_token="tok").save()
+    kept = Settings.load(tmp_path / "data")
+    assert (kept.central_url, kept.device_token) == ("https://central.example.nl", "tok")
+
+
 @pytest.mark.parametrize(
     "values, wrong",
     [

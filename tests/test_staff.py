@@ -239,6 +239,20 @@ def test_wrong_pins_are_counted_across_a_restart(device):
             restarted.sign_in("S0003", "9999")
 
 
+def test_each_member_keeps_the_language_they_chose_on_this_device_without_save_or_restart(device):
+    assert device.settings.lang == "en"
+    device.choose_language("S0003", "nl")
+    assert device.staff_language("S0003") == "nl"  # at once
+    assert device.staff_language("S0001") == "en"  # colleagues keep the device's
+    device.choose_language("S0001", "en")
+    with pytest.raises(ValueError):
+        device.choose_language("S0001", "fr")
+    data_dir = device.settings.data_dir
+    device.close()
+    with offline_at(data_dir) as restarted:  # and after a restart, offline
+        assert (restarted.staff_language("S0003"), restarted.staff_language("S0001")) == ("nl", "en")
+
+
 def offline_at(data_dir) -> Device:
     return open_device(data_dir, f"http://127.0.0.1:{free_port()}")
 

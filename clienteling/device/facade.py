@@ -74,6 +74,7 @@ from clienteling.pins import verify_pin
 RETURN_WINDOW = timedelta(days=30)
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
+LANGUAGES = ("nl", "en")  # the languages of the screens (clienteling/ui/i18n.py)
 STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
 _LOCAL_COMMAND_COLUMNS = "command_id, kind, customer_id, body, state, answer, reason, staff, created_at, updated_at"
 
@@ -173,6 +174,18 @@ class Device:
             staff_id=member.id,
             tries_left=left,
         )
+
+    def staff_language(self, staff_id: str) -> str:
+        """The language `staff_id` last chose on this device (`choose_language`), else the device's own."""
+        chosen = self.cache.meta(f"language:{staff_id}")
+        return chosen if chosen in LANGUAGES else self.settings.lang
+
+    def choose_language(self, staff_id: str, lang: str) -> None:
+        """Remember at once, for this staff member on this device, the language they chose: their next sign-in
+        opens the app in it, with no Save and no restart."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"no language {lang!r}: {' or '.join(LANGUAGES)}")
+        self.cache.set_meta(f"language:{staff_id}", lang)
 
     def _staff_member(self, staff_id: str, *, active_only: bool) -> StaffMember:
         doc = self.cache.scalar("SELECT doc FROM staff WHERE id = ?", (staff_id,))

@@ -43,9 +43,7 @@ def shared_device() -> Device:
                 from clienteling.central.embedded import start_embedded_demo
 
                 centre = start_embedded_demo(settings.data_dir)
-                settings = settings.with_changes(
-                    central_url=centre.url, device_token=centre.token, store=settings.store or centre.store
-                )
+                settings = settings.with_embedded_centre(centre.url, centre.token, centre.store)
             _device = Device(settings)
             try:
                 _device.sync_now()
@@ -141,7 +139,16 @@ def App(device: Device):
         extra.current["customer_for_ship"] = customer_id
         recent.current[:] = [customer_id, *[c for c in recent.current if c != customer_id]][:8]
 
-    session = Session(device, lang, staff, recent.current, set_staff, set_lang, served, extra.current)
+    def sign_in_as(member) -> None:  # a member's own language on sign-in; the device's after sign-out
+        set_staff(member)
+        set_lang(device.staff_language(member.id) if member is not None else device.settings.lang)
+
+    def choose_lang(code: str) -> None:  # kept for whoever is signed in, at once
+        set_lang(code)
+        if staff is not None:
+            device.choose_language(staff.id, code)
+
+    session = Session(device, lang, staff, recent.current, sign_in_as, choose_lang, served, extra.current)
 
     def body():
         if staff is None:
