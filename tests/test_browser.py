@@ -292,8 +292,13 @@ def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browse
     screen = Screen(browser, app.url)
     screen.see("sign-in-title")
     screen.page.locator("[flt-semantics-identifier^='staff-']", has_text="Fatima El Amrani").first.click()
+    pin = screen.field("PIN")
+    pin.press_sequentially("a1b2")  # the field takes digits only
+    wait_until(lambda: pin.input_value() == "12", 15, "the PIN field to drop the letters")
+    pin.press("Enter")  # too short: refused, and no try is spent on it
+    assert "4 to 6 digits" in screen.text_of("sign-in-error")
     screen.type_into("PIN", "9999")
-    assert "4 tries left" in screen.text_of("sign-in-error")
+    wait_until(lambda: "4 tries left" in screen.text_of("sign-in-error"), 15, "the first wrong PIN to count")
     screen.shot("sign-in-wrong-pin")
     screen.type_into("PIN", "3333")
     screen.see("signed-in")
@@ -308,4 +313,11 @@ def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browse
     screen.see("nav-lookup").click()
     screen.type_into("Scan pas of typ e-mail", "nobody@example.com")
     assert "nobody@example.com" in screen.text_of("scan-error")
+    # her choice sticks to her, without Save: a colleague signs in in the device's language, she in Dutch again
+    screen.see("sign-out").click()
+    screen.sign_in("Lotte Visser", "1111")
+    assert screen.text_of("nav-lookup") == "Look up"
+    screen.see("sign-out").click()
+    screen.sign_in("Fatima El Amrani", "3333")
+    wait_until(lambda: screen.text_of("nav-lookup") == "Opzoeken", 15, "her Dutch after signing in again")
     screen.close()

@@ -52,6 +52,7 @@ from clienteling.device.errors import (
     NotConfigured,
     OrderNotFound,
     OutOfStock,
+    PinNotWellFormed,
     ProductNotFound,
     ReturnNotAllowed,
     StaffLocked,
@@ -69,7 +70,7 @@ from clienteling.device.views import (
     WishlistEntry,
 )
 from clienteling.geo import distance_km
-from clienteling.pins import verify_pin
+from clienteling.pins import PinError, check_pin_form, verify_pin
 
 RETURN_WINDOW = timedelta(days=30)
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
@@ -131,11 +132,16 @@ class Device:
     def sign_in(self, staff_id: str, pin: str) -> StaffMember:
         """The staff member, if `pin` is theirs. Works offline, from the synced staff list.
 
-        Raises `UnknownStaff` (not on this store's list, or no longer active), `WrongPin` (with the
+        Raises `UnknownStaff` (not on this store's list, or no longer active), `PinNotWellFormed` (not 4 to 6
+        digits: a slip of the finger, refused before it is checked, so it costs no try), `WrongPin` (with the
         tries left) or `StaffLocked` (after `MAX_WRONG_PINS` wrong PINs in a row, for `LOCKOUT`;
         while locked, not even the right PIN signs in). A right PIN starts the count afresh.
         """
         member = self._staff_member(staff_id, active_only=True)
+        try:
+            check_pin_form(pin)
+        except PinError:
+            raise PinNotWellFormed("A PIN is 4 to 6 digits; that did not count as a try.", staff_id=member.id) from None
         now = utc_now()
         with self.cache.write() as conn:  # read, check and count in one transaction: no try goes uncounted
             row = conn.execute(

@@ -153,6 +153,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "camera_title": "Hold the card or label in view",
         "no_camera": "This device has no camera: type or scan into the field.",
         "camera_failed": "The camera could not be used ({detail}); the scan field still works.",
+        "pin_form": "A PIN is 4 to 6 digits. That did not count as a try.",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -299,6 +300,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "camera_title": "Houd de pas of het label in beeld",
         "no_camera": "Dit apparaat heeft geen camera: typ of scan in het veld.",
         "camera_failed": "De camera werkt niet ({detail}); het scanveld werkt nog wel.",
+        "pin_form": "Een pincode is 4 tot 6 cijfers. Dit telde niet als poging.",
     },
 }
 

@@ -39,6 +39,8 @@ class Session:
 
         if isinstance(error, errors.WrongPin):
             return self.t("wrong_pin", n=error.tries_left)
+        if isinstance(error, errors.PinNotWellFormed):
+            return self.t("pin_form")
         if isinstance(error, errors.StaffLocked):
             return self.t("staff_locked", n=error.minutes_left)
         if isinstance(error, errors.UnknownStaff):

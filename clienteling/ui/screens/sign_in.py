@@ -71,7 +71,8 @@ def SignInScreen():
                     width=240,
                     max_length=6,
                     keyboard_type=ft.KeyboardType.NUMBER,
-                    on_change=lambda e: set_pin(e.control.value),
+                    input_filter=ft.NumbersOnlyInputFilter(),  # digits only, also from a hardware keyboard
+                    on_change=lambda e: set_pin("".join(c for c in e.control.value if c in "0123456789")),
                     on_submit=sign_in,
                 ),
             ),
