@@ -121,6 +121,28 @@ def test_a_damaged_page_changes_nothing(device):
     assert (device.cache.cursor("customers"), device.cache.scalar("SELECT count(*) FROM customers")) == before
 
 
+def test_documents_with_fields_a_newer_centre_added_are_applied_and_read(device):
+    """An older device keeps working when the centre adds a field: to the page, to a customer, an order, a chat."""
+    customer = json.loads(device.cache.customer_doc("id", "C0000001"))
+    picture = device.customer_picture("C0000001")
+    assert picture.orders and picture.conversations, "the demo's first customer has orders and chats"
+    orders = json.loads(device.cache.docs_of("orders", "C0000001", "id")[0])
+    chats = json.loads(device.cache.docs_of("conversations", "C0000001", "id")[0])
+    newer = {"pronouns": "she/her", "loyalty": {"tier_since": "2020-01-01"}}
+    orders["lines"][0]["gift_wrap"] = True
+    orders["totals"]["tax"] = {"cents": 1, "currency": "EUR"}
+    chats["messages"][0]["sentiment"] = "happy"
+    for collection, item in (("customers", customer), ("orders", orders), ("conversations", chats)):
+        page = {"items": [{**item, **newer}], "deleted": [], "next_cursor": "999999998", "has_more": False}
+        page["shard"] = "eu-1"  # the page's head, too
+        device.cache.apply_page(collection, json.dumps(page))
+    assert device.customer("C0000001").id == "C0000001"
+    again = device.customer_picture("C0000001")
+    assert orders["number"] in [o.number for o in again.orders]
+    assert chats["id"] in [c.id for c in again.conversations]
+    assert device.lookup(customer["email"]).customer.id == "C0000001"
+
+
 def test_a_crash_inside_a_page_leaves_rows_and_cursor_as_they_were(device, monkeypatch):
     cursor = device.cache.cursor("stock")
     page = json.dumps(
