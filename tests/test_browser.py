@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -320,4 +321,53 @@ def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browse
     screen.see("sign-out").click()
     screen.sign_in("Fatima El Amrani", "3333")
     wait_until(lambda: screen.text_of("nav-lookup") == "Opzoeken", 15, "her Dutch after signing in again")
+    screen.close()
+
+
+def test_nothing_leaves_the_machine_and_no_asset_of_the_app_is_missing(app, centre, browser):
+    """Every request the page makes goes to the app's own host, and every one of the app's own files is there:
+    a store's tablets may have no internet, and a privacy review must find no third party in the traffic."""
+    delivered = max(
+        (o for o in centre_orders(centre, "C0000001") if o["fulfilment"] == "delivery" and o.get("delivered_at")),
+        key=lambda o: o["delivered_at"],
+    )
+    requests, missing = [], []
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and missing.append(f"{response.status} {response.url}"))
+    page.on("requestfailed", lambda request: missing.append(f"failed {request.url}"))
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    screen = Screen.__new__(Screen)
+    screen.page, screen.suffix = page, "landscape"
+    page.goto(app.url)
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
+    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    screen.sign_in("Ruben Smit", "2222")  # the service desk: every screen but the manager's settings
+    screen.scan(SANNE_CARD)  # a customer with a wishlist, orders and chats: the most text, pictures and fonts
+    screen.see("tab-chats").click()
+    screen.page.locator("[flt-semantics-identifier^='chat-']").first.wait_for()
+    screen.see("tab-timeline").click()
+    screen.see("tab-orders").click()
+    screen.see(f"order-status-{delivered['number']}")
+    screen.see("nav-returns").click()
+    screen.type_into("Order number or scan the order's QR code", delivered["number"])
+    screen.see("return-order")  # the return screen, with its quantity buttons
+    screen.see("nav-stock").click()
+    screen.see("nav-lookup").click()
+    # customers' chats and names hold emoji and letters beyond Latin: the fonts for them come from here, too
+    screen.field("Scan card or enter email").fill("Zoë Çelik 😀 ✓ Ελένη Йосиф")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # fonts and lazily loaded scripts are asked for after the frame that needs them
+    elsewhere = [
+        url
+        for url in requests
+        if not url.startswith(("data:", "blob:")) and urlsplit(url).hostname not in ("127.0.0.1", "localhost")
+    ]
+    assert not elsewhere, elsewhere
+    assert not missing, missing
+    assert not errors, errors  # Rive told it is not there, and the fonts served in place of the shards, break nothing
+    assert any(url.endswith("/no-rive.js") for url in requests)  # Rive's CDN script, turned back
+    assert any(url.endswith("/fonts/DejaVuSans.ttf") for url in requests)  # the fallback fonts, served from here
+    screen.shot("lookup-other-scripts")
     screen.close()
