@@ -170,6 +170,11 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
     box.fill("vries san")  # a name gives results as it is typed, before any Enter
     screen.see("match-C0000001")
     screen.shot("lookup-name")
+    # Enter asks the centre too: another store's customer is found, and marked as such
+    other, surname = another_stores_customer(centre)
+    screen.scan(surname)
+    screen.see(f"other-store-{other}")
+    screen.shot("lookup-other-store")
     screen.scan("2700000000015")  # one digit wrong
     assert "check digit" in screen.text_of("scan-error")
     screen.shot("lookup-wrong-card")
@@ -196,6 +201,18 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
     screen.see("tab-timeline").click()
     screen.shot("customer-timeline")
     screen.close()
+
+
+def another_stores_customer(centre) -> tuple[str, str]:
+    """(id, last name) of a Utrecht customer whose last name the centre finds more than once (a list, not a jump)."""
+    with centre.client("demo-UTR01") as utrecht, centre.client() as amsterdam:
+        for item in utrecht.get("/v1/sync/customers", params={"after": "0", "limit": 200}).json()["items"]:
+            if item["home_store"] != "UTR01":
+                continue
+            found = amsterdam.get("/v1/customers/search", params={"q": item["last_name"]}).json()
+            if len(found) >= 2 and item["id"] in [c["id"] for c in found]:
+                return item["id"], item["last_name"]
+    raise AssertionError("no Utrecht customer with a shared last name")
 
 
 def wish_stock(screen: Screen) -> dict[str, str]:

@@ -143,6 +143,37 @@ def test_documents_with_fields_a_newer_centre_added_are_applied_and_read(device)
     assert device.lookup(customer["email"]).customer.id == "C0000001"
 
 
+def test_a_name_search_finds_other_stores_customers_at_the_centre_and_says_when_it_could_not(device, centre):
+    utrecht = next(c for c in feed(centre, "customers", "UTR01").values() if c["home_store"] == "UTR01")
+    text = f"{utrecht['first_name']} {utrecht['last_name']}"
+    assert utrecht["id"] not in [c.id for c in device.search_customers(text)]  # not in this store's cache
+    found = device.find_customers(text)
+    assert found.centre_searched and utrecht["id"] in found.elsewhere
+    assert utrecht["id"] in [c.id for c in found.matches]
+    assert not {c.id for c in device.search_customers(text)} & found.elsewhere  # this store's are never marked
+    named = device.lookup(text)  # what Enter does with a name
+    assert named.kind == "matches" and named.centre_searched and utrecht["id"] in named.elsewhere
+    sanne = device.find_customers("Sanne de Vries")
+    assert [c.id for c in sanne.matches][:1] == ["C0000001"] and "C0000001" not in sanne.elsewhere
+    with offline(device) as cut_off:
+        alone = cut_off.find_customers(text)
+        assert not alone.centre_searched and not alone.elsewhere
+        assert [c.id for c in alone.matches] == [c.id for c in cut_off.search_customers(text)]
+        assert not cut_off.lookup(text).centre_searched
+
+
+def test_a_name_search_does_not_wait_long_for_a_centre_that_never_answers(device):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        hanging = open_device(device.settings.data_dir, f"http://127.0.0.1:{silent.getsockname()[1]}")
+        with hanging:
+            found = hanging.find_customers("Sanne", timeout=0.3)
+    assert not found.centre_searched and "C0000001" in [c.id for c in found.matches]
+
+
 def test_a_crash_inside_a_page_leaves_rows_and_cursor_as_they_were(device, monkeypatch):
     cursor = device.cache.cursor("stock")
     page = json.dumps(

@@ -62,6 +62,7 @@ from clienteling.device.errors import (
 from clienteling.device.sync import BACKGROUND_KINDS, Outbox, Syncer, SyncReport
 from clienteling.device.views import (
     CustomerPicture,
+    CustomerSearch,
     LocalCommand,
     Lookup,
     StockPlace,
@@ -76,6 +77,7 @@ RETURN_WINDOW = timedelta(days=30)
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
 LANGUAGES = ("nl", "en")  # the languages of the screens (clienteling/ui/i18n.py)
+CENTRE_SEARCH_TIMEOUT = 1.5  # seconds a name search waits for the centre's matches from other stores
 STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
 _LOCAL_COMMAND_COLUMNS = "command_id, kind, customer_id, body, state, answer, reason, staff, created_at, updated_at"
 
@@ -237,7 +239,10 @@ class Device:
             return Lookup("product", product=self.product(scan.value))
         if scan.kind is codes.ScanKind.ORDER:
             return Lookup("order", order=self.order(scan.value))
-        return Lookup("matches", matches=self.search_customers(scan.value))
+        found = self.find_customers(scan.value)
+        return Lookup(
+            "matches", matches=found.matches, elsewhere=found.elsewhere, centre_searched=found.centre_searched
+        )
 
     def customer_by_card(self, card: str) -> Customer:
         try:
@@ -295,6 +300,27 @@ class Device:
         found = [CustomerSummary.model_validate_json(doc) for doc in self.cache.search_customers(text, limit)]
         found.sort(key=lambda c: (c.last_name.lower(), c.first_name.lower()))
         return found
+
+    def find_customers(self, text: str, limit: int = 20, *, timeout: float = CENTRE_SEARCH_TIMEOUT) -> CustomerSearch:
+        """This store's customers matching `text` (the cache, as `search_customers`), then the centre's matches from
+        other stores, asked with a short `timeout`. Offline, or when the centre does not answer in time, only this
+        store's are there, and `centre_searched` says so."""
+        here = self.search_customers(text, limit)
+        words = text.strip()
+        if self.client is None or not 2 <= len(words) <= 100:
+            return CustomerSearch(here, frozenset(), centre_searched=False)
+        try:
+            answer = self.client.request("GET", "/v1/customers/search", params={"q": words}, timeout=timeout)
+            found = [CustomerSummary.model_validate(item) for item in answer.json()] if answer.status == 200 else None
+        except (CentralUnreachable, CentralRefused, ValueError):
+            found = None
+        if found is None:
+            return CustomerSearch(here, frozenset(), centre_searched=False)
+        known = {c.id for c in here}
+        others = [c for c in found if c.id not in known and c.home_store != self.store]
+        others.sort(key=lambda c: (c.last_name.lower(), c.first_name.lower()))
+        others = others[:limit]
+        return CustomerSearch(here + others, frozenset(c.id for c in others), centre_searched=True)
 
     # ------------------------------------------------------------------ the customer's picture
 

@@ -129,6 +129,18 @@ class Lookup:
     product: ProductMatch | None = None
     order: Order | None = None
     matches: list[CustomerSummary] = field(default_factory=list)
+    elsewhere: frozenset[str] = frozenset()  # ids among `matches` of other stores' customers (found at the centre)
+    centre_searched: bool = True  # False: the centre could not be asked, only this store's customers were searched
+
+
+@dataclass(frozen=True)
+class CustomerSearch:
+    """Customers found by name, email or phone: this store's (from the cache) first, then other stores' (from the
+    centre, their ids in `elsewhere`). `centre_searched` is False when the centre could not be asked in time."""
+
+    matches: list[CustomerSummary]
+    elsewhere: frozenset[str]
+    centre_searched: bool
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_camera": "This device has no camera: type or scan into the field.",
         "camera_failed": "The camera could not be used ({detail}); the scan field still works.",
         "pin_form": "A PIN is 4 to 6 digits. That did not count as a try.",
+        "other_store": "Another store's customer ({store})",
+        "search_local_only": "The centre cannot be reached: only this store's customers were searched.",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -301,6 +303,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_camera": "Dit apparaat heeft geen camera: typ of scan in het veld.",
         "camera_failed": "De camera werkt niet ({detail}); het scanveld werkt nog wel.",
         "pin_form": "Een pincode is 4 tot 6 cijfers. Dit telde niet als poging.",
+        "other_store": "Klant van een andere winkel ({store})",
+        "search_local_only": "De centrale is niet bereikbaar: alleen de klanten van deze winkel zijn doorzocht.",
     },
 }
 

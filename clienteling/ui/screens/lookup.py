@@ -11,8 +11,9 @@ from clienteling.ui.session import go, screen_for, use_session
 from clienteling.ui.widgets import card, code_field, heading, message, tagged, typed
 
 
-def customer_row(session, summary, identifier: str) -> ft.Control:
+def customer_row(session, summary, identifier: str, other_store: bool = False) -> ft.Control:
     tier = session.t(f"tier_{summary.tier}")
+    mark = session.t("other_store", store=summary.home_store)
     return card(
         ft.Row(
             [
@@ -21,6 +22,11 @@ def customer_row(session, summary, identifier: str) -> ft.Control:
                     [
                         ft.Text(f"{summary.first_name} {summary.last_name}", size=18, weight=ft.FontWeight.W_600),
                         ft.Text(f"{summary.email} · {tier} · {summary.home_store}", color=ft.Colors.GREY_700),
+                        *(
+                            [tagged(f"other-store-{summary.id}", ft.Text(mark, color=ft.Colors.ORANGE_900))]
+                            if other_store
+                            else []
+                        ),
                     ],
                     spacing=2,
                     expand=True,
@@ -54,7 +60,7 @@ def LookupScreen():
         set_error(None)
         scan = codes.classify(value)
         if len(value.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
-            set_matches((value, device.search_customers(value, limit=12)))
+            set_matches((value, device.search_customers(value, limit=12), frozenset(), True))  # as typed: this store
         else:
             set_matches(None)
 
@@ -71,7 +77,7 @@ def LookupScreen():
         if route:  # the screen goes: no need to clear the field first
             go(route)
         else:
-            set_matches((value, found.matches))
+            set_matches((value, found.matches, found.elsewhere, found.centre_searched))
             if len(found.matches) == 1:
                 go(f"/customer/{found.matches[0].id}")
 
@@ -84,11 +90,15 @@ def LookupScreen():
 
     results: list[ft.Control] = []
     if matches is not None:
-        query, found = matches
+        query, found, elsewhere, centre_searched = matches
         results.append(ft.Text(session.t("matches", text=query), size=16, weight=ft.FontWeight.W_600))
+        if not centre_searched:
+            results.append(
+                tagged("search-local-only", ft.Text(session.t("search_local_only"), color=ft.Colors.ORANGE_900))
+            )
         if not found:
             results.append(tagged("no-matches", ft.Text(session.t("no_matches", text=query))))
-        results += [customer_row(session, m, f"match-{m.id}") for m in found]
+        results += [customer_row(session, m, f"match-{m.id}", m.id in elsewhere) for m in found]
     else:
         results.append(ft.Text(session.t("recent"), size=16, weight=ft.FontWeight.W_600))
         if not recent:
