@@ -29,9 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"clienteling {__version__}")
-    parser.add_argument("--web", action="store_true", help="serve the app to browsers instead of opening a window")
-    parser.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8550, help="with --web: port to listen on (default 8550)")
+    _app_arguments(parser, argparse.SUPPRESS)  # `clienteling --web` is `clienteling app --web`
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     central = commands.add_parser("central", help="serve the central API (and manage its database)")
@@ -95,8 +93,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--rounds", type=int, default=30, help="with --ui: scans timed")
 
-    commands.add_parser("app", help="the store app (the default: same as no command)")
+    app = commands.add_parser("app", help="the store app (the default: same as no command)")
+    _app_arguments(app, argparse.SUPPRESS)
+    parser.set_defaults(web=False, host=APP_HOST, port=APP_PORT)
     return parser
+
+
+APP_HOST = "127.0.0.1"  # the app is served to this machine only, unless --host says otherwise
+APP_PORT = 8550
+
+
+def _app_arguments(parser: argparse.ArgumentParser, default: object) -> None:
+    """The app's options, on the main parser and on `app` alike. Their defaults are SUPPRESS on both (and set once
+    on the main parser), so that neither parser's default overwrites what was given to the other."""
+    parser.add_argument(
+        "--web", action="store_true", default=default, help="serve the app to browsers instead of opening a window"
+    )
+    parser.add_argument(
+        "--host",
+        default=default,
+        help=f"address to serve the app on (default {APP_HOST}: this machine only; 0.0.0.0 serves the network)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=default,
+        help=f"port to serve the app on, with --web or on a machine without a display (default {APP_PORT})",
+    )
 
 
 def _fail(message: str) -> int:

@@ -395,6 +395,17 @@ def grouped(number: str) -> str:
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
+def card_font_path() -> Path:
+    """The font cards are printed in: DejaVu Sans, shipped with the app (assets/fonts/), because Pillow's own
+    font has no accents and a European customer base's names need them (Zoë, Çelik, Łukasz, Øvergård)."""
+    from clienteling.config import assets_dir
+
+    return assets_dir() / "fonts" / CARD_FONT
+
+
+CARD_FONT = "DejaVuSans.ttf"
+
+
 def card_image(number: str, *, module_px: int = 12, name: str | None = None) -> Image.Image:
     """A card's QR code with its number printed under it (and a name above, if given), as a PIL image."""
     from PIL import Image, ImageDraw, ImageFont
@@ -411,7 +422,7 @@ def card_image(number: str, *, module_px: int = 12, name: str | None = None) -> 
             if dark:
                 left, top = x * module_px, header + y * module_px
                 draw.rectangle((left, top, left + module_px - 1, top + module_px - 1), fill=0)
-    font = ImageFont.load_default(size=text_px)
+    font = ImageFont.truetype(str(card_font_path()), text_px)
     if name:
         draw.text((side / 2, header * 0.6), name, fill=0, font=font, anchor="mm")
     draw.text((side / 2, header + side + text_px * 0.6), grouped(number), fill=0, font=font, anchor="mm")

@@ -27,6 +27,8 @@ import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+import tomli_w
+
 SETTINGS_FILE = "settings.toml"
 
 
@@ -90,6 +92,9 @@ class Settings:
     lang: str = "en"
     purge_days: int = 30
     require_setup: bool = False
+    # the in-process demo centre's URL when that is the centre this device talks to: its port is new on every
+    # start, so it is never saved (nor read from the environment or a file)
+    embedded_centre: str | None = None
 
     @property
     def cache_path(self) -> Path:
@@ -116,7 +121,7 @@ class Settings:
         from_file = {**_read_toml(folder / SETTINGS_FILE), **_read_toml(managed_settings_path())}
         values: dict = {"data_dir": folder, "lang": _system_language()}
         for field in fields(cls):
-            if field.name == "data_dir":
+            if field.name in ("data_dir", "embedded_centre"):
                 continue
             env = os.environ.get(f"CLIENTELING_{field.name.upper()}")
             if env not in (None, ""):
@@ -133,23 +138,28 @@ class Settings:
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
+    def with_embedded_centre(self, url: str, token: str, store: str) -> Settings:
+        """These settings talking to the embedded demo centre at `url` (which `save` never writes down)."""
+        return replace(self, central_url=url, device_token=token, store=self.store or store, embedded_centre=url)
+
     def save(self) -> Path:
-        """Write the settings (but the data folder itself) to settings.toml."""
+        """Write the settings (but the data folder itself) to settings.toml, written by a TOML library so that any
+        value (a newline, quotes, a backslash) reads back as it was; replaced in one step, never half written.
+
+        The embedded demo centre is never written down: its port changes on every start, and a file naming it
+        would point the next start at a port where nothing answers (offline for good). A centre typed in
+        instead of it is written as any other."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        lines = []
-        for name, value in asdict(self).items():
-            if name == "data_dir" or value is None:
-                continue
-            if isinstance(value, bool):
-                lines.append(f"{name} = {'true' if value else 'false'}")
-            elif isinstance(value, int):
-                lines.append(f"{name} = {value}")
-            else:
-                lines.append(f'{name} = "{_toml_escape(str(value))}"')
+        skipped = {"data_dir", "embedded_centre"}
+        if self.embedded_centre and self.central_url == self.embedded_centre:
+            skipped |= {"central_url", "device_token"}
+        values = {
+            name: str(value) if isinstance(value, Path) else value
+            for name, value in asdict(self).items()
+            if name not in skipped and value is not None
+        }
         path = self.data_dir / SETTINGS_FILE
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial = path.with_name(path.name + ".part")
+        partial.write_text(tomli_w.dumps(values), encoding="utf-8")
+        partial.replace(path)
         return path
-
-
-def _toml_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')

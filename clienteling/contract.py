@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    field_validator,
 )
 
 # --------------------------------------------------------------------------- basics
@@ -65,9 +66,17 @@ DutchPostcode = Annotated[
 
 
 class Contract(BaseModel):
-    """Base of every model on the wire: unknown fields are refused, not ignored."""
+    """Base of every document that is read (the centre's answers, feed items, the device's cache): fields it does
+    not know are ignored, so an older device keeps working when the centre adds one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+
+class Command(Contract):
+    """Base of what a device sends the centre to act on: unknown fields are refused (a 422 problem), never
+    dropped, so that nothing a sender meant is silently left undone. Models inside a command are commands too."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Money(Contract):
@@ -312,33 +321,45 @@ class Conversation(Contract):
 # --------------------------------------------------------------------------- commands
 
 
-class OrderLineRequest(Contract):
+class OrderLineRequest(Command):
     sku: Sku
     quantity: Quantity
 
 
-class ShipToHomeOrderCommand(Contract):
+class ShippingAddress(Address, Command):
+    """An address as a command gives it: the same fields as `Address`, none other."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShipToHomeOrderCommand(Command):
     """Place an order in store that a store or the DC ships to the customer's home."""
 
     customer_id: CustomerId
     fulfilling_store: StoreCode = Field(description="Store or DC whose stock is reserved and that ships")
     lines: list[OrderLineRequest] = Field(min_length=1, max_length=20)
-    shipping_address: Address
+    shipping_address: ShippingAddress
     placed_by: str | None = Field(default=None, max_length=80, description="Staff member signed in on the device")
+
+    @field_validator("shipping_address", mode="before")
+    @classmethod
+    def _address_as_given(cls, value: object) -> object:
+        """An `Address` a screen made is taken as its fields (and checked as strictly as a dict would be)."""
+        return value.model_dump() if isinstance(value, Address) and not isinstance(value, ShippingAddress) else value
 
 
 ReturnReason = Literal["too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other"]
 ItemCondition = Literal["resellable", "damaged"]
 
 
-class ReturnLineRequest(Contract):
+class ReturnLineRequest(Command):
     line_no: int = Field(ge=1, le=999)
     quantity: Quantity
     reason: ReturnReason
     condition: ItemCondition
 
 
-class ReturnCommand(Contract):
+class ReturnCommand(Command):
     """Take back items of an online order at a store's service desk."""
 
     order_number: OrderNumber
@@ -347,6 +368,10 @@ class ReturnCommand(Contract):
 
 
 class ReturnLine(ReturnLineRequest):
+    """A line of a return as the centre answers it: a document, read tolerantly like every other."""
+
+    model_config = ConfigDict(extra="ignore")
+
     sku: Sku
     refund: Money
 
@@ -362,7 +387,7 @@ class Return(Contract):
     created_at: UtcDatetime
 
 
-class AddNoteCommand(Contract):
+class AddNoteCommand(Command):
     """A note about a customer made by staff in store (a size tried, a wish for a colour)."""
 
     text: str = Field(min_length=1, max_length=2000)
@@ -378,7 +403,7 @@ class CustomerNote(Contract):
     created_at: UtcDatetime
 
 
-class ProfileViewCommand(Contract):
+class ProfileViewCommand(Command):
     """A member of staff opened a customer's profile: recorded so that the customer can be told who looked."""
 
     staff_id: StaffId

@@ -166,6 +166,8 @@ def test_commands_naming_unknown_things_are_refused(api, change, code):
         ({**order_body("CT01-NVY-M"), "shipping_address": {**ADDRESS, "postcode": "1012 SS"}}, None),
         ({**order_body("CT01-NVY-M"), "lines": [{"sku": "CT01-NVY-M", "quantity": 0}]}, None),
         ({**order_body("CT01-NVY-M"), "total_price": 1}, None),  # unknown fields are refused, not ignored
+        ({**order_body("CT01-NVY-M"), "shipping_address": {**ADDRESS, "county": "NH"}}, None),  # inside, too
+        ({**order_body("CT01-NVY-M"), "lines": [{"sku": "CT01-NVY-M", "quantity": 1, "discount": 5}]}, None),
     ],
 )
 def test_invalid_commands_are_422_problems(api, body, headers):

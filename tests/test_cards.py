@@ -12,12 +12,13 @@ import zxingcpp
 from conftest import clienteling
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from clienteling.codes import (
     CodeError,
     ScanKind,
     available_decoders,
+    card_font_path,
     card_image,
     card_svg,
     classify,
@@ -148,3 +149,28 @@ def test_an_image_without_codes_gives_nothing_and_a_broken_file_says_so():
     assert decode_image(Image.new("RGB", (200, 200), (255, 255, 255))) == []
     with pytest.raises(CodeError, match="could not be read"):
         decode_image(b"not a picture")
+
+
+LACKING = "\ue000"  # a private-use character no font we ship has: it is drawn as the font's missing-glyph box
+
+
+@pytest.mark.parametrize("letter", list("ëÇçéèêïöüáàåäøæœßñãõłŁńśźżčšžřěůőűăşţğıİ"))
+def test_the_card_font_draws_the_letters_of_european_names(letter):
+    font = ImageFont.truetype(str(card_font_path()), 28)
+    drawn = font.getmask(letter)
+    assert drawn.getbbox() is not None, f"{letter!r} is drawn as nothing"
+    missing = font.getmask(LACKING)
+    assert (drawn.size, bytes(drawn)) != (missing.size, bytes(missing)), f"{letter!r} is drawn as the missing box"
+
+
+def test_a_card_prints_an_accented_name_with_its_accents(tmp_path):
+    """The name above the code: with boxes for ë and Ç the card would equal the one drawn with boxes on purpose."""
+    result = clienteling("card", SANNE, "-o", str(tmp_path / "zoe.png"), "--name", "Zoë Çelik")
+    assert result.returncode == 0, result.stderr
+    printed = Image.open(tmp_path / "zoe.png").convert("L")
+    boxes = card_image(SANNE, name=f"Zo{LACKING} {LACKING}elik")
+    plain = card_image(SANNE, name="Zoe Celik")
+    assert printed.size == boxes.size
+    assert ImageChops.difference(printed, boxes).getbbox() is not None
+    assert ImageChops.difference(printed, plain).getbbox() is not None  # the accents are on the card
+    assert read_card(printed) == SANNE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
@@ -182,6 +183,21 @@ def test_many_customers_have_history(chain):
     assert share("orders") > 0.4 and share("wishlists") > 0.2 and share("conversations") > 0.1
     returned = chain.execute("SELECT count(*) FROM orders WHERE doc->>'status' LIKE '%returned'").fetchone()[0]
     assert returned > 0
+
+
+def test_a_chat_speaks_only_of_an_order_placed_before_it_and_every_order_it_names_is_the_customers(chain):
+    orders = {o.number: o for o in docs(chain, "orders")}
+    named = 0
+    for chat in docs(chain, "conversations"):
+        text = " ".join([chat.subject, *(m.text for m in chat.messages)])
+        for number in re.findall(r"ORD-[0-9]+", text):
+            named += 1
+            assert number in orders, (chat.id, number)  # no made-up order
+            order = orders[number]
+            assert order.customer_id == chat.customer_id, (chat.id, number)
+            assert order.created_at < chat.started_at, (chat.id, number, order.created_at, chat.started_at)
+        assert chat.updated_at == chat.messages[-1].at  # the time Chats and the timeline both show
+    assert named > 20  # chats about orders are still made
 
 
 @pytest.mark.parametrize("count", ["2", "1000001"])

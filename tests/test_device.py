@@ -123,6 +123,59 @@ def test_a_damaged_page_changes_nothing(device):
     assert (device.cache.cursor("customers"), device.cache.scalar("SELECT count(*) FROM customers")) == before
 
 
+def test_documents_with_fields_a_newer_centre_added_are_applied_and_read(device):
+    """An older device keeps working when the centre adds a field: to the page, to a customer, an order, a chat."""
+    customer = json.loads(device.cache.customer_doc("id", "C0000001"))
+    picture = device.customer_picture("C0000001")
+    assert picture.orders and picture.conversations, "the demo's first customer has orders and chats"
+    orders = json.loads(device.cache.docs_of("orders", "C0000001", "id")[0])
+    chats = json.loads(device.cache.docs_of("conversations", "C0000001", "id")[0])
+    newer = {"pronouns": "she/her", "loyalty": {"tier_since": "2020-01-01"}}
+    orders["lines"][0]["gift_wrap"] = True
+    orders["totals"]["tax"] = {"cents": 1, "currency": "EUR"}
+    chats["messages"][0]["sentiment"] = "happy"
+    for collection, item in (("customers", customer), ("orders", orders), ("conversations", chats)):
+        page = {"items": [{**item, **newer}], "deleted": [], "next_cursor": "999999998", "has_more": False}
+        page["shard"] = "eu-1"  # the page's head, too
+        device.cache.apply_page(collection, json.dumps(page))
+    assert device.customer("C0000001").id == "C0000001"
+    again = device.customer_picture("C0000001")
+    assert orders["number"] in [o.number for o in again.orders]
+    assert chats["id"] in [c.id for c in again.conversations]
+    assert device.lookup(customer["email"]).customer.id == "C0000001"
+
+
+def test_a_name_search_finds_other_stores_customers_at_the_centre_and_says_when_it_could_not(device, centre):
+    utrecht = next(c for c in feed(centre, "customers", "UTR01").values() if c["home_store"] == "UTR01")
+    text = f"{utrecht['first_name']} {utrecht['last_name']}"
+    assert utrecht["id"] not in [c.id for c in device.search_customers(text)]  # not in this store's cache
+    found = device.find_customers(text)
+    assert found.centre_searched and utrecht["id"] in found.elsewhere
+    assert utrecht["id"] in [c.id for c in found.matches]
+    assert not {c.id for c in device.search_customers(text)} & found.elsewhere  # this store's are never marked
+    named = device.lookup(text)  # what Enter does with a name
+    assert named.kind == "matches" and named.centre_searched and utrecht["id"] in named.elsewhere
+    sanne = device.find_customers("Sanne de Vries")
+    assert [c.id for c in sanne.matches][:1] == ["C0000001"] and "C0000001" not in sanne.elsewhere
+    with offline(device) as cut_off:
+        alone = cut_off.find_customers(text)
+        assert not alone.centre_searched and not alone.elsewhere
+        assert [c.id for c in alone.matches] == [c.id for c in cut_off.search_customers(text)]
+        assert not cut_off.lookup(text).centre_searched
+
+
+def test_a_name_search_does_not_wait_long_for_a_centre_that_never_answers(device):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        hanging = open_device(device.settings.data_dir, f"http://127.0.0.1:{silent.getsockname()[1]}")
+        with hanging:
+            found = hanging.find_customers("Sanne", timeout=0.3)
+    assert not found.centre_searched and "C0000001" in [c.id for c in found.matches]
+
+
 def test_a_crash_inside_a_page_leaves_rows_and_cursor_as_they_were(device, monkeypatch):
     cursor = device.cache.cursor("stock")
     page = json.dumps(

@@ -146,7 +146,25 @@ def test_icon_and_splash_are_ours_and_the_right_size():
     licences = (ASSETS / "LICENSES.md").read_text(encoding="utf-8")
     for name in ("icon.png", "splash.png", "favicon.png", "icons/*.png", "products/<style>.png", "CC0"):
         assert name in licences, name
+    for font in ASSETS.glob("fonts/*.ttf"):  # a font is not ours: it ships with its licence, named in LICENSES.md
+        assert f"fonts/{font.name}" in licences and "fonts/LICENSE-DejaVu.txt" in licences
+        assert "Permission is hereby granted" in (ASSETS / "fonts" / "LICENSE-DejaVu.txt").read_text(encoding="utf-8")
     assert make_assets.main(["--check"]) == 0
+
+
+def test_the_web_page_is_flets_own_with_only_the_offline_script_added():
+    """assets/index.html replaces flet-web's page (Flet serves an index.html from the assets folder first): it must
+    stay Flet's own, line for line, so that an upgrade of flet-web that changes its page fails here until the page
+    is copied again (with the one line added after `<!-- fletAppConfig -->`)."""
+    from flet_web import get_package_web_dir
+
+    flets = (Path(get_package_web_dir()) / "index.html").read_text(encoding="utf-8").splitlines()
+    ours = (ASSETS / "index.html").read_text(encoding="utf-8").splitlines()
+    added = [line for line in ours if line not in flets]
+    assert len(added) == 1 and '<script src="offline.js"></script>' in added[0]
+    assert [line for line in ours if line != added[0]] == flets
+    assert ours[ours.index(added[0]) - 1].strip() == "<!-- fletAppConfig -->"  # after Flet's settings, before Flutter
+    assert (ASSETS / "offline.js").is_file() and (ASSETS / "no-rive.js").is_file()
 
 
 def test_a_picture_for_every_demo_style_and_the_chain_names_it(tmp_path):
@@ -305,7 +323,16 @@ def test_sdist_and_wheel_hold_the_app_and_its_pictures(dist):
     sdist = dist / f"clienteling-{version}.tar.gz"
     assert wheel.is_file() and sdist.is_file()
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("clienteling/ui/app.py", "clienteling/assets/icon.png", "clienteling/assets/LICENSES.md"):
+    for needed in (
+        "clienteling/ui/app.py",
+        "clienteling/assets/icon.png",
+        "clienteling/assets/LICENSES.md",
+        "clienteling/assets/fonts/DejaVuSans.ttf",  # the card's font (accents in names)
+        "clienteling/assets/fonts/LICENSE-DejaVu.txt",
+        "clienteling/assets/index.html",  # the web page that keeps every request on the machine
+        "clienteling/assets/offline.js",
+        "clienteling/assets/no-rive.js",
+    ):
         assert needed in names, needed
     assert sum(n.startswith("clienteling/assets/products/") for n in names) == 56
     assert not [n for n in names if "/docs/" in n or n.startswith(("tests/", "build/", "main.py"))]

@@ -117,6 +117,47 @@ def test_require_setup_from_a_file_and_saved_as_toml(clean_env, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "store, token",
+    [
+        ("AMS01", 'tok"en\nnext = "line'),  # a newline and quotes: the file must still read, and read back the same
+        ('AMS"01\\', 'tab\there\r\nand\u00e9 \'single\' """ triple'),
+    ],
+)
+def test_saved_settings_with_newlines_and_quotes_read_back_and_the_app_still_starts(clean_env, tmp_path, store, token):
+    saved = Settings.load(tmp_path / "data").with_changes(
+        store=store, central_url='https://c.example.nl/x?a="b"', device_token=token
+    )
+    path = saved.save()
+    tomllib.loads(path.read_text(encoding="utf-8"))  # valid TOML
+    again = Settings.load(tmp_path / "data")  # the next start
+    assert (again.store, again.device_token, again.central_url) == (store, token, saved.central_url)
+    assert set(tomllib.loads(path.read_text(encoding="utf-8"))) == {
+        "central_url",
+        "device_token",
+        "store",
+        "lang",
+        "purge_days",
+        "require_setup",
+    }  # a value never smuggles in a key of its own
+    assert again.save().read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_saving_settings_on_the_embedded_demo_centre_never_pins_its_port(clean_env, tmp_path):
+    running = Settings.load(tmp_path / "data").with_embedded_centre("http://127.0.0.1:41234", "demo-AMS01", "AMS01")
+    assert running.configured and running.store == "AMS01"
+    # what the Settings screen saves: its fields as they show, and the language
+    shown = {"store": running.store, "central_url": running.central_url, "device_token": running.device_token}
+    running.with_changes(lang="nl", **shown).save()
+    after = Settings.load(tmp_path / "data")  # the next start
+    assert not after.configured and after.central_url is None and after.device_token is None  # the demo again
+    assert (after.lang, after.store, after.embedded_centre) == ("nl", "AMS01", None)
+    # a centre typed in over the demo's is the store's own: kept
+    running.with_changes(central_url="https://central.example.nl", device_token="tok").save()
+    kept = Settings.load(tmp_path / "data")
+    assert (kept.central_url, kept.device_token) == ("https://central.example.nl", "tok")
+
+
+@pytest.mark.parametrize(
     "values, wrong",
     [
         ({"store": "ams01", "central_url": "https://central.example.nl", "device_token": "t"}, set()),

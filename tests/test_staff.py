@@ -16,7 +16,7 @@ from test_device import offline, open_device
 from clienteling.central.demo import STAFF, demo_staff
 from clienteling.central.store import CentralStore
 from clienteling.contract import StaffMember, SyncPage, utc_now
-from clienteling.device import CustomerNotFound, Device, StaffLocked, UnknownStaff, WrongPin
+from clienteling.device import CustomerNotFound, Device, PinNotWellFormed, StaffLocked, UnknownStaff, WrongPin
 from clienteling.device import facade as facade_module
 from clienteling.pins import PinError, hash_pin, verify_pin
 
@@ -191,10 +191,22 @@ def test_the_right_pin_signs_in_offline_and_a_wrong_one_says_how_many_tries_are_
         assert wrong.value.tries_left == 1
         assert cut_off.sign_in("S0001", "1111").id == "S0001"  # a right PIN starts afresh
         with pytest.raises(WrongPin) as wrong:
-            cut_off.sign_in("S0001", "abcd")
+            cut_off.sign_in("S0001", "1234")
         assert wrong.value.tries_left == 4
     with pytest.raises(UnknownStaff, match="S9999"):
         device.sign_in("S9999", "1111")
+
+
+@pytest.mark.parametrize("slip", ["", "1", "111", "abcd", "11a1", "1111111", " 1111", "١١١١"])
+def test_a_pin_that_is_not_4_to_6_digits_is_refused_before_it_costs_a_try(device, slip):
+    for _ in range(6):  # more than the five tries: none of them counts
+        with pytest.raises(PinNotWellFormed, match="4 to 6 digits") as refused:
+            device.sign_in("S0001", slip)
+        assert refused.value.staff_id == "S0001"
+    with pytest.raises(WrongPin) as wrong:
+        device.sign_in("S0001", "1112")
+    assert wrong.value.tries_left == 4  # the first wrong PIN of a series
+    assert device.sign_in("S0001", "1111").name == "Lotte Visser"
 
 
 def test_five_wrong_pins_lock_that_person_for_five_minutes_even_after_a_restart(device, monkeypatch):
@@ -237,6 +249,20 @@ def test_wrong_pins_are_counted_across_a_restart(device):
         assert wrong.value.tries_left == 1
         with pytest.raises(StaffLocked):
             restarted.sign_in("S0003", "9999")
+
+
+def test_each_member_keeps_the_language_they_chose_on_this_device_without_save_or_restart(device):
+    assert device.settings.lang == "en"
+    device.choose_language("S0003", "nl")
+    assert device.staff_language("S0003") == "nl"  # at once
+    assert device.staff_language("S0001") == "en"  # colleagues keep the device's
+    device.choose_language("S0001", "en")
+    with pytest.raises(ValueError):
+        device.choose_language("S0001", "fr")
+    data_dir = device.settings.data_dir
+    device.close()
+    with offline_at(data_dir) as restarted:  # and after a restart, offline
+        assert (restarted.staff_language("S0003"), restarted.staff_language("S0001")) == ("nl", "en")
 
 
 def offline_at(data_dir) -> Device:

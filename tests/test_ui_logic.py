@@ -141,3 +141,46 @@ def test_the_customer_screen_offers_no_return_outside_the_window_and_says_why(de
     closes = recent.delivered_at + RETURN_WINDOW
     later = device.return_eligibility(recent, now=closes + timedelta(seconds=1))
     assert i18n.local(closes, with_time=False) in customer.return_offer(later, lang)
+
+
+def test_the_timeline_shows_each_order_and_return_made_here_once_and_chats_at_the_chats_time(device):
+    """Sanne's timeline after an order and a return made on this device and synced: each once, not also as the
+    command that made it; her chats at the time the Chats tab shows."""
+    from datetime import timedelta
+
+    from clienteling.contract import Address
+    from clienteling.device.views import timeline
+
+    sanne = "C0000001"
+    sku = device.cache.scalar("SELECT sku FROM stock WHERE store = 'DC01' AND available >= 1 ORDER BY sku LIMIT 1")
+    home = Address(street="Dam", house_number="1", postcode="1012NX", city="Amsterdam")
+    placed = device.place_ship_to_home(sanne, [(sku, 1)], fulfilling_store="DC01", address=home, staff="S0001")
+    recent = next(
+        o
+        for o in device.customer_picture(sanne).orders
+        if o.fulfilment == "delivery" and o.status == "delivered" and utc_now() - o.delivered_at < timedelta(days=29)
+    )
+    returned = device.register_return(
+        recent.number, [{"line_no": 1, "quantity": 1, "reason": "too_small", "condition": "resellable"}], staff="S0002"
+    )
+    assert device.sync_now().ok
+    picture = device.customer_picture(sanne)
+    assert {c.command_id: c.state for c in picture.commands}[placed.command_id] == "sent"
+    assert {c.command_id: c.state for c in picture.commands}[returned.command_id] == "sent"
+    events = timeline(picture)
+    order_number = device.command(placed.command_id).number
+    assert [e.kind for e in events if e.title == order_number] == ["ship_to_home"]  # once, as the centre's order
+    assert not [e for e in events if e.made_here]  # nothing the centre already shows, twice
+    assert [e.kind for e in events if e.title == recent.number].count("return") == 1
+    chats = {c.subject: c.updated_at for c in picture.conversations}
+    assert sorted((e.title, e.at) for e in events if e.kind == "chat") == sorted(chats.items())
+    assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
+
+
+def test_a_command_the_centre_does_not_show_yet_stands_in_the_timeline(device):
+    from clienteling.device.views import timeline
+
+    note = device.add_note("C0000002", "Asked for the navy coat in M.", staff="S0001", send_now=False)
+    events = timeline(device.customer_picture("C0000002"))
+    mine = [e for e in events if e.made_here]
+    assert [(e.kind, e.state) for e in mine] == [("note", "waiting")] and mine[0].at == note.created_at

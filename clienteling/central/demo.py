@@ -514,12 +514,15 @@ class ChainBuilder:
         for days, channel, topic_index in plan:
             self.conversation_number += 1
             topic = vocab.CHAT_TOPICS[topic_index if topic_index is not None else rng.randrange(len(vocab.CHAT_TOPICS))]
+            started = self.ago(days)
+            about = order_before(orders, started)
+            if about is None and _names_an_order(topic):  # a chat only speaks of an order placed before it
+                topic = rng.choice([t for t in vocab.CHAT_TOPICS if not _names_an_order(t)])
             fill = {
                 "first_name": customer["first_name"],
-                "order": orders[0]["number"] if orders else "ORD-00000000",
+                "order": about["number"] if about else "",
                 "product": rng.choice(self.variants)["name"],
             }
-            started = self.ago(days)
             at = started
             messages = []
             for author, text in topic["messages"]:
@@ -536,6 +539,18 @@ class ChainBuilder:
                 "started_at": iso(started),
                 "updated_at": updated,
             }
+
+
+def order_before(orders: list[dict], moment: datetime) -> dict | None:
+    """The order a chat at `moment` speaks of: the latest one sent to the customer's door placed before it, else the
+    latest placed before it at all; None when every order came after (a chat never names a later order)."""
+    earlier = [o for o in orders if datetime.fromisoformat(o["created_at"]) < moment]
+    delivered = [o for o in earlier if o.get("fulfilment") == "delivery"]
+    return max(delivered or earlier, key=lambda o: (datetime.fromisoformat(o["created_at"]), o["number"]), default=None)
+
+
+def _names_an_order(topic: dict) -> bool:
+    return "{order}" in topic["subject"] or any("{order}" in text for _, text in topic["messages"])
 
 
 def weighted(rng: random.Random, choices: tuple) -> object:

@@ -89,11 +89,13 @@ class CentralClient:
         json_body: Any = None,
         key: str | None = None,
         accept: str | None = None,
+        timeout: float | None = None,
     ) -> Answer:
         """Send one request. Raises `CentralUnreachable` for anything worth retrying, `CentralRefused` for a bad token."""
         headers = {name: value for name, value in (("Idempotency-Key", key), ("Accept", accept)) if value}
         try:
-            response = self._http.request(method, path, params=params, json=json_body, headers=headers)
+            extra = {"timeout": httpx.Timeout(timeout)} if timeout is not None else {}  # a shorter wait than usual
+            response = self._http.request(method, path, params=params, json=json_body, headers=headers, **extra)
             body = response.read()
         except httpx.HTTPError as error:
             raise CentralUnreachable(f"the centre did not answer ({type(error).__name__})") from None

@@ -120,6 +120,14 @@ class WrongPin(DeviceError):
         self.staff_id, self.tries_left = staff_id, tries_left
 
 
+class PinNotWellFormed(DeviceError):
+    """Not a PIN at all (not 4 to 6 digits): refused before it is checked, so it costs none of the tries."""
+
+    def __init__(self, message: str, *, staff_id: str) -> None:
+        super().__init__(message)
+        self.staff_id = staff_id
+
+
 class StaffLocked(DeviceError):
     """Too many wrong PINs in a row: this person cannot sign in until `locked_until` (UTC)."""
 

@@ -56,6 +56,7 @@ from clienteling.device.errors import (
     NotConfigured,
     OrderNotFound,
     OutOfStock,
+    PinNotWellFormed,
     ProductNotFound,
     ReturnNotAllowed,
     StaffLocked,
@@ -66,6 +67,7 @@ from clienteling.device.journal import Journal
 from clienteling.device.sync import Syncer, SyncReport
 from clienteling.device.views import (
     CustomerPicture,
+    CustomerSearch,
     LocalCommand,
     Lookup,
     StockPlace,
@@ -74,10 +76,12 @@ from clienteling.device.views import (
     WishlistEntry,
 )
 from clienteling.geo import distance_km
-from clienteling.pins import verify_pin
+from clienteling.pins import PinError, check_pin_form, verify_pin
 
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
+LANGUAGES = ("nl", "en")  # the languages of the screens (clienteling/ui/i18n.py)
+CENTRE_SEARCH_TIMEOUT = 1.5  # seconds a name search waits for the centre's matches from other stores
 STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
 
 
@@ -137,11 +141,16 @@ class Device:
     def sign_in(self, staff_id: str, pin: str) -> StaffMember:
         """The staff member, if `pin` is theirs. Works offline, from the synced staff list.
 
-        Raises `UnknownStaff` (not on this store's list, or no longer active), `WrongPin` (with the
+        Raises `UnknownStaff` (not on this store's list, or no longer active), `PinNotWellFormed` (not 4 to 6
+        digits: a slip of the finger, refused before it is checked, so it costs no try), `WrongPin` (with the
         tries left) or `StaffLocked` (after `MAX_WRONG_PINS` wrong PINs in a row, for `LOCKOUT`;
         while locked, not even the right PIN signs in). A right PIN starts the count afresh.
         """
         member = self._staff_member(staff_id, active_only=True)
+        try:
+            check_pin_form(pin)
+        except PinError:
+            raise PinNotWellFormed("A PIN is 4 to 6 digits; that did not count as a try.", staff_id=member.id) from None
         now = utc_now()
         outcome: dict[str, Any] = {}
 
@@ -182,6 +191,18 @@ class Device:
             staff_id=member.id,
             tries_left=left,
         )
+
+    def staff_language(self, staff_id: str) -> str:
+        """The language `staff_id` last chose on this device (`choose_language`), else the device's own."""
+        chosen = self.cache.meta(f"language:{staff_id}")
+        return chosen if chosen in LANGUAGES else self.settings.lang
+
+    def choose_language(self, staff_id: str, lang: str) -> None:
+        """Remember at once, for this staff member on this device, the language they chose: their next sign-in
+        opens the app in it, with no Save and no restart."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"no language {lang!r}: {' or '.join(LANGUAGES)}")
+        self.cache.set_meta(f"language:{staff_id}", lang)
 
     def _staff_member(self, staff_id: str, *, active_only: bool) -> StaffMember:
         doc = self.cache.staff_doc(staff_id)
@@ -227,7 +248,10 @@ class Device:
             return Lookup("product", product=self.product(scan.value))
         if scan.kind is codes.ScanKind.ORDER:
             return Lookup("order", order=self.order(scan.value))
-        return Lookup("matches", matches=self.search_customers(scan.value))
+        found = self.find_customers(scan.value)
+        return Lookup(
+            "matches", matches=found.matches, elsewhere=found.elsewhere, centre_searched=found.centre_searched
+        )
 
     def customer_by_card(self, card: str) -> Customer:
         try:
@@ -285,6 +309,27 @@ class Device:
         found = [CustomerSummary.model_validate_json(doc) for doc in self.cache.search_customers(text, limit)]
         found.sort(key=lambda c: (c.last_name.lower(), c.first_name.lower()))
         return found
+
+    def find_customers(self, text: str, limit: int = 20, *, timeout: float = CENTRE_SEARCH_TIMEOUT) -> CustomerSearch:
+        """This store's customers matching `text` (the cache, as `search_customers`), then the centre's matches from
+        other stores, asked with a short `timeout`. Offline, or when the centre does not answer in time, only this
+        store's are there, and `centre_searched` says so."""
+        here = self.search_customers(text, limit)
+        words = text.strip()
+        if self.client is None or not 2 <= len(words) <= 100:
+            return CustomerSearch(here, frozenset(), centre_searched=False)
+        try:
+            answer = self.client.request("GET", "/v1/customers/search", params={"q": words}, timeout=timeout)
+            found = [CustomerSummary.model_validate(item) for item in answer.json()] if answer.status == 200 else None
+        except (CentralUnreachable, CentralRefused, ValueError):
+            found = None
+        if found is None:
+            return CustomerSearch(here, frozenset(), centre_searched=False)
+        known = {c.id for c in here}
+        others = [c for c in found if c.id not in known and c.home_store != self.store]
+        others.sort(key=lambda c: (c.last_name.lower(), c.first_name.lower()))
+        others = others[:limit]
+        return CustomerSearch(here + others, frozenset(c.id for c in others), centre_searched=True)
 
     # ------------------------------------------------------------------ the customer's picture
 

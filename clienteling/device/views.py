@@ -129,6 +129,18 @@ class Lookup:
     product: ProductMatch | None = None
     order: Order | None = None
     matches: list[CustomerSummary] = field(default_factory=list)
+    elsewhere: frozenset[str] = frozenset()  # ids among `matches` of other stores' customers (found at the centre)
+    centre_searched: bool = True  # False: the centre could not be asked, only this store's customers were searched
+
+
+@dataclass(frozen=True)
+class CustomerSearch:
+    """Customers found by name, email or phone: this store's (from the cache) first, then other stores' (from the
+    centre, their ids in `elsewhere`). `centre_searched` is False when the centre could not be asked in time."""
+
+    matches: list[CustomerSummary]
+    elsewhere: frozenset[str]
+    centre_searched: bool
 
 
 @dataclass(frozen=True)
@@ -152,3 +164,68 @@ class SyncState:
         if self.online:
             return "online"
         return f"offline_{self.trouble}" if self.trouble else "offline"
+
+
+RETURN_STATUSES = ("partially_returned", "returned")
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened with a customer, in words a screen puts in its language.
+
+    `kind`: "order" (online), "visit" (bought in a store), "ship_to_home" (ordered in a store, sent to the door),
+    "return", "chat", or a command made here that the centre's
+    documents do not show yet ("ship_to_home", "return", "note"; then `made_here` is set and `state` is its state).
+    """
+
+    at: datetime
+    kind: str
+    title: str = ""  # an order number, a chat's subject
+    state: str | None = None  # an order's status after a return, a command's state
+    total_cents: int | None = None
+    channel: str | None = None  # a chat's channel
+    made_here: bool = False
+
+
+def timeline(picture: CustomerPicture) -> list[TimelineEvent]:
+    """Everything in `picture`, newest first, each thing once.
+
+    A command made here that the centre has taken is shown by the centre's own documents (the order, the order's
+    return in its history), not a second time as a command; it is shown itself only until those arrive. A chat
+    stands at its latest message (`updated_at`), the time the Chats tab shows.
+    """
+    events: list[TimelineEvent] = []
+    numbers = {order.number: order for order in picture.orders}
+    returns_seen: dict[str, int] = {}
+    for order in picture.orders:
+        events.append(
+            TimelineEvent(
+                order.created_at,
+                _order_kind(order),
+                order.number,
+                total_cents=order.totals.total.cents,
+            )
+        )
+        for change in order.status_history:
+            if change.status in RETURN_STATUSES:
+                events.append(TimelineEvent(change.at, "return", order.number, state=change.status))
+                returns_seen[order.number] = returns_seen.get(order.number, 0) + 1
+    for chat in picture.conversations:
+        events.append(TimelineEvent(chat.updated_at, "chat", chat.subject, channel=chat.channel))
+    for command in sorted(picture.commands, key=lambda c: (c.created_at, c.command_id)):
+        if command.state == "sent" and command.kind == "ship_to_home" and command.number in numbers:
+            continue
+        if command.state == "sent" and command.kind == "return":
+            order_number = (command.answer or {}).get("order_number") or command.body.get("order_number")
+            if returns_seen.get(order_number, 0) > 0:  # one return in the order's history stands for this one
+                returns_seen[order_number] -= 1
+                continue
+        events.append(TimelineEvent(command.created_at, command.kind, state=command.state, made_here=True))
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events
+
+
+def _order_kind(order: Order) -> str:
+    if order.channel != "store":
+        return "order"
+    return "ship_to_home" if order.fulfilment == "delivery" else "visit"

@@ -15,6 +15,7 @@ import flet as ft
 from clienteling.config import Settings, assets_dir
 from clienteling.device import Device, DeviceError, JournalDamaged
 from clienteling.ui.i18n import tr
+from clienteling.ui.offloop import in_background
 from clienteling.ui.screens.attention import AttentionScreen
 from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
@@ -50,9 +51,7 @@ def shared_device() -> Device:
                 from clienteling.central.embedded import start_embedded_demo
 
                 centre = start_embedded_demo(settings.data_dir)
-                settings = settings.with_changes(
-                    central_url=centre.url, device_token=centre.token, store=settings.store or centre.store
-                )
+                settings = settings.with_embedded_centre(centre.url, centre.token, centre.store)
             try:
                 _device = Device(settings)
             except JournalDamaged as error:
@@ -194,12 +193,19 @@ def App(device: Device):
 
     ft.use_effect(listen, [])
 
-    def sign_in_or_out(member) -> None:
+    def sign_in_as(member, language: str | None = None) -> None:
+        """A member's own language on sign-in (read off the loop by the sign-in screen); the device's after."""
         if member is not None:
             keys.expect()  # the look-up screen comes next: a scan may come before its field has focus
         set_staff(member)
+        set_lang(language or device.settings.lang)
 
-    session = Session(device, lang, staff, recent.current, sign_in_or_out, set_lang, served, extra.current, keys)
+    def choose_lang(code: str) -> None:  # kept for whoever is signed in, at once
+        set_lang(code)
+        if staff is not None:
+            in_background(device.choose_language, staff.id, code)
+
+    session = Session(device, lang, staff, recent.current, sign_in_as, choose_lang, served, extra.current, keys)
 
     def body():
         if staff is None:
@@ -247,8 +253,19 @@ def main(page: ft.Page) -> None:
     page.render(App, device)
 
 
-def run(web: bool = False, host: str = "127.0.0.1", port: int = 0) -> int:
-    """Open the app in a window, or serve it to browsers on `host`:`port`."""
+def has_no_display() -> bool:
+    """A machine where Flet cannot open a window (Linux without DISPLAY, or FLET_FORCE_WEB_SERVER): it would
+    serve the app to browsers instead, on every interface and port 8000 unless told where."""
+    from flet.utils import get_bool_env_var, is_linux_server
+
+    return bool(is_linux_server() or get_bool_env_var("FLET_FORCE_WEB_SERVER"))
+
+
+def run(web: bool = False, host: str = "127.0.0.1", port: int = 8550) -> int:
+    """Open the app in a window, or serve it to browsers on `host`:`port` (also where there is no display)."""
+    if not web and has_no_display():
+        print("No display to open a window on: serving the app to browsers instead.", flush=True)
+        web = True
     if not Settings.load().needs_setup:
         try:
             shared_device()  # make the demo and sync before the first screen

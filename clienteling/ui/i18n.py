@@ -182,6 +182,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "journal_problem_malformed": "parts of it are damaged",
         "journal_problem_schema": "it is not a file of this app",
         "journal_problem_missing": "it is missing, but its log is still there",
+        "pin_form": "A PIN is 4 to 6 digits. That did not count as a try.",
+        "other_store": "Another store's customer ({store})",
+        "search_local_only": "The centre cannot be reached: only this store's customers were searched.",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -358,6 +361,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "journal_problem_malformed": "delen ervan zijn beschadigd",
         "journal_problem_schema": "het is geen bestand van deze app",
         "journal_problem_missing": "het ontbreekt, maar het logbestand ervan staat er nog",
+        "pin_form": "Een pincode is 4 tot 6 cijfers. Dit telde niet als poging.",
+        "other_store": "Klant van een andere winkel ({store})",
+        "search_local_only": "De centrale is niet bereikbaar: alleen de klanten van deze winkel zijn doorzocht.",
     },
 }
 

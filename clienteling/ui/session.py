@@ -25,7 +25,7 @@ class Session:
     lang: str
     staff: Any | None  # the signed-in StaffMember
     recent: list[str]  # customer ids, latest first; kept outside state so opening one re-renders nothing
-    set_staff: Callable[[Any | None], None]
+    set_staff: Callable[..., None]  # (member or None, their language or None)
     set_lang: Callable[[str], None]
     served: Callable[[str], None]  # a customer was opened
     extra: dict = field(default_factory=dict)
@@ -40,6 +40,8 @@ class Session:
 
         if isinstance(error, errors.WrongPin):
             return self.t("wrong_pin", n=error.tries_left)
+        if isinstance(error, errors.PinNotWellFormed):
+            return self.t("pin_form")
         if isinstance(error, errors.StaffLocked):
             return self.t("staff_locked", n=error.minutes_left)
         if isinstance(error, errors.UnknownStaff):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
 from clienteling.ui.i18n import local, money, return_refusal, status
 from clienteling.ui.offloop import in_background, use_loaded
@@ -252,31 +253,24 @@ def chats_tab(session, picture) -> list[ft.Control]:
 
 
 def timeline_tab(session, picture) -> list[ft.Control]:
-    events = []
-    for order in picture.orders:
-        kind = "kind_visit" if order.channel == "store" else "kind_order"
-        events.append(
-            (order.created_at, session.t(kind), f"{order.number} · {money(order.totals.total.cents, session.lang)}")
-        )
-        for change in order.status_history:
-            if change.status in ("partially_returned", "returned"):
-                events.append(
-                    (change.at, session.t("kind_return"), f"{order.number} · {status(session.lang, change.status)}")
-                )
-    for chat in picture.conversations:
-        events.append((chat.started_at, session.t("kind_chat"), f"{chat.subject} ({chat.channel.replace('_', ' ')})"))
-    for command in picture.commands:
-        events.append((command.created_at, session.t(f"kind_{command.kind}"), session.t(command.state)))
-    events.sort(key=lambda event: event[0], reverse=True)
+    def detail(event) -> str:
+        if event.made_here:
+            return session.t(event.state)
+        if event.kind == "chat":
+            return f"{event.title} ({event.channel.replace('_', ' ')})"
+        if event.kind == "return":
+            return f"{event.title} · {status(session.lang, event.state)}"
+        return f"{event.title} · {money(event.total_cents, session.lang)}"
+
     return [
         ft.Row(
             [
-                ft.Text(local(at), width=140, color=ft.Colors.GREY_700),
-                ft.Text(kind, width=150, weight=ft.FontWeight.W_600),
-                ft.Text(detail, expand=True),
+                ft.Text(local(event.at), width=140, color=ft.Colors.GREY_700),
+                ft.Text(session.t(f"kind_{event.kind}"), width=150, weight=ft.FontWeight.W_600),
+                ft.Text(detail(event), expand=True),
             ]
         )
-        for at, kind, detail in events
+        for event in timeline(picture)
     ]
 
 

@@ -12,8 +12,9 @@ from clienteling.ui.session import go, screen_for, use_session
 from clienteling.ui.widgets import card, code_field, heading, message, tagged, typed
 
 
-def customer_row(session, summary, identifier: str) -> ft.Control:
+def customer_row(session, summary, identifier: str, other_store: bool = False) -> ft.Control:
     tier = session.t(f"tier_{summary.tier}")
+    mark = session.t("other_store", store=summary.home_store)
     return card(
         ft.Row(
             [
@@ -22,6 +23,11 @@ def customer_row(session, summary, identifier: str) -> ft.Control:
                     [
                         ft.Text(f"{summary.first_name} {summary.last_name}", size=18, weight=ft.FontWeight.W_600),
                         ft.Text(f"{summary.email} · {tier} · {summary.home_store}", color=ft.Colors.GREY_700),
+                        *(
+                            [tagged(f"other-store-{summary.id}", ft.Text(mark, color=ft.Colors.ORANGE_900))]
+                            if other_store
+                            else []
+                        ),
                     ],
                     spacing=2,
                     expand=True,
@@ -76,7 +82,7 @@ def LookupScreen():
         if len(value.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
             found = await off_loop(device.search_customers, value, limit=12)
             if typed_now.current == value:  # a later keystroke has its own search: only the latest is shown
-                set_matches((value, found))
+                set_matches((value, found, frozenset(), True))  # as typed: this store
         else:
             set_matches(None)
 
@@ -96,7 +102,7 @@ def LookupScreen():
         if route:  # the screen goes: no need to clear the field first
             go(route)
         else:
-            set_matches((value, found.matches))
+            set_matches((value, found.matches, found.elsewhere, found.centre_searched))
             if len(found.matches) == 1:
                 go(f"/customer/{found.matches[0].id}")
 
@@ -110,11 +116,15 @@ def LookupScreen():
 
     results: list[ft.Control] = []
     if matches is not None:
-        query, found = matches
+        query, found, elsewhere, centre_searched = matches
         results.append(ft.Text(session.t("matches", text=query), size=16, weight=ft.FontWeight.W_600))
+        if not centre_searched:
+            results.append(
+                tagged("search-local-only", ft.Text(session.t("search_local_only"), color=ft.Colors.ORANGE_900))
+            )
         if not found:
             results.append(tagged("no-matches", ft.Text(session.t("no_matches", text=query))))
-        results += [customer_row(session, m, f"match-{m.id}") for m in found]
+        results += [customer_row(session, m, f"match-{m.id}", m.id in elsewhere) for m in found]
     else:
         results.append(ft.Text(session.t("recent"), size=16, weight=ft.FontWeight.W_600))
         if recent_loaded.ready and not recent:

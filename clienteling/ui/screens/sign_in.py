@@ -27,13 +27,14 @@ def SignInScreen():
         set_busy(True)
         try:
             member = await off_loop(device.sign_in, picked, typed(e, pin))
+            language = await off_loop(device.staff_language, member.id)
         except DeviceError as problem:
             set_error(session.explain(problem))
             set_pin("")
             return
         finally:
             set_busy(False)
-        session.set_staff(member)
+        session.set_staff(member, language)
 
     people = [
         card(
@@ -79,7 +80,8 @@ def SignInScreen():
                     width=240,
                     max_length=6,
                     keyboard_type=ft.KeyboardType.NUMBER,
-                    on_change=lambda e: set_pin(e.control.value),
+                    input_filter=ft.NumbersOnlyInputFilter(),  # digits only, also from a hardware keyboard
+                    on_change=lambda e: set_pin("".join(c for c in e.control.value if c in "0123456789")),
                     on_submit=sign_in,
                 ),
             ),
