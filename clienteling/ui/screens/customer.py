@@ -5,7 +5,8 @@ from __future__ import annotations
 import flet as ft
 
 from clienteling.rules import ReturnEligibility
-from clienteling.ui.i18n import local, money, return_refusal, status
+from clienteling.ui import i18n
+from clienteling.ui.i18n import error_text, local, money, status
 from clienteling.ui.offloop import in_background, use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, tagged
@@ -41,7 +42,7 @@ def stock_line(session, entry) -> tuple[str, str]:
         return session.t("in_this_store", n=view.here.available), "here"
     for place in view.elsewhere:
         if place.available > 0:
-            km = f"{place.distance_km:.0f}"
+            km = i18n.number(round(place.distance_km), session.lang)
             city = session.t("dc") if place.kind == "dc" else place.city
             return session.t("elsewhere", n=place.available, city=city, km=km), "elsewhere"
     return session.t("nowhere"), "nowhere"
@@ -55,7 +56,11 @@ def wishlist_tab(session, picture) -> list[ft.Control]:
         text, where = stock_line(session, entry)
         name = entry.product.name if entry.product else entry.item.sku
         variant = entry.variant
-        detail = f"{variant.colour} · {variant.size} · {money(variant.price.cents, session.lang)}" if variant else ""
+        detail = (
+            f"{i18n.colour(session.lang, variant.colour)} · {variant.size} · {money(variant.price.cents, session.lang)}"
+            if variant
+            else ""
+        )
         colour = {"here": ft.Colors.GREEN_800, "elsewhere": ft.Colors.ORANGE_900, "nowhere": ft.Colors.RED_800}[where]
         sku = entry.item.sku
         rows.append(
@@ -105,7 +110,7 @@ def command_state(session, command) -> str:
 def return_offer(eligibility: ReturnEligibility, lang: str) -> str | None:
     """None when something on the order can be returned now (the Return button shows); otherwise why not, in words."""
     why = eligibility.why_not
-    return None if why is None else return_refusal(lang, why.code, why.params)
+    return None if why is None else error_text(lang, why.code, why.params)
 
 
 def order_returns(device, picture) -> dict:
@@ -124,14 +129,18 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
                 ft.Column(
                     [
                         ft.Text(
-                            f"{session.t('placed_here')} · {local(command.created_at)}", weight=ft.FontWeight.W_600
+                            f"{session.t('placed_here')} · {local(command.created_at, lang=session.lang)}",
+                            weight=ft.FontWeight.W_600,
                         ),
                         ft.Text(lines),
                         tagged(
                             f"local-state-{command.command_id}",
                             ft.Text(command_state(session, command), color=ft.Colors.ORANGE_900),
                         ),
-                        ft.Text(command.reason or "", color=ft.Colors.RED_800),
+                        ft.Text(
+                            i18n.refusal_text(session.lang, command.answer) if command.state == "attention" else "",
+                            color=ft.Colors.RED_800,
+                        ),
                     ],
                     spacing=2,
                 ),
@@ -142,7 +151,8 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
         why_not = return_offer(returns[order.number], session.lang)
         lines = [
             ft.Text(
-                f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}"
+                f"{line.quantity}× {line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}"
+                f" · {money(line.unit_price.cents, session.lang)}"
             )
             for line in order.lines
         ]
@@ -161,7 +171,7 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
                                 ),
                             ]
                         ),
-                        ft.Text(local(order.created_at), color=ft.Colors.GREY_700),
+                        ft.Text(local(order.created_at, lang=session.lang), color=ft.Colors.GREY_700),
                         *lines,
                         ft.Row(
                             [
@@ -217,14 +227,14 @@ def chats_tab(session, picture) -> list[ft.Control]:
                             [
                                 ft.Text(chat.subject, size=17, weight=ft.FontWeight.W_600, expand=True),
                                 ft.Text(
-                                    f"{chat.channel.replace('_', ' ')} · {local(chat.updated_at)}",
+                                    f"{i18n.chat_channel(session.lang, chat.channel)} · {local(chat.updated_at, lang=session.lang)}",
                                     color=ft.Colors.GREY_700,
                                 ),
                             ]
                         ),
                         *[
                             ft.Text(
-                                f"{m.author}: {m.text}",
+                                f"{i18n.author(session.lang, m.author)}: {m.text}",
                                 color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900,
                             )
                             for m in latest
@@ -251,14 +261,20 @@ def timeline_tab(session, picture) -> list[ft.Control]:
                     (change.at, session.t("kind_return"), f"{order.number} · {status(session.lang, change.status)}")
                 )
     for chat in picture.conversations:
-        events.append((chat.started_at, session.t("kind_chat"), f"{chat.subject} ({chat.channel.replace('_', ' ')})"))
+        events.append(
+            (
+                chat.started_at,
+                session.t("kind_chat"),
+                f"{chat.subject} ({i18n.chat_channel(session.lang, chat.channel)})",
+            )
+        )
     for command in picture.commands:
         events.append((command.created_at, session.t(f"kind_{command.kind}"), session.t(command.state)))
     events.sort(key=lambda event: event[0], reverse=True)
     return [
         ft.Row(
             [
-                ft.Text(local(at), width=140, color=ft.Colors.GREY_700),
+                ft.Text(local(at, lang=session.lang), width=140, color=ft.Colors.GREY_700),
                 ft.Text(kind, width=150, weight=ft.FontWeight.W_600),
                 ft.Text(detail, expand=True),
             ]
@@ -304,7 +320,7 @@ def CustomerScreen():
         ft.Row(
             [
                 ft.CircleAvatar(
-                    content=ft.Text(customer.first_name[0] + customer.last_name[0]),
+                    content=ft.Text(i18n.initials(customer.first_name, customer.last_name)),
                     radius=30,
                     bgcolor=ft.Colors.TEAL_100,
                 ),
@@ -325,7 +341,9 @@ def CustomerScreen():
                                 ),
                                 tagged(
                                     "customer-points",
-                                    ft.Text(session.t("points", points=f"{customer.points:,}"), size=16),
+                                    ft.Text(
+                                        session.t("points", points=i18n.number(customer.points, session.lang)), size=16
+                                    ),
                                 ),
                                 ft.Text(session.t("home_store", store=customer.home_store), size=16),
                                 chip(session.t("no_marketing"), ft.Colors.RED_700, "no-marketing", ft.Icons.BLOCK)
