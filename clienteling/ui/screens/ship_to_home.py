@@ -191,7 +191,7 @@ def ShipToHomeScreen():
                 label=label,
                 value=fields[name],
                 width=width,
-                on_change=lambda e: set_fields({**fields, name: e.control.value}),
+                on_change=lambda e: set_fields(lambda before: {**before, name: e.control.value}),
             ),
         )
 
