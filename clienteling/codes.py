@@ -12,7 +12,8 @@
   OpenCV where zxing-cpp cannot be installed).
 
 Every refusal is a `CodeError` whose message says what was scanned and why it is not
-what was expected; nothing else is ever raised for bad input.
+what was expected (in English, for scripts and logs), with a `code` and `params` that a
+screen words in its own language; nothing else is ever raised for bad input.
 """
 
 from __future__ import annotations
@@ -46,13 +47,26 @@ _PATH_QUALIFIERS = ("22", "10", "21", "235")  # GTIN key qualifiers, in the stan
 
 
 class CodeError(ValueError):
-    """A scanned or typed code that is not what it claims to be; the message says why."""
+    """A scanned or typed code that is not what it claims to be; the message says why, in English.
+
+    `code` names the reason (`card_check_digit`, `gtin_length` …) and `params` its details (`text`: the scan as
+    quoted, `found`, `expected`, `digits` …), for a screen to say in its own language.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_code", **params: object) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
+
+
+def _said(text: str, limit: int = 40) -> str:
+    """The scanned text as a message quotes it: printable, and cut short when long."""
+    printable = "".join(ch if ch.isprintable() else "�" for ch in text)
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
 
 
 def _shown(text: str, limit: int = 40) -> str:
-    """The scanned text as a message quotes it: printable, and cut short when long."""
-    printable = "".join(ch if ch.isprintable() else "�" for ch in text)
-    return repr(printable if len(printable) <= limit else printable[: limit - 1] + "…")
+    """`_said`, in quotes."""
+    return repr(_said(text, limit))
 
 
 # --------------------------------------------------------------------------- check digits
@@ -65,7 +79,7 @@ def gs1_check_digit(body: str) -> int:
     sum up to a multiple of ten.
     """
     if not body or not (body.isascii() and body.isdigit()):
-        raise CodeError(f"{_shown(body)} is not a string of digits")
+        raise CodeError(f"{_shown(body)} is not a string of digits", "not_digits", text=_said(body))
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
 
@@ -86,7 +100,7 @@ def clean_scan(raw: str) -> str:
     tablet's IME read as digits. The GS1 group separator is kept: it delimits fields.
     """
     if not isinstance(raw, str):
-        raise CodeError(f"a scan is text, not {type(raw).__name__}")
+        raise CodeError(f"a scan is text, not {type(raw).__name__}", "not_text")
     text = unicodedata.normalize("NFKC", raw).strip()
     if _AIM_PREFIX.match(text) and not text.startswith(_GS1_AIM_PREFIXES):
         text = text[3:]
@@ -99,7 +113,7 @@ def clean_scan(raw: str) -> str:
 def make_card_number(serial: int) -> str:
     """The card number for a serial (0 <= serial < 10**10): `27`, ten digits, check digit."""
     if not 0 <= serial < 10**10:
-        raise CodeError(f"card serial {serial} is out of range")
+        raise CodeError(f"card serial {serial} is out of range", "card_serial_range", serial=serial)
     body = f"27{serial:010d}"
     return body + str(gs1_check_digit(body))
 
@@ -109,18 +123,33 @@ def parse_card_number(text: str) -> str:
     shown = text.strip()
     digits = _SEPARATORS.sub("", shown)
     if not digits:
-        raise CodeError("no card number was given")
+        raise CodeError("no card number was given", "empty_scan")
     if not (digits.isdigit() and digits.isascii()):
-        raise CodeError(f"{_shown(shown)} is not a card number: a card number has only digits")
+        raise CodeError(
+            f"{_shown(shown)} is not a card number: a card number has only digits", "card_not_digits", text=_said(shown)
+        )
     if len(digits) != 13:
-        raise CodeError(f"{_shown(shown)} is not a card number: it has {len(digits)} digits, a card number has 13")
+        raise CodeError(
+            f"{_shown(shown)} is not a card number: it has {len(digits)} digits, a card number has 13",
+            "card_length",
+            text=_said(shown),
+            digits=len(digits),
+        )
     if digits[0] != "2":
-        raise CodeError(f"{_shown(shown)} is not a loyalty card number: loyalty card numbers start with 2")
+        raise CodeError(
+            f"{_shown(shown)} is not a loyalty card number: loyalty card numbers start with 2",
+            "card_not_loyalty",
+            text=_said(shown),
+        )
     expected = gs1_check_digit(digits[:12])
     if int(digits[12]) != expected:
         raise CodeError(
             f"{_shown(shown)} is not a valid card number: the check digit is {digits[12]}, "
-            f"it should be {expected}; the number may have been mistyped"
+            f"it should be {expected}; the number may have been mistyped",
+            "card_check_digit",
+            text=_said(shown),
+            found=int(digits[12]),
+            expected=expected,
         )
     return digits
 
@@ -134,19 +163,29 @@ def parse_card(raw: str) -> str:
     """The card number in anything a scanner or a person gives for a card, or a `CodeError` saying why not."""
     text = clean_scan(raw)
     if not text:
-        raise CodeError("nothing was scanned")
+        raise CodeError("nothing was scanned", "empty_scan")
     if text.upper().startswith(CARD_QR_PREFIX):
         return parse_card_number(text[len(CARD_QR_PREFIX) :])
     if _is_url(text):
         if _digital_link_key(text) is not None:
-            raise CodeError(f"{_shown(text)} is a product's code, not a loyalty card")
+            raise CodeError(
+                f"{_shown(text)} is a product's code, not a loyalty card", "card_is_product", text=_said(text)
+            )
         segment = _last_segment(text)
         if not segment:
-            raise CodeError(f"{_shown(text)} is a web address without a card number at its end")
+            raise CodeError(
+                f"{_shown(text)} is a web address without a card number at its end",
+                "card_url_no_number",
+                text=_said(text),
+            )
         try:
             return parse_card_number(segment)
         except CodeError as error:
-            raise CodeError(f"{_shown(text)} is not a card: its last part {error}") from None
+            raise CodeError(
+                f"{_shown(text)} is not a card: its last part {error}",
+                error.code,
+                **{**error.params, "text": _said(text)},
+            ) from None
     return parse_card_number(text)
 
 
@@ -168,15 +207,24 @@ def normalise_gtin(text: str) -> str:
     """A GTIN-8, 12, 13 or 14 as a GTIN-14 (zeros in front), or a `CodeError` saying why not."""
     digits = text.strip().replace(" ", "")
     if not (digits.isascii() and digits.isdigit()):
-        raise CodeError(f"{_shown(text)} is not a product code: a GTIN has only digits")
+        raise CodeError(
+            f"{_shown(text)} is not a product code: a GTIN has only digits", "gtin_not_digits", text=_said(text)
+        )
     if len(digits) not in GTIN_LENGTHS:
         raise CodeError(
-            f"{_shown(text)} is not a product code: it has {len(digits)} digits, a GTIN has 8, 12, 13 or 14"
+            f"{_shown(text)} is not a product code: it has {len(digits)} digits, a GTIN has 8, 12, 13 or 14",
+            "gtin_length",
+            text=_said(text),
+            digits=len(digits),
         )
     expected = gs1_check_digit(digits[:-1])
     if int(digits[-1]) != expected:
         raise CodeError(
-            f"{_shown(text)} is not a valid product code: the check digit is {digits[-1]}, it should be {expected}"
+            f"{_shown(text)} is not a valid product code: the check digit is {digits[-1]}, it should be {expected}",
+            "gtin_check_digit",
+            text=_said(text),
+            found=int(digits[-1]),
+            expected=expected,
         )
     return digits.zfill(14)
 
@@ -189,7 +237,7 @@ def _path_segments(text: str) -> list[str]:
     try:
         parts = urlsplit(text)
     except ValueError:
-        raise CodeError(f"{_shown(text)} is not a valid web address") from None
+        raise CodeError(f"{_shown(text)} is not a valid web address", "bad_url", text=_said(text)) from None
     return [unquote(segment) for segment in parts.path.split("/") if segment]
 
 
@@ -211,19 +259,35 @@ def parse_digital_link(uri: str) -> ProductCode:
     """A GS1 Digital Link URI (`https://<any host>[/<path>]/01/<gtin>[/22/…][/10/…][/21/…][?17=…]`)."""
     text = uri.strip()
     if not _is_url(text):
-        raise CodeError(f"{_shown(text)} is not a GS1 Digital Link: it is not a web address")
+        raise CodeError(
+            f"{_shown(text)} is not a GS1 Digital Link: it is not a web address", "link_not_url", text=_said(text)
+        )
     key = _digital_link_key(text)
     if key is None:
-        raise CodeError(f"{_shown(text)} is not a GS1 Digital Link: it has no /01/ followed by a GTIN")
+        raise CodeError(
+            f"{_shown(text)} is not a GS1 Digital Link: it has no /01/ followed by a GTIN",
+            "link_no_gtin",
+            text=_said(text),
+        )
     segments = _path_segments(text)
     gtin14 = normalise_gtin(segments[key + 1])
     qualifiers: dict[str, str] = {}
     rest = segments[key + 2 :]
     if len(rest) % 2:
-        raise CodeError(f"{_shown(text)} is not a valid GS1 Digital Link: {rest[-1]!r} has no value after it")
+        raise CodeError(
+            f"{_shown(text)} is not a valid GS1 Digital Link: {rest[-1]!r} has no value after it",
+            "link_dangling",
+            text=_said(text),
+            segment=rest[-1],
+        )
     for ai, value in zip(rest[::2], rest[1::2], strict=True):
         if ai not in _PATH_QUALIFIERS:
-            raise CodeError(f"{_shown(text)} is not a valid GS1 Digital Link: /{ai}/ cannot qualify a GTIN")
+            raise CodeError(
+                f"{_shown(text)} is not a valid GS1 Digital Link: /{ai}/ cannot qualify a GTIN",
+                "link_bad_qualifier",
+                text=_said(text),
+                ai=ai,
+            )
         qualifiers[ai] = value
     try:
         query = parse_qsl(urlsplit(text).query, keep_blank_values=True)
@@ -246,7 +310,7 @@ def parse_element_string(text: str) -> ProductCode:
     if raw.startswith("("):
         pairs = re.findall(r"\(([0-9]{2,4})\)([^(]*)", raw)
         if not pairs or "".join(f"({ai}){value}" for ai, value in pairs) != raw:
-            raise CodeError(f"{_shown(text)} is not a GS1 element string")
+            raise CodeError(f"{_shown(text)} is not a GS1 element string", "element_string_bad", text=_said(text))
         fields = dict(pairs)
     else:
         rest = raw[3:] if raw.startswith(_GS1_AIM_PREFIXES) else raw
@@ -262,7 +326,9 @@ def parse_element_string(text: str) -> ProductCode:
                 fields[ai] = value
             rest = rest.lstrip(_GS)
     if "01" not in fields:
-        raise CodeError(f"{_shown(text)} has no GTIN (application identifier 01)")
+        raise CodeError(
+            f"{_shown(text)} has no GTIN (application identifier 01)", "element_string_no_gtin", text=_said(text)
+        )
     return ProductCode(
         normalise_gtin(fields["01"]),
         lot=fields.get("10"),
@@ -276,7 +342,7 @@ def parse_product_code(raw: str) -> ProductCode:
     """A product in anything a scanner gives for one: GTIN digits, a Digital Link, or an element string."""
     text = clean_scan(raw)
     if not text:
-        raise CodeError("nothing was scanned")
+        raise CodeError("nothing was scanned", "empty_scan")
     if _is_url(text):
         return parse_digital_link(text)
     if text.startswith(("(", *_GS1_AIM_PREFIXES)) or _GS in text:
@@ -311,6 +377,8 @@ class Scan:
     raw: str
     error: str | None = None
     product: ProductCode | None = None
+    error_code: str | None = None  # the `CodeError`'s code and params, for a screen to word
+    error_params: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -321,7 +389,7 @@ def _attempt(kind: ScanKind, raw: str, text: str, parse) -> Scan:
     try:
         result = parse(text)
     except CodeError as error:
-        return Scan(kind, text, raw, error=str(error))
+        return Scan(kind, text, raw, error=str(error), error_code=error.code, error_params=error.params)
     if isinstance(result, ProductCode):
         return Scan(kind, result.gtin14, raw, product=result)
     return Scan(kind, result, raw)
@@ -330,7 +398,9 @@ def _attempt(kind: ScanKind, raw: str, text: str, parse) -> Scan:
 def _order_number(text: str) -> str:
     match = ORDER_PATTERN.match(text)
     if match is None:
-        raise CodeError(f"{_shown(text)} is not an order number (ORD- and 8 digits)")
+        raise CodeError(
+            f"{_shown(text)} is not an order number (ORD- and 8 digits)", "order_number_bad", text=_said(text)
+        )
     return f"ORD-{match.group(1)}"
 
 
@@ -344,9 +414,9 @@ def classify(raw: str) -> Scan:
     try:
         text = clean_scan(raw)
     except CodeError as error:
-        return Scan(ScanKind.UNKNOWN, "", str(raw), error=str(error))
+        return Scan(ScanKind.UNKNOWN, "", str(raw), error=str(error), error_code=error.code, error_params=error.params)
     if not text:
-        return Scan(ScanKind.UNKNOWN, "", raw, error="nothing was scanned")
+        return Scan(ScanKind.UNKNOWN, "", raw, error="nothing was scanned", error_code="empty_scan")
     if text.upper().startswith(CARD_QR_PREFIX):
         return _attempt(ScanKind.CARD, raw, text, parse_card)
     if _is_url(text):
@@ -355,12 +425,19 @@ def classify(raw: str) -> Scan:
                 return _attempt(ScanKind.PRODUCT, raw, text, parse_digital_link)
             last = _last_segment(text) or ""
         except CodeError as error:
-            return Scan(ScanKind.UNKNOWN, text, raw, error=str(error))
+            return Scan(ScanKind.UNKNOWN, text, raw, error=str(error), error_code=error.code, error_params=error.params)
         if ORDER_PATTERN.match(last):
             return _attempt(ScanKind.ORDER, raw, last, _order_number)
         if _SEPARATORS.sub("", last).isdigit():
             return _attempt(ScanKind.CARD, raw, text, parse_card)
-        return Scan(ScanKind.UNKNOWN, text, raw, error=f"{_shown(text)} is a web address, not a card, product or order")
+        return Scan(
+            ScanKind.UNKNOWN,
+            text,
+            raw,
+            error=f"{_shown(text)} is a web address, not a card, product or order",
+            error_code="url_not_a_code",
+            error_params={"text": _said(text)},
+        )
     if text.startswith(("(", *_GS1_AIM_PREFIXES)) or _GS in text:
         return _attempt(ScanKind.PRODUCT, raw, text, parse_element_string)
     if EMAIL_PATTERN.match(text):
@@ -475,7 +552,9 @@ def write_card(number: str, output: str | Path, *, name: str | None = None) -> P
     path = Path(output)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
-        raise CodeError(f"cannot draw a card as {path.name!r}: the file must end in .png or .svg")
+        raise CodeError(
+            f"cannot draw a card as {path.name!r}: the file must end in .png or .svg", "card_file_type", name=path.name
+        )
     content: bytes = card_png(number, name=name) if suffix == ".png" else card_svg(number, name=name).encode()
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(content)
@@ -504,7 +583,7 @@ def _open_image(image) -> Image.Image:
             return Image.open(io.BytesIO(image))
         return Image.open(image)
     except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise CodeError(f"the image could not be read: {error}") from None
+        raise CodeError(f"the image could not be read: {error}", "image_unreadable", detail=str(error)) from None
 
 
 def _decode_zxing(image: Image.Image) -> list[Decoded]:
@@ -548,7 +627,7 @@ def decode_image(image, *, decoder: str | None = None) -> list[Decoded]:
     """Every QR and EAN/UPC code found in a photo or camera frame (a PIL image, a path or encoded bytes)."""
     names = [decoder] if decoder else available_decoders()
     if not names:
-        raise CodeError("no barcode decoder is installed (zxing-cpp or OpenCV)")
+        raise CodeError("no barcode decoder is installed (zxing-cpp or OpenCV)", "no_decoder")
     picture = _open_image(image)
     if picture.mode not in ("L", "RGB"):
         picture = picture.convert("RGB")

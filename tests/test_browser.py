@@ -35,7 +35,7 @@ sync_playwright = playwright_or_skip("browser tests", module=True)
 class App:
     """`clienteling --web` on a free loopback port, with its own data folder."""
 
-    def __init__(self, data_dir: Path, central_url: str) -> None:
+    def __init__(self, data_dir: Path, central_url: str, lang: str = "en") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = {
@@ -44,7 +44,7 @@ class App:
             "CLIENTELING_CENTRAL_URL": central_url,
             "CLIENTELING_DEVICE_TOKEN": "demo-AMS01",
             "CLIENTELING_STORE": "AMS01",
-            "CLIENTELING_LANG": "en",
+            "CLIENTELING_LANG": lang,
             "CLIENTELING_SYNC_INTERVAL": "1",
         }
         self.log = open(data_dir.parent / "app.log", "ab")  # noqa: SIM115 - the child writes to it

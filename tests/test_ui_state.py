@@ -89,7 +89,7 @@ def test_a_refused_order_goes_back_to_the_form_with_the_reason(device):
 
 
 def test_initials_skip_dutch_surname_prefixes():
-    from clienteling.ui.screens.customer import initials
+    from clienteling.ui.i18n import initials
 
     assert initials("Sanne", "de Vries") == "SV"
     assert initials("Jan", "van der Berg") == "JB"

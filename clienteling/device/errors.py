@@ -1,62 +1,98 @@
-"""What can go wrong for staff, by meaning: each error's message says it in their words."""
+"""What can go wrong for staff, by meaning.
+
+Every error has a `code` and `params`: what a screen words in its own language (`clienteling.ui.i18n.error_text`,
+one table entry `error_<code>` per code in Dutch and English). `str(error)` is an English sentence for scripts,
+the command line and logs; a screen never shows it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class DeviceError(Exception):
-    """Base of every error the `Device` raises; `str(error)` is fit to show on screen."""
+    """Base of every error the `Device` raises: `code` and `params` for a screen, `str(error)` in English for logs."""
+
+    default_code: ClassVar[str] = "device_error"
+
+    def __init__(self, message: str = "", *, code: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code: str = code or self.default_code
+        self.params: dict[str, Any] = dict(params or {})
 
 
 class InvalidScan(DeviceError):
-    """What was scanned or typed is not a valid card, product or order code."""
+    """What was scanned or typed is not a valid card, product or order code (`code` is the `codes.CodeError`'s)."""
+
+    default_code = "invalid_scan"
 
 
 class CustomerNotFound(DeviceError):
     """No customer has that card, email or id (here or, when reachable, at the centre)."""
 
+    default_code = "customer_not_found"
+
 
 class ProductNotFound(DeviceError):
     """No product has that code or SKU."""
+
+    default_code = "product_not_found"
 
 
 class OrderNotFound(DeviceError):
     """No order has that number."""
 
+    default_code = "order_not_found"
+
+
+class NoAddress(DeviceError, ValueError):
+    """A ship-to-home order without an address, for a customer who has none on file."""
+
+    default_code = "no_address"
+
 
 class OutOfStock(DeviceError):
-    """Not enough stock where the order would be fulfilled."""
+    """Not enough stock where the order would be fulfilled (`code` `out_of_stock`, or `out_of_stock_everywhere`)."""
 
-    def __init__(self, message: str, *, sku: str, store: str, available: int) -> None:
-        super().__init__(message)
+    default_code = "out_of_stock"
+
+    def __init__(
+        self, message: str, *, sku: str, store: str, available: int, wanted: int = 0, code: str | None = None
+    ) -> None:
+        params = {"sku": sku, "store": store, "available": available, "wanted": wanted}
+        super().__init__(message, code=code, params=params)
         self.sku, self.store, self.available = sku, store, available
 
 
 class ReturnNotAllowed(DeviceError):
     """The order or line cannot be returned (not online, not delivered, window closed, too many).
 
-    `code` and `params` are the rules' reason (`clienteling.rules.Refusal`), for a screen to word.
+    `code` and `params` are the rules' reason (`clienteling.rules.Refusal`: `window_closed`, `too_many` …).
     """
 
-    def __init__(self, message: str, *, code: str = "", params: dict | None = None) -> None:
-        super().__init__(message)
-        self.code, self.params = code, params or {}
+    default_code = "return_not_allowed"
 
 
 class CentralUnreachable(DeviceError):
     """The centre did not answer (network down, maintenance, overloaded)."""
 
+    default_code = "centre_unreachable"
+
 
 class CentralRefused(DeviceError):
     """The centre refused the device itself (its token), or answered with something unreadable."""
+
+    default_code = "centre_refused"
 
 
 class CacheRebuilt(CentralRefused):
     """The cache was found damaged while a sync page was applied: it was set aside and made afresh, so this round of
     syncing stops (like a refused feed) and the next one fills the new cache from the start."""
+
+    default_code = "cache_rebuilt"
 
 
 class JournalDamaged(DeviceError):
@@ -78,8 +114,11 @@ class JournalDamaged(DeviceError):
         "missing": "the file is missing, but its write-ahead log is still there",
     }
 
+    default_code = "journal_damaged"
+
     def __init__(self, message: str, *, path: Path, problem: str) -> None:
-        super().__init__(message)
+        code = "journal_newer" if problem == "newer" else "journal_damaged"
+        super().__init__(message, code=code, params={"path": str(path), "problem": problem})
         self.path, self.problem = path, problem
 
     @classmethod
@@ -103,25 +142,35 @@ class JournalDamaged(DeviceError):
 class NotConfigured(DeviceError):
     """The device has no central URL or token yet."""
 
+    default_code = "not_configured"
+
 
 class UnknownStaff(DeviceError):
-    """No one with that staff id can sign in on this store's devices (unknown here, or no longer active)."""
+    """No one with that staff id can sign in on this store's devices (unknown here, or no longer active).
 
-    def __init__(self, message: str, *, staff_id: str) -> None:
-        super().__init__(message)
+    `code`: `unknown_staff`, `staff_inactive` or `no_staff_list` (nothing synced yet)."""
+
+    default_code = "unknown_staff"
+
+    def __init__(self, message: str, *, staff_id: str, code: str | None = None, name: str = "") -> None:
+        super().__init__(message, code=code, params={"staff_id": staff_id, "name": name})
         self.staff_id = staff_id
 
 
 class WrongPin(DeviceError):
     """The PIN is not this person's; `tries_left` more wrong PINs in a row and they are locked out for a while."""
 
+    default_code = "wrong_pin"
+
     def __init__(self, message: str, *, staff_id: str, tries_left: int) -> None:
-        super().__init__(message)
+        super().__init__(message, params={"staff_id": staff_id, "tries_left": tries_left})
         self.staff_id, self.tries_left = staff_id, tries_left
 
 
 class PinNotWellFormed(DeviceError):
     """Not a PIN at all (not 4 to 6 digits): refused before it is checked, so it costs none of the tries."""
+
+    default_code = "pin_form"
 
     def __init__(self, message: str, *, staff_id: str) -> None:
         super().__init__(message)
@@ -131,6 +180,9 @@ class PinNotWellFormed(DeviceError):
 class StaffLocked(DeviceError):
     """Too many wrong PINs in a row: this person cannot sign in until `locked_until` (UTC)."""
 
+    default_code = "staff_locked"
+
     def __init__(self, message: str, *, staff_id: str, locked_until: datetime, minutes_left: int) -> None:
-        super().__init__(message)
+        params = {"staff_id": staff_id, "locked_until": locked_until, "minutes_left": minutes_left}
+        super().__init__(message, params=params)
         self.staff_id, self.locked_until, self.minutes_left = staff_id, locked_until, minutes_left

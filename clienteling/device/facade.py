@@ -53,6 +53,7 @@ from clienteling.device.errors import (
     CentralUnreachable,
     CustomerNotFound,
     InvalidScan,
+    NoAddress,
     NotConfigured,
     OrderNotFound,
     OutOfStock,
@@ -210,11 +211,18 @@ class Device:
         if member is None or (self.store and member.store != self.store):
             if self.cache.staff_count() == 0:
                 raise UnknownStaff(
-                    "This device has no staff list yet: connect to the network and sync.", staff_id=staff_id
+                    "This device has no staff list yet: connect to the network and sync.",
+                    staff_id=staff_id,
+                    code="no_staff_list",
                 )
             raise UnknownStaff(f"No one with staff number {staff_id} works in this store.", staff_id=staff_id)
         if active_only and not member.active:
-            raise UnknownStaff(f"{member.name} can no longer sign in in this store.", staff_id=staff_id)
+            raise UnknownStaff(
+                f"{member.name} can no longer sign in in this store.",
+                staff_id=staff_id,
+                code="staff_inactive",
+                name=member.name,
+            )
         return member
 
     def record_profile_view(self, customer_id: str, staff_id: str) -> LocalCommand:
@@ -226,7 +234,9 @@ class Device:
         """
         member = self._staff_member(staff_id, active_only=False)
         if self.cache.customer_doc("id", customer_id) is None:
-            raise CustomerNotFound(f"There is no customer {customer_id} on this device.")
+            raise CustomerNotFound(
+                f"There is no customer {customer_id} on this device.", params={"customer_id": customer_id}
+            )
         command = ProfileViewCommand(staff_id=member.id, viewed_at=utc_now())
         return self._queue("profile_view", command.model_dump(mode="json"), customer_id, member.id, send_now=False)
 
@@ -239,7 +249,7 @@ class Device:
         """
         scan = codes.classify(text)
         if scan.error:
-            raise InvalidScan(scan.error)
+            raise InvalidScan(scan.error, code=scan.error_code, params=scan.error_params)
         if scan.kind is codes.ScanKind.CARD:
             return Lookup("customer", customer=self.customer_by_card(scan.value))
         if scan.kind is codes.ScanKind.EMAIL:
@@ -257,7 +267,7 @@ class Device:
         try:
             number = codes.parse_card(card)
         except codes.CodeError as error:
-            raise InvalidScan(str(error)) from None
+            raise InvalidScan(str(error), code=error.code, params=error.params) from None
         return self._customer("card", number, {"card": number}, f"No customer has card number {number}.")
 
     def customer_by_email(self, email: str) -> Customer:
@@ -267,25 +277,33 @@ class Device:
     def customer(self, customer_id: str) -> Customer:
         doc = self.cache.customer_doc("id", customer_id)
         if doc is None:
-            return self._fetch_customer(f"/v1/customers/{customer_id}", {}, f"There is no customer {customer_id}.")
+            return self._fetch_customer(
+                f"/v1/customers/{customer_id}", {}, f"There is no customer {customer_id}.", {"customer_id": customer_id}
+            )
         return Customer.model_validate_json(doc)
 
     def _customer(self, column: str, value: str, params: dict[str, str], missing: str) -> Customer:
         doc = self.cache.customer_doc(column, value)
         if doc is not None:
             return Customer.model_validate_json(doc)
-        return self._fetch_customer("/v1/customers/lookup", params, missing)
+        return self._fetch_customer("/v1/customers/lookup", params, missing, params)
 
-    def _fetch_customer(self, path: str, params: dict[str, str], missing: str) -> Customer:
-        """A customer outside the cache, fetched from the centre with their history and kept."""
+    def _fetch_customer(self, path: str, params: dict[str, str], missing: str, named: dict[str, str]) -> Customer:
+        """A customer outside the cache, fetched from the centre with their history and kept.
+
+        `named` is how the customer was asked for ({"card": …}, {"email": …} or {"customer_id": …}): the
+        `CustomerNotFound` code says which (`customer_not_found_card` …) and, with `_offline`, that the centre
+        could not be asked."""
+        by = next(iter(named)).removeprefix("customer_")
+        code = "customer_not_found" if by == "id" else f"customer_not_found_{by}"
         if self.client is None:
-            raise CustomerNotFound(missing)
+            raise CustomerNotFound(missing, code=code, params=named)
         try:
             answer = self.client.get(path, **params)
             if answer.status == 404:
-                raise CustomerNotFound(missing)
+                raise CustomerNotFound(missing, code=code, params=named)
             if answer.status != 200:
-                raise CustomerNotFound(answer.problem().detail or missing)
+                raise CustomerNotFound(answer.problem().detail or missing, code=code, params=named)
             customer = Customer.model_validate_json(answer.body)
             history = {
                 part: self.client.get(f"/v1/customers/{customer.id}/{part}")
@@ -293,7 +311,9 @@ class Device:
             }
         except CentralUnreachable:
             raise CustomerNotFound(
-                f"{missing[:-1]} in this store, and the centre cannot be reached to look further."
+                f"{missing[:-1]} in this store, and the centre cannot be reached to look further.",
+                code=f"{code}_offline",
+                params=named,
             ) from None
         except ValueError:
             raise CentralRefused("the centre's answer about this customer was not readable") from None
@@ -364,7 +384,7 @@ class Device:
         except codes.CodeError:
             row = self.cache.product_and_sku(sku=text.upper())
         if row is None:
-            raise ProductNotFound(f"No product has the code {text}.")
+            raise ProductNotFound(f"No product has the code {text}.", params={"code": text})
         product = Product.model_validate_json(row[0])
         return ProductMatch(product=product, variant=next(v for v in product.variants if v.sku == row[1]))
 
@@ -419,15 +439,17 @@ class Device:
         if doc is not None:
             return Order.model_validate_json(doc)
         if self.client is None:
-            raise OrderNotFound(f"No order {number} in this store's records.")
+            raise OrderNotFound(f"No order {number} in this store's records.", params={"number": number})
         try:
             answer = self.client.get(f"/v1/orders/{number}")
         except CentralUnreachable:
             raise OrderNotFound(
-                f"No order {number} in this store's records, and the centre cannot be reached."
+                f"No order {number} in this store's records, and the centre cannot be reached.",
+                code="order_not_found_offline",
+                params={"number": number},
             ) from None
         if answer.status != 200:
-            raise OrderNotFound(f"There is no order {number}.")
+            raise OrderNotFound(f"There is no order {number}.", params={"number": number})
         return Order.model_validate_json(answer.body)
 
     # ------------------------------------------------------------------ commands
@@ -468,10 +490,11 @@ class Device:
                     sku=sku,
                     store=fulfilling_store,
                     available=available,
+                    wanted=quantity,
                 )
         if address is None:
             if not customer.addresses:
-                raise ValueError("the customer has no address on file: give one")
+                raise NoAddress("the customer has no address on file: give one", params={"customer_id": customer_id})
             address = customer.addresses[0]
         command = ShipToHomeOrderCommand(
             customer_id=customer_id,
@@ -504,7 +527,14 @@ class Device:
             ):
                 return store
         sku = next(iter(wanted))
-        raise OutOfStock(f"No store and no DC has enough of {sku} right now.", sku=sku, store="", available=0)
+        raise OutOfStock(
+            f"No store and no DC has enough of {sku} right now.",
+            sku=sku,
+            store="",
+            available=0,
+            wanted=wanted[sku],
+            code="out_of_stock_everywhere",
+        )
 
     def register_return(
         self,

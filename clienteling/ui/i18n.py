@@ -1,13 +1,30 @@
-"""Every word the screens show, in Dutch and English. `tr(lang, key, **values)` picks and fills one."""
+"""Every word the screens show, in Dutch and English, and numbers, money and dates as each language writes them.
+
+- `tr(lang, key, **values)` picks and fills one entry of `STRINGS` (a key ending in `_one` is taken when `n` is 1).
+- `error_text(lang, code, params)` words an error's code (a `DeviceError`, a `codes.CodeError`, a return
+  refusal from the rules, or, as `centre_<code>`, a refusal of the centre): one entry `error_<code>` per code;
+  a code without an entry is said with a general sentence in the same language, never in English.
+- `money`, `number`, `decimal`, `local` and `ago` format with Babel's locale data for nl_NL and en_GB, in the
+  store's time zone (Europe/Amsterdam).
+- `colour`, `author`, `chat_channel`, `status` and `initials` word what the catalogue and the centre send as data.
+"""
 
 from __future__ import annotations
 
+import logging
+import string
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_currency, format_decimal
+
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}  # the chain's two languages, as Babel names their locales
+log = logging.getLogger(__name__)
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -133,9 +150,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "saved": "Saved. Restart the app to connect with the new settings.",
         "only_manager": "Only a manager can change the settings.",
         "just_now": "just now",
-        "min_ago": "{n} min ago",
-        "hours_ago": "{n} h ago",
-        "days_ago": "{n} days ago",
         "kind_ship_to_home": "Ship-to-home order",
         "kind_return": "Return",
         "kind_note": "Note",
@@ -146,25 +160,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "channel_app": "app",
         "channel_store": "store",
         "error": "Something went wrong: {detail}",
-        "wrong_pin": "That PIN is not right. {n} tries left before sign-in is locked for 5 minutes.",
-        "staff_locked": "Too many wrong PINs: try again in {n} min.",
-        "unknown_staff": "This person cannot sign in on this store's devices.",
-        "out_of_stock": "Not enough stock: {available} of {sku} available there.",
-        "unreachable": "The centre cannot be reached right now; the cache shows what it had.",
         "scan_camera": "Scan with camera",
         "camera_title": "Hold the card or label in view",
         "no_camera": "This device has no camera: type or scan into the field.",
-        "camera_failed": "The camera could not be used ({detail}); the scan field still works.",
+        "camera_failed": "The camera could not be used; the scan field still works.",
         "subtotal": "Subtotal {money}",
         "shipping": "Shipping {money}",
         "shipping_free": "Shipping free (orders from {money})",
-        "return_why_bought_in_store": "Bought in store: take it back at the till.",
-        "return_why_not_delivered": "{status}: it can be returned once delivered.",
-        "return_why_window_closed": "The {days}-day return window closed on {date}.",
-        "return_why_nothing_left": "Already returned.",
-        "return_why_return_waiting": "Already in a return that waits to be sent.",
-        "return_why_too_many": "{left} left to return, not {requested}.",
-        "return_why_unknown_line": "The order has no line {line_no}.",
+        "error_bought_in_store": "Bought in store: take it back at the till.",
+        "error_not_delivered": "{status}: it can be returned once delivered.",
+        "error_window_closed": "The {days}-day return window closed on {date}.",
+        "error_nothing_left": "Already returned.",
+        "error_return_waiting": "Already in a return that waits to be sent.",
+        "error_too_many": "{left} left to return, not {requested}.",
+        "error_unknown_line": "The order has no line {line_no}.",
         "offline_captive_portal": "Offline: the store Wi-Fi needs a sign-in",
         "offline_proxy": "Offline: the network's proxy needs a sign-in",
         "offline_network": "Offline: the network needs attention",
@@ -182,9 +191,114 @@ STRINGS: dict[str, dict[str, str]] = {
         "journal_problem_malformed": "parts of it are damaged",
         "journal_problem_schema": "it is not a file of this app",
         "journal_problem_missing": "it is missing, but its log is still there",
-        "pin_form": "A PIN is 4 to 6 digits. That did not count as a try.",
+        "error_pin_form": "A PIN is 4 to 6 digits. That did not count as a try.",
         "other_store": "Another store's customer ({store})",
         "search_local_only": "The centre cannot be reached: only this store's customers were searched.",
+        "error_unknown": "Something went wrong. Try again; if it keeps happening, tell a manager.",
+        "error_invalid_scan": "That is not a card, product or order code.",
+        "error_invalid_code": "That code cannot be used.",
+        "error_customer_not_found": "There is no customer {customer_id}.",
+        "error_customer_not_found_offline": "Customer {customer_id} is not on this device, and the centre cannot be"
+        " reached to look further.",
+        "error_customer_not_found_card": "No customer has card number {card}.",
+        "error_customer_not_found_card_offline": "No customer of this store has card number {card}, and the centre"
+        " cannot be reached to look further.",
+        "error_customer_not_found_email": "No customer has the email address {email}.",
+        "error_customer_not_found_email_offline": "No customer of this store has the email address {email}, and the"
+        " centre cannot be reached to look further.",
+        "error_product_not_found": "No product has the code {code}.",
+        "error_order_not_found": "There is no order {number}.",
+        "error_order_not_found_offline": "Order {number} is not in this store's records, and the centre cannot be"
+        " reached.",
+        "error_no_address": "The customer has no address on file: enter one.",
+        "error_out_of_stock": "Not enough stock of {sku} there: {available} available, {wanted} wanted.",
+        "error_out_of_stock_everywhere": "No store and no DC has enough of {sku} right now.",
+        "error_centre_unreachable": "The centre cannot be reached right now; the cache shows what it had.",
+        "error_centre_refused": "The centre refused this device or sent an answer that cannot be read. Ask a manager"
+        " to check the settings.",
+        "error_cache_rebuilt": "This device's data was damaged and is being rebuilt from the centre. Try again in a"
+        " moment.",
+        "error_journal_damaged": "The file that keeps this device's orders, returns and notes is damaged ({problem})."
+        " Do not delete it: call support.",
+        "error_journal_newer": "The file that keeps this device's orders, returns and notes was made by a newer"
+        " version of the app. Update the app on this device.",
+        "error_not_configured": "This device has no centre set up yet.",
+        "error_unknown_staff": "This person cannot sign in on this store's devices.",
+        "error_staff_inactive": "{name} can no longer sign in in this store.",
+        "error_no_staff_list": "This device has no staff list yet. Connect to the network and sync.",
+        "error_wrong_pin": "That PIN is not right. {tries_left} tries left before sign-in is locked for 5 minutes.",
+        "error_wrong_pin_one": "That PIN is not right. 1 try left before sign-in is locked for 5 minutes.",
+        "error_staff_locked": "Too many wrong PINs: try again in {minutes_left} minutes.",
+        "error_staff_locked_one": "Too many wrong PINs: try again in 1 minute.",
+        "error_return_not_allowed": "This cannot be returned.",
+        "error_empty_scan": "Nothing was scanned.",
+        "error_not_text": "What was scanned is not text.",
+        "error_not_digits": "'{text}' is not a string of digits.",
+        "error_card_serial_range": "Card serial {serial} is out of range.",
+        "error_card_not_digits": "'{text}' is not a card number: a card number has only digits.",
+        "error_card_length": "'{text}' is not a card number: it has {digits} digits, a card number has 13.",
+        "error_card_not_loyalty": "'{text}' is not a loyalty card number: loyalty card numbers start with 2.",
+        "error_card_check_digit": "'{text}' is not a valid card number: the check digit is {found}, it should be"
+        " {expected}. The number may have been mistyped.",
+        "error_card_is_product": "'{text}' is a product's code, not a loyalty card.",
+        "error_card_url_no_number": "'{text}' is a web address without a card number at its end.",
+        "error_gtin_not_digits": "'{text}' is not a product code: a GTIN has only digits.",
+        "error_gtin_length": "'{text}' is not a product code: it has {digits} digits, a GTIN has 8, 12, 13 or 14.",
+        "error_gtin_check_digit": "'{text}' is not a valid product code: the check digit is {found}, it should be"
+        " {expected}.",
+        "error_bad_url": "'{text}' is not a valid web address.",
+        "error_link_not_url": "'{text}' is not a GS1 Digital Link: it is not a web address.",
+        "error_link_no_gtin": "'{text}' is not a GS1 Digital Link: it has no /01/ followed by a GTIN.",
+        "error_link_dangling": "'{text}' is not a valid GS1 Digital Link: '{segment}' has no value after it.",
+        "error_link_bad_qualifier": "'{text}' is not a valid GS1 Digital Link: /{ai}/ cannot qualify a GTIN.",
+        "error_element_string_bad": "'{text}' is not a GS1 element string.",
+        "error_element_string_no_gtin": "'{text}' has no GTIN (application identifier 01).",
+        "error_order_number_bad": "'{text}' is not an order number (ORD- and 8 digits).",
+        "error_url_not_a_code": "'{text}' is a web address, not a card, product or order.",
+        "error_card_file_type": "Cannot draw a card as '{name}': the file must end in .png or .svg.",
+        "error_image_unreadable": "The image could not be read.",
+        "error_no_decoder": "No barcode decoder is installed on this device.",
+        "error_centre_refused_command": "The centre refused this (reason: {code}).",
+        "error_centre_out_of_stock": "Not enough stock at {store} for {skus}.",
+        "error_centre_unknown_customer": "The centre does not know this customer.",
+        "error_centre_customer_not_found": "The centre does not know this customer.",
+        "error_centre_unknown_store": "The centre does not know the store it would ship from.",
+        "error_centre_unknown_sku": "The centre does not know product {sku}.",
+        "error_centre_unknown_staff": "The centre does not know the staff member who made this.",
+        "error_centre_order_not_found": "The centre does not know this order.",
+        "error_centre_not_an_online_order": "Bought in store: take it back at the till.",
+        "error_centre_order_not_delivered": "The order has not been delivered yet.",
+        "error_centre_return_window_closed": "The return window closed on {date}.",
+        "error_centre_order_line_not_found": "The order has no line {line_no}.",
+        "error_centre_return_quantity_exceeded": "Line {line_no}: only {returnable} left to return.",
+        "error_centre_invalid_request": "The centre could not accept this as it was sent: call support.",
+        "error_centre_idempotency_key_reused": "The centre could not accept this as it was sent: call support.",
+        "colour_navy": "navy",
+        "colour_black": "black",
+        "colour_camel": "camel",
+        "colour_olive": "olive",
+        "colour_grey": "grey",
+        "colour_white": "white",
+        "colour_ecru": "ecru",
+        "colour_burgundy": "burgundy",
+        "colour_sand": "sand",
+        "colour_forest_green": "forest green",
+        "colour_rust": "rust",
+        "colour_denim_blue": "denim blue",
+        "colour_charcoal": "charcoal",
+        "colour_cream": "cream",
+        "colour_khaki": "khaki",
+        "colour_mustard": "mustard",
+        "author_customer": "Customer",
+        "author_agent": "Customer service",
+        "author_bot": "Bot",
+        "chat_channel_web_chat": "web chat",
+        "chat_channel_whatsapp": "WhatsApp",
+        "chat_channel_email": "email",
+        "chat_channel_phone": "phone",
+        "chat_channel_social": "social media",
+        "lines_one": "1 item",
+        "attention_n_one": "1 needs attention",
     },
     "nl": {
         "app_title": "Clienteling",
@@ -309,9 +423,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "saved": "Opgeslagen. Start de app opnieuw om met de nieuwe instellingen te verbinden.",
         "only_manager": "Alleen een bedrijfsleider kan de instellingen wijzigen.",
         "just_now": "zojuist",
-        "min_ago": "{n} min geleden",
-        "hours_ago": "{n} uur geleden",
-        "days_ago": "{n} dagen geleden",
         "kind_ship_to_home": "Thuisbezorgorder",
         "kind_return": "Retour",
         "kind_note": "Notitie",
@@ -322,25 +433,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "channel_app": "app",
         "channel_store": "winkel",
         "error": "Er ging iets mis: {detail}",
-        "wrong_pin": "Die pincode klopt niet. Nog {n} pogingen voordat aanmelden 5 minuten geblokkeerd is.",
-        "staff_locked": "Te vaak een verkeerde pincode: probeer het over {n} min opnieuw.",
-        "unknown_staff": "Deze persoon kan zich niet aanmelden op de apparaten van deze winkel.",
-        "out_of_stock": "Niet genoeg voorraad: {available} van {sku} beschikbaar daar.",
-        "unreachable": "De centrale is nu niet bereikbaar; de cache toont wat er was.",
         "scan_camera": "Scannen met camera",
         "camera_title": "Houd de pas of het label in beeld",
         "no_camera": "Dit apparaat heeft geen camera: typ of scan in het veld.",
-        "camera_failed": "De camera werkt niet ({detail}); het scanveld werkt nog wel.",
+        "camera_failed": "De camera werkt niet; het scanveld werkt nog wel.",
         "subtotal": "Subtotaal {money}",
         "shipping": "Verzendkosten {money}",
         "shipping_free": "Gratis verzending (bestellingen vanaf {money})",
-        "return_why_bought_in_store": "In de winkel gekocht: terugnemen aan de kassa.",
-        "return_why_not_delivered": "{status}: retour kan zodra het bezorgd is.",
-        "return_why_window_closed": "De retourtermijn van {days} dagen is verlopen op {date}.",
-        "return_why_nothing_left": "Al geretourneerd.",
-        "return_why_return_waiting": "Zit al in een retour die wacht op verzenden.",
-        "return_why_too_many": "Nog {left} kan retour, niet {requested}.",
-        "return_why_unknown_line": "De order heeft geen regel {line_no}.",
+        "error_bought_in_store": "In de winkel gekocht: terugnemen aan de kassa.",
+        "error_not_delivered": "{status}: retour kan zodra het bezorgd is.",
+        "error_window_closed": "De retourtermijn van {days} dagen is verlopen op {date}.",
+        "error_nothing_left": "Al geretourneerd.",
+        "error_return_waiting": "Zit al in een retour die wacht op verzenden.",
+        "error_too_many": "Nog {left} kan retour, niet {requested}.",
+        "error_unknown_line": "De order heeft geen regel {line_no}.",
         "offline_captive_portal": "Offline: de winkelwifi vraagt om aanmelding",
         "offline_proxy": "Offline: de proxy van het netwerk vraagt om aanmelding",
         "offline_network": "Offline: het netwerk vraagt aandacht",
@@ -361,9 +467,117 @@ STRINGS: dict[str, dict[str, str]] = {
         "journal_problem_malformed": "delen ervan zijn beschadigd",
         "journal_problem_schema": "het is geen bestand van deze app",
         "journal_problem_missing": "het ontbreekt, maar het logbestand ervan staat er nog",
-        "pin_form": "Een pincode is 4 tot 6 cijfers. Dit telde niet als poging.",
+        "error_pin_form": "Een pincode is 4 tot 6 cijfers. Dit telde niet als poging.",
         "other_store": "Klant van een andere winkel ({store})",
         "search_local_only": "De centrale is niet bereikbaar: alleen de klanten van deze winkel zijn doorzocht.",
+        "error_unknown": "Er ging iets mis. Probeer het opnieuw; blijft het misgaan, meld het dan aan een"
+        " bedrijfsleider.",
+        "error_invalid_scan": "Dat is geen pas-, product- of ordercode.",
+        "error_invalid_code": "Die code is niet bruikbaar.",
+        "error_customer_not_found": "Er is geen klant {customer_id}.",
+        "error_customer_not_found_offline": "Klant {customer_id} staat niet op dit apparaat, en de centrale is niet"
+        " bereikbaar om verder te zoeken.",
+        "error_customer_not_found_card": "Geen klant heeft pasnummer {card}.",
+        "error_customer_not_found_card_offline": "Geen klant van deze winkel heeft pasnummer {card}, en de centrale is"
+        " niet bereikbaar om verder te zoeken.",
+        "error_customer_not_found_email": "Geen klant heeft het e-mailadres {email}.",
+        "error_customer_not_found_email_offline": "Geen klant van deze winkel heeft het e-mailadres {email}, en de"
+        " centrale is niet bereikbaar om verder te zoeken.",
+        "error_product_not_found": "Geen product heeft de code {code}.",
+        "error_order_not_found": "Er is geen order {number}.",
+        "error_order_not_found_offline": "Order {number} staat niet in de gegevens van deze winkel, en de centrale is"
+        " niet bereikbaar.",
+        "error_no_address": "De klant heeft geen bekend adres: vul er een in.",
+        "error_out_of_stock": "Niet genoeg voorraad van {sku} daar: {available} beschikbaar, {wanted} gevraagd.",
+        "error_out_of_stock_everywhere": "Geen winkel en geen distributiecentrum heeft nu genoeg van {sku}.",
+        "error_centre_unreachable": "De centrale is nu niet bereikbaar; de cache toont wat er was.",
+        "error_centre_refused": "De centrale weigert dit apparaat of stuurde een onleesbaar antwoord. Vraag een"
+        " bedrijfsleider de instellingen te controleren.",
+        "error_cache_rebuilt": "De gegevens op dit apparaat waren beschadigd en worden opnieuw opgehaald bij de"
+        " centrale. Probeer het zo opnieuw.",
+        "error_journal_damaged": "Het bestand met de bestellingen, retouren en notities van dit apparaat is"
+        " beschadigd ({problem}). Verwijder het niet: bel support.",
+        "error_journal_newer": "Het bestand met de bestellingen, retouren en notities van dit apparaat is gemaakt"
+        " door een nieuwere versie van de app. Werk de app op dit apparaat bij.",
+        "error_not_configured": "Dit apparaat heeft nog geen centrale ingesteld.",
+        "error_unknown_staff": "Deze persoon kan zich niet aanmelden op de apparaten van deze winkel.",
+        "error_staff_inactive": "{name} kan zich niet meer aanmelden in deze winkel.",
+        "error_no_staff_list": "Dit apparaat heeft nog geen medewerkerslijst. Maak verbinding en synchroniseer.",
+        "error_wrong_pin": "Die pincode klopt niet. Nog {tries_left} pogingen voordat aanmelden 5 minuten"
+        " geblokkeerd is.",
+        "error_wrong_pin_one": "Die pincode klopt niet. Nog 1 poging voordat aanmelden 5 minuten geblokkeerd is.",
+        "error_staff_locked": "Te vaak een verkeerde pincode: probeer het over {minutes_left} minuten opnieuw.",
+        "error_staff_locked_one": "Te vaak een verkeerde pincode: probeer het over 1 minuut opnieuw.",
+        "error_return_not_allowed": "Dit kan niet retour.",
+        "error_empty_scan": "Er is niets gescand.",
+        "error_not_text": "Wat er gescand is, is geen tekst.",
+        "error_not_digits": "'{text}' bestaat niet alleen uit cijfers.",
+        "error_card_serial_range": "Volgnummer {serial} valt buiten het bereik van de passen.",
+        "error_card_not_digits": "'{text}' is geen pasnummer: een pasnummer heeft alleen cijfers.",
+        "error_card_length": "'{text}' is geen pasnummer: het heeft {digits} cijfers, een pasnummer heeft er 13.",
+        "error_card_not_loyalty": "'{text}' is geen klantenpasnummer: klantenpasnummers beginnen met 2.",
+        "error_card_check_digit": "'{text}' is geen geldig pasnummer: het controlecijfer is {found}, dat moet"
+        " {expected} zijn. Misschien is het nummer verkeerd getypt.",
+        "error_card_is_product": "'{text}' is de code van een product, geen klantenpas.",
+        "error_card_url_no_number": "'{text}' is een webadres zonder pasnummer aan het eind.",
+        "error_gtin_not_digits": "'{text}' is geen productcode: een GTIN heeft alleen cijfers.",
+        "error_gtin_length": "'{text}' is geen productcode: het heeft {digits} cijfers, een GTIN heeft er 8, 12, 13"
+        " of 14.",
+        "error_gtin_check_digit": "'{text}' is geen geldige productcode: het controlecijfer is {found}, dat moet"
+        " {expected} zijn.",
+        "error_bad_url": "'{text}' is geen geldig webadres.",
+        "error_link_not_url": "'{text}' is geen GS1 Digital Link: het is geen webadres.",
+        "error_link_no_gtin": "'{text}' is geen GS1 Digital Link: er staat geen /01/ met een GTIN in.",
+        "error_link_dangling": "'{text}' is geen geldige GS1 Digital Link: na '{segment}' komt geen waarde.",
+        "error_link_bad_qualifier": "'{text}' is geen geldige GS1 Digital Link: /{ai}/ kan geen GTIN nader bepalen.",
+        "error_element_string_bad": "'{text}' is geen GS1-elementstring.",
+        "error_element_string_no_gtin": "'{text}' heeft geen GTIN (identificatie 01).",
+        "error_order_number_bad": "'{text}' is geen ordernummer (ORD- en 8 cijfers).",
+        "error_url_not_a_code": "'{text}' is een webadres, geen pas, product of order.",
+        "error_card_file_type": "Kan geen pas tekenen als '{name}': het bestand moet eindigen op .png of .svg.",
+        "error_image_unreadable": "De afbeelding kon niet gelezen worden.",
+        "error_no_decoder": "Er is geen barcodelezer geïnstalleerd op dit apparaat.",
+        "error_centre_refused_command": "De centrale weigerde dit (reden: {code}).",
+        "error_centre_out_of_stock": "Niet genoeg voorraad in {store} voor {skus}.",
+        "error_centre_unknown_customer": "De centrale kent deze klant niet.",
+        "error_centre_customer_not_found": "De centrale kent deze klant niet.",
+        "error_centre_unknown_store": "De centrale kent de winkel niet waarvandaan verzonden zou worden.",
+        "error_centre_unknown_sku": "De centrale kent product {sku} niet.",
+        "error_centre_unknown_staff": "De centrale kent de medewerker niet die dit maakte.",
+        "error_centre_order_not_found": "De centrale kent deze order niet.",
+        "error_centre_not_an_online_order": "In de winkel gekocht: terugnemen aan de kassa.",
+        "error_centre_order_not_delivered": "De order is nog niet bezorgd.",
+        "error_centre_return_window_closed": "De retourtermijn is verlopen op {date}.",
+        "error_centre_order_line_not_found": "De order heeft geen regel {line_no}.",
+        "error_centre_return_quantity_exceeded": "Regel {line_no}: er kan nog maar {returnable} retour.",
+        "error_centre_invalid_request": "De centrale kon dit niet aannemen zoals het verstuurd is: bel support.",
+        "error_centre_idempotency_key_reused": "De centrale kon dit niet aannemen zoals het verstuurd is: bel support.",
+        "colour_navy": "marineblauw",
+        "colour_black": "zwart",
+        "colour_camel": "camel",
+        "colour_olive": "olijfgroen",
+        "colour_grey": "grijs",
+        "colour_white": "wit",
+        "colour_ecru": "ecru",
+        "colour_burgundy": "bordeauxrood",
+        "colour_sand": "zand",
+        "colour_forest_green": "bosgroen",
+        "colour_rust": "roestbruin",
+        "colour_denim_blue": "denimblauw",
+        "colour_charcoal": "antraciet",
+        "colour_cream": "crème",
+        "colour_khaki": "kaki",
+        "colour_mustard": "mosterdgeel",
+        "author_customer": "Klant",
+        "author_agent": "Klantenservice",
+        "author_bot": "Chatbot",
+        "chat_channel_web_chat": "webchat",
+        "chat_channel_whatsapp": "WhatsApp",
+        "chat_channel_email": "e-mail",
+        "chat_channel_phone": "telefoon",
+        "chat_channel_social": "sociale media",
+        "lines_one": "1 artikel",
+        "attention_n_one": "1 aandacht nodig",
     },
 }
 
@@ -391,8 +605,15 @@ STATUS = {
 }
 
 
+def locale_of(lang: str) -> str:
+    return LOCALES.get(lang, LOCALES["en"])
+
+
 def tr(lang: str, key: str, **values: object) -> str:
+    """The entry `key` in `lang`, filled with `values`; `key_one` where there is one and `n` is 1."""
     table = STRINGS.get(lang, STRINGS["en"])
+    if values.get("n") == 1 and f"{key}_one" in table:
+        key = f"{key}_one"
     return table.get(key, STRINGS["en"].get(key, key)).format(**values)
 
 
@@ -400,35 +621,133 @@ def status(lang: str, value: str) -> str:
     return STATUS.get(lang, STATUS["en"]).get(value, value.replace("_", " "))
 
 
-def money(cents: int, lang: str = "en") -> str:
-    whole, part = divmod(abs(cents), 100)
-    text = f"€ {'-' if cents < 0 else ''}{whole:,}.{part:02d}"
-    return text if lang == "en" else text.replace(",", "§").replace(".", ",").replace("§", ".")
+def _word(lang: str, prefix: str, value: str) -> str:
+    """A value the data carries (a colour, a chat author), in words: the table's, else the value as it is."""
+    table = STRINGS.get(lang, STRINGS["en"])
+    return table.get(f"{prefix}{value.lower().replace(' ', '_')}", value.replace("_", " "))
+
+
+def colour(lang: str, name: str) -> str:
+    """A catalogue colour ("navy", "forest green") in the language."""
+    return _word(lang, "colour_", name)
+
+
+def author(lang: str, who: str) -> str:
+    """Who wrote a chat message: the customer, customer service, the chat bot."""
+    return _word(lang, "author_", who)
+
+
+def chat_channel(lang: str, channel: str) -> str:
+    """Where a chat took place (web chat, WhatsApp, email …)."""
+    return _word(lang, "chat_channel_", channel)
+
+
+# Dutch surname prefixes (tussenvoegsels): "de Vries" is filed under V, and her initials are SV, not Sd.
+NAME_PREFIXES = frozenset(
+    {"de", "den", "der", "het", "'t", "te", "ten", "ter", "van", "von", "la", "le", "du", "d'", "in"}
+)
+
+
+def initials(first_name: str, last_name: str) -> str:
+    """'Sanne', 'de Vries' -> 'SV': the surname's first word that is not a prefix (de, van der ...) gives its letter."""
+    words = last_name.split()
+    main = next((w for w in words if w.casefold() not in NAME_PREFIXES), words[-1] if words else "")
+    return (first_name.strip()[:1] + main[:1]).upper()
+
+
+def money(cents: int, lang: str = "en", currency: str = "EUR") -> str:
+    """An amount of cents as the language writes money: "€ 1.234,56" (nl), "€1,234.56" (en)."""
+    return format_currency(Decimal(cents).scaleb(-2), currency, locale=locale_of(lang))
+
+
+def number(value: int, lang: str) -> str:
+    """A whole number with the language's grouping: 6.220 (nl), 6,220 (en)."""
+    return format_decimal(value, format="#,##0", locale=locale_of(lang))
+
+
+def decimal(value: float, lang: str, places: int = 1) -> str:
+    """A number with `places` decimals, as the language writes it: 3,4 (nl), 3.4 (en)."""
+    return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0", locale=locale_of(lang))
 
 
 def ago(lang: str, moment: datetime | None, now: datetime | None = None) -> str:
+    """How long ago `moment` was, in words: "zojuist", "5 minuten geleden", "3 hours ago"."""
     if moment is None:
         return "—"
-    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
-    if seconds < 60:
+    delta = (now or datetime.now(UTC)) - moment
+    if delta.total_seconds() < 60:  # a clock a little ahead of the centre's is "just now" too
         return tr(lang, "just_now")
-    if seconds < 3600:
-        return tr(lang, "min_ago", n=int(seconds // 60))
-    if seconds < 86400 * 2:
-        return tr(lang, "hours_ago", n=int(seconds // 3600))
-    return tr(lang, "days_ago", n=int(seconds // 86400))
+    return format_timedelta(-delta, add_direction=True, threshold=1.5, locale=locale_of(lang))
 
 
-def local(moment: datetime, with_time: bool = True) -> str:
-    """A moment in the store's time (Europe/Amsterdam), as staff read it."""
-    return moment.astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+def local(moment: datetime, *, lang: str, with_time: bool = True) -> str:
+    """A moment in the store's time (Europe/Amsterdam), as staff read it in their language."""
+    if with_time:
+        return format_datetime(moment, "short", tzinfo=LOCAL_TIME, locale=locale_of(lang))
+    return format_date(moment.astimezone(LOCAL_TIME).date(), "short", locale=locale_of(lang))
 
 
-def return_refusal(lang: str, code: str, params: Mapping[str, Any]) -> str:
-    """Why something cannot be returned (a `clienteling.rules.Refusal`'s code and parameters), in words."""
-    values = dict(params)
-    if "status" in values:
-        values["status"] = status(lang, values["status"])
-    if "closed_at" in values:
-        values["date"] = local(values["closed_at"], with_time=False)
-    return tr(lang, f"return_why_{code}", **values)
+def _shown_param(lang: str, name: str, value: Any) -> Any:
+    """A parameter as a sentence shows it: dates in the store's time, statuses and counts in the language."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, datetime):
+        return local(value, lang=lang, with_time=False)
+    if isinstance(value, int) and name not in ("line_no", "found", "expected", "serial"):
+        return number(value, lang)
+    if name == "status" and isinstance(value, str):
+        return status(lang, value)
+    return value
+
+
+def error_text(lang: str, code: str | None, params: Mapping[str, Any] | None = None) -> str:
+    """An error's code and parameters in words, in `lang`; a code the table lacks gets the general sentence."""
+    table = STRINGS.get(lang, STRINGS["en"])
+    values = {name: _shown_param(lang, name, value) for name, value in (params or {}).items()}
+    if "closed_at" in values:  # a return window's end: the date it closed
+        values["date"] = values["closed_at"]
+    key = f"error_{code}"
+    one = next((n for n in ("tries_left", "minutes_left") if (params or {}).get(n) == 1), None)
+    if one and f"{key}_one" in table:
+        key = f"{key}_one"
+    template = table.get(key)
+    if template is None:
+        log.info("no words for the error code %r", code)
+        return table["error_unknown"]
+    wanted = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+    if not wanted <= values.keys():
+        log.warning("the error code %r came without %s", code, sorted(wanted - values.keys()))
+        return table["error_unknown"]
+    return template.format(**values)
+
+
+def explain(lang: str, error: BaseException) -> str:
+    """Any error a screen meets, in words: by its code (`DeviceError`, `codes.CodeError`); never its English text."""
+    code = getattr(error, "code", None)
+    if isinstance(code, str):
+        return error_text(lang, code, getattr(error, "params", None))
+    return STRINGS.get(lang, STRINGS["en"])["error_unknown"]
+
+
+def refusal_text(lang: str, answer: Mapping[str, Any] | None) -> str:
+    """Why the centre refused a command, from its problem document (`code` and the members that go with it)."""
+    document = dict(answer or {})
+    code = document.get("code")
+    if not isinstance(code, str):
+        return STRINGS.get(lang, STRINGS["en"])["error_centre_refused_command"].format(code="?")
+    params: dict[str, Any] = {"code": code}
+    for name in ("store", "sku", "line_no", "returnable"):
+        if name in document:
+            params[name] = document[name]
+    if isinstance(document.get("lines"), list):
+        params["skus"] = ", ".join(str(line.get("sku")) for line in document["lines"] if isinstance(line, dict))
+    if isinstance(document.get("window_closed_at"), str):
+        try:
+            params["date"] = local(datetime.fromisoformat(document["window_closed_at"]), lang=lang, with_time=False)
+        except ValueError:
+            pass
+    if f"error_centre_{code}" in STRINGS.get(lang, STRINGS["en"]):
+        worded = error_text(lang, f"centre_{code}", params)
+        if worded != STRINGS.get(lang, STRINGS["en"])["error_unknown"]:
+            return worded
+    return error_text(lang, "centre_refused_command", {"code": code})

@@ -10,7 +10,7 @@ from typing import Any
 import flet as ft
 
 from clienteling.device import Device
-from clienteling.ui.i18n import tr
+from clienteling.ui.i18n import explain, tr
 
 ROLE_RIGHTS = {
     "associate": {"lookup", "stock", "ship"},
@@ -34,23 +34,12 @@ class Session:
     def t(self, key: str, **values: object) -> str:
         return tr(self.lang, key, **values)
 
-    def explain(self, error: Exception) -> str:
-        """An error from the device, said in the screen's language (the device's own words when it has no better)."""
-        from clienteling.device import errors
-
-        if isinstance(error, errors.WrongPin):
-            return self.t("wrong_pin", n=error.tries_left)
-        if isinstance(error, errors.PinNotWellFormed):
-            return self.t("pin_form")
-        if isinstance(error, errors.StaffLocked):
-            return self.t("staff_locked", n=error.minutes_left)
-        if isinstance(error, errors.UnknownStaff):
-            return self.t("unknown_staff")
-        if isinstance(error, errors.OutOfStock) and error.sku:
-            return self.t("out_of_stock", available=error.available, sku=error.sku)
-        if isinstance(error, errors.CentralUnreachable):
-            return self.t("unreachable")
-        return str(error)
+    def explain(self, error: BaseException) -> str:
+        """An error, said in the screen's language: a device or code error by its code (never its English text);
+        a plain `ValueError` that a screen raised with its own words as they are; anything else in general words."""
+        if type(error) is ValueError and not hasattr(error, "code"):
+            return str(error)
+        return explain(self.lang, error)
 
     def may(self, right: str) -> bool:
         return self.staff is not None and right in ROLE_RIGHTS.get(self.staff.role, set())

@@ -6,7 +6,7 @@ from functools import partial
 
 import flet as ft
 
-from clienteling.ui.i18n import local
+from clienteling.ui.i18n import local, refusal_text
 from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
 from clienteling.ui.widgets import TOUCH, card, heading, loading, tagged
@@ -32,13 +32,14 @@ def AttentionScreen():
                     ft.Column(
                         [
                             ft.Text(
-                                f"{session.t('kind_' + c.kind)} · {local(c.created_at)}",
+                                f"{session.t('kind_' + c.kind)} · {local(c.created_at, lang=session.lang)}",
                                 size=17,
                                 weight=ft.FontWeight.W_600,
                             ),
                             ft.Text(c.customer_id or "", color=ft.Colors.GREY_700),
                             tagged(
-                                f"attention-reason-{c.command_id}", ft.Text(c.reason or "", color=ft.Colors.RED_800)
+                                f"attention-reason-{c.command_id}",
+                                ft.Text(refusal_text(session.lang, c.answer), color=ft.Colors.RED_800),
                             ),
                         ],
                         spacing=2,

@@ -8,6 +8,7 @@ the look-up screen always works, camera or not.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 import flet as ft
@@ -23,6 +24,7 @@ try:  # a pure-Python wrapper; the camera itself comes with the Flutter side of 
 except ImportError:  # pragma: no cover - flet-camera is a dependency, but a trimmed build may leave it out
     flet_camera = None
 
+log = logging.getLogger(__name__)
 CAMERA_PLATFORMS = (ft.PagePlatform.ANDROID, ft.PagePlatform.IOS)
 
 
@@ -65,7 +67,8 @@ def CameraScreen():
                         return
                 await asyncio.sleep(0.4)
         except Exception as problem:  # noqa: BLE001 - a camera that fails must leave a message, not a dead screen
-            set_error(session.t("camera_failed", detail=str(problem)))
+            log.warning("the camera could not be used: %s", problem)
+            set_error(session.t("camera_failed"))
 
     use_task(scan_loop)
     return ft.Column(

@@ -6,7 +6,8 @@ import flet as ft
 
 from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
-from clienteling.ui.i18n import local, money, return_refusal, status
+from clienteling.ui import i18n
+from clienteling.ui.i18n import error_text, local, money, status
 from clienteling.ui.offloop import in_background, use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, tagged
@@ -18,19 +19,6 @@ TIER_COLOURS = {
     "platinum": ft.Colors.DEEP_PURPLE_400,
 }
 TABS = ("wishlist", "orders", "chats", "timeline")
-
-
-# Dutch surname prefixes (tussenvoegsels): "de Vries" is filed under V, and her initials are SV, not Sd.
-NAME_PREFIXES = frozenset(
-    {"de", "den", "der", "het", "'t", "te", "ten", "ter", "van", "von", "la", "le", "du", "d'", "in"}
-)
-
-
-def initials(first_name: str, last_name: str) -> str:
-    """'Sanne', 'de Vries' -> 'SV'; the surname's first word that is not a prefix gives its letter."""
-    words = last_name.split()
-    main = next((w for w in words if w.casefold() not in NAME_PREFIXES), words[-1] if words else "")
-    return (first_name.strip()[:1] + main[:1]).upper()
 
 
 def chip(text: str, colour, identifier: str | None = None, icon=None) -> ft.Control:
@@ -55,7 +43,7 @@ def stock_line(session, entry) -> tuple[str, str]:
         return session.t("in_this_store", n=view.here.available), "here"
     for place in view.elsewhere:
         if place.available > 0:
-            km = f"{place.distance_km:.0f}"
+            km = i18n.number(round(place.distance_km), session.lang)
             city = session.t("dc") if place.kind == "dc" else place.city
             return session.t("elsewhere", n=place.available, city=city, km=km), "elsewhere"
     return session.t("nowhere"), "nowhere"
@@ -69,7 +57,11 @@ def wishlist_tab(session, picture) -> list[ft.Control]:
         text, where = stock_line(session, entry)
         name = entry.product.name if entry.product else entry.item.sku
         variant = entry.variant
-        detail = f"{variant.colour} · {variant.size} · {money(variant.price.cents, session.lang)}" if variant else ""
+        detail = (
+            f"{i18n.colour(session.lang, variant.colour)} · {variant.size} · {money(variant.price.cents, session.lang)}"
+            if variant
+            else ""
+        )
         colour = {"here": ft.Colors.GREEN_800, "elsewhere": ft.Colors.ORANGE_900, "nowhere": ft.Colors.RED_800}[where]
         sku = entry.item.sku
         rows.append(
@@ -119,7 +111,7 @@ def command_state(session, command) -> str:
 def return_offer(eligibility: ReturnEligibility, lang: str) -> str | None:
     """None when something on the order can be returned now (the Return button shows); otherwise why not, in words."""
     why = eligibility.why_not
-    return None if why is None else return_refusal(lang, why.code, why.params)
+    return None if why is None else error_text(lang, why.code, why.params)
 
 
 def order_returns(device, picture) -> dict:
@@ -138,14 +130,18 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
                 ft.Column(
                     [
                         ft.Text(
-                            f"{session.t('placed_here')} · {local(command.created_at)}", weight=ft.FontWeight.W_600
+                            f"{session.t('placed_here')} · {local(command.created_at, lang=session.lang)}",
+                            weight=ft.FontWeight.W_600,
                         ),
                         ft.Text(lines),
                         tagged(
                             f"local-state-{command.command_id}",
                             ft.Text(command_state(session, command), color=ft.Colors.ORANGE_900),
                         ),
-                        ft.Text(command.reason or "", color=ft.Colors.RED_800),
+                        ft.Text(
+                            i18n.refusal_text(session.lang, command.answer) if command.state == "attention" else "",
+                            color=ft.Colors.RED_800,
+                        ),
                     ],
                     spacing=2,
                 ),
@@ -156,7 +152,8 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
         why_not = return_offer(returns[order.number], session.lang)
         lines = [
             ft.Text(
-                f"{line.quantity}× {line.name} · {line.colour} · {line.size} · {money(line.unit_price.cents, session.lang)}"
+                f"{line.quantity}× {line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}"
+                f" · {money(line.unit_price.cents, session.lang)}"
             )
             for line in order.lines
         ]
@@ -175,7 +172,7 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
                                 ),
                             ]
                         ),
-                        ft.Text(local(order.created_at), color=ft.Colors.GREY_700),
+                        ft.Text(local(order.created_at, lang=session.lang), color=ft.Colors.GREY_700),
                         *lines,
                         ft.Row(
                             [
@@ -231,14 +228,14 @@ def chats_tab(session, picture) -> list[ft.Control]:
                             [
                                 ft.Text(chat.subject, size=17, weight=ft.FontWeight.W_600, expand=True),
                                 ft.Text(
-                                    f"{chat.channel.replace('_', ' ')} · {local(chat.updated_at)}",
+                                    f"{i18n.chat_channel(session.lang, chat.channel)} · {local(chat.updated_at, lang=session.lang)}",
                                     color=ft.Colors.GREY_700,
                                 ),
                             ]
                         ),
                         *[
                             ft.Text(
-                                f"{m.author}: {m.text}",
+                                f"{i18n.author(session.lang, m.author)}: {m.text}",
                                 color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900,
                             )
                             for m in latest
@@ -257,7 +254,7 @@ def timeline_tab(session, picture) -> list[ft.Control]:
         if event.made_here:
             return session.t(event.state)
         if event.kind == "chat":
-            return f"{event.title} ({event.channel.replace('_', ' ')})"
+            return f"{event.title} ({i18n.chat_channel(session.lang, event.channel)})"
         if event.kind == "return":
             return f"{event.title} · {status(session.lang, event.state)}"
         return f"{event.title} · {money(event.total_cents, session.lang)}"
@@ -265,7 +262,7 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     return [
         ft.Row(
             [
-                ft.Text(local(event.at), width=140, color=ft.Colors.GREY_700),
+                ft.Text(local(event.at, lang=session.lang), width=140, color=ft.Colors.GREY_700),
                 ft.Text(session.t(f"kind_{event.kind}"), width=150, weight=ft.FontWeight.W_600),
                 ft.Text(detail(event), expand=True),
             ]
@@ -311,7 +308,7 @@ def CustomerScreen():
         ft.Row(
             [
                 ft.CircleAvatar(
-                    content=ft.Text(initials(customer.first_name, customer.last_name), weight=ft.FontWeight.W_600),
+                    content=ft.Text(i18n.initials(customer.first_name, customer.last_name), weight=ft.FontWeight.W_600),
                     radius=30,
                     bgcolor=ft.Colors.TEAL_100,
                 ),
@@ -332,7 +329,9 @@ def CustomerScreen():
                                 ),
                                 tagged(
                                     "customer-points",
-                                    ft.Text(session.t("points", points=f"{customer.points:,}"), size=16),
+                                    ft.Text(
+                                        session.t("points", points=i18n.number(customer.points, session.lang)), size=16
+                                    ),
                                 ),
                                 ft.Text(session.t("home_store", store=customer.home_store), size=16),
                                 chip(session.t("no_marketing"), ft.Colors.RED_700, "no-marketing", ft.Icons.BLOCK)

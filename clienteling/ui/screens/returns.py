@@ -6,7 +6,8 @@ import flet as ft
 
 from clienteling.device import DeviceError, ReturnNotAllowed
 from clienteling.rules import refund
-from clienteling.ui.i18n import local, money, return_refusal, status
+from clienteling.ui import i18n
+from clienteling.ui.i18n import error_text, local, money, status
 from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import until_settled
@@ -56,7 +57,7 @@ def ReturnDone(command, order, customer, chosen):
             ft.Image(src=qr_png(receipt), width=160, height=160),
         ]
         if receipt
-        else [message(done.reason, "return-refused")]
+        else [message(i18n.refusal_text(session.lang, done.answer), "return-refused")]
         if done.state == "attention"
         else [message(session.t("return_waiting"), "return-waiting", error=False)]
     )
@@ -138,7 +139,7 @@ def ReturnsScreen():
         try:
             command = await off_loop(device.register_return, order.number, lines, staff=session.staff_id)
         except ReturnNotAllowed as refused:
-            set_error(return_refusal(session.lang, refused.code, refused.params) if refused.code else str(refused))
+            set_error(session.explain(refused))
             return
         except (DeviceError, ValueError) as problem:
             set_error(session.explain(problem))
@@ -150,7 +151,11 @@ def ReturnsScreen():
     for line_eligibility in eligibility.lines:
         line, why = line_eligibility.line, line_eligibility.refusal
         body: list[ft.Control] = [
-            ft.Text(f"{line.name} · {line.colour} · {line.size}", size=17, weight=ft.FontWeight.W_600),
+            ft.Text(
+                f"{line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}",
+                size=17,
+                weight=ft.FontWeight.W_600,
+            ),
             ft.Text(
                 session.t(
                     "line_left",
@@ -166,9 +171,7 @@ def ReturnsScreen():
                 line_choices(session, line.line_no, line_eligibility.left, chosen.get(line.line_no, {}), update)
             )
         elif eligibility.refusal is None:  # a line that cannot be returned says why; the order's own reason is above
-            body.append(
-                tagged(f"return-why-{line.line_no}", ft.Text(return_refusal(session.lang, why.code, why.params)))
-            )
+            body.append(tagged(f"return-why-{line.line_no}", ft.Text(error_text(session.lang, why.code, why.params))))
         rows.append(card(ft.Column(body, spacing=6), f"return-line-{line.line_no}"))
     paid_back = refund(order, {n: entry["quantity"] for n, entry in chosen.items()})
     whole_order = eligibility.refusal
@@ -178,13 +181,16 @@ def ReturnsScreen():
                 [
                     tagged("return-order", ft.Text(order.number, size=20, weight=ft.FontWeight.BOLD)),
                     ft.Text(f"{customer.first_name} {customer.last_name} · {status(session.lang, order.status)}"),
-                    ft.Text(local(order.delivered_at) if order.delivered_at else "", color=ft.Colors.GREY_700),
+                    ft.Text(
+                        local(order.delivered_at, lang=session.lang) if order.delivered_at else "",
+                        color=ft.Colors.GREY_700,
+                    ),
                     *(
                         [
                             tagged(
                                 "return-why",
                                 ft.Text(
-                                    return_refusal(session.lang, whole_order.code, whole_order.params),
+                                    error_text(session.lang, whole_order.code, whole_order.params),
                                     color=ft.Colors.RED_800,
                                     weight=ft.FontWeight.W_600,
                                 ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from clienteling.ui.i18n import decimal, number
 from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
 from clienteling.ui.widgets import TOUCH, big_button, heading, message, tagged
@@ -68,7 +69,11 @@ def SettingsScreen():
                     for code, name in (("nl", "Nederlands"), ("en", "English"))
                 ]
             ),
-            ft.Text(session.t("cache_size", customers=f"{size[0]:,}", mb=f"{size[1]:.1f}") if size else ""),
+            ft.Text(
+                session.t("cache_size", customers=number(size[0], session.lang), mb=decimal(size[1], session.lang))
+                if size
+                else ""
+            ),
             ft.Row(
                 [
                     big_button(session.t("save"), save, "settings-save", icon=ft.Icons.SAVE),

@@ -6,7 +6,8 @@ import flet as ft
 
 from clienteling.contract import Address
 from clienteling.rules import FREE_SHIPPING_FROM_CENTS, dutch_postcode
-from clienteling.ui.i18n import money
+from clienteling.ui.i18n import colour as colour_word
+from clienteling.ui.i18n import money, refusal_text
 from clienteling.ui.offloop import use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import ShipToHomeOrder
@@ -52,7 +53,7 @@ def Confirmation(order: ShipToHomeOrder, head: list[ft.Control], customer_id: st
             ft.Image(src=qr_png(placed.number), width=180, height=180),
         ]
     elif placed.state == "attention":
-        lines = [message(placed.reason or session.t("attention"), "order-refused")]
+        lines = [message(refusal_text(session.lang, placed.answer), "order-refused")]
     else:
         lines = [tagged("order-waiting", message(session.t("order_waiting"), "order-waiting-text", error=False))]
     return ft.Column(
@@ -128,7 +129,8 @@ def ShipToHomeScreen():
 
     variant, product = match.variant, match.product
     summary = ft.Text(
-        f"{product.name} · {variant.colour} · {variant.size} · {session.t('price_each', money=money(variant.price.cents, session.lang))}",
+        f"{product.name} · {colour_word(session.lang, variant.colour)} · {variant.size}"
+        f" · {session.t('price_each', money=money(variant.price.cents, session.lang))}",
         size=17,
     )
     head = [
@@ -208,7 +210,7 @@ def ShipToHomeScreen():
                 label=label,
                 value=fields[name],
                 width=width,
-                on_change=lambda e: set_fields({**fields, name: e.control.value}),
+                on_change=lambda e: set_fields(lambda before: {**before, name: e.control.value}),
             ),
         )
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import flet as ft
 
 from clienteling.device import DeviceError
-from clienteling.ui.i18n import ago, money
+from clienteling.ui.i18n import ago, money, number
+from clienteling.ui.i18n import colour as colour_word
 from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, loading, message, tagged, typed
@@ -15,7 +16,7 @@ from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, loa
 
 def place_row(session, place, now, identifier: str, highlight: bool = False) -> ft.Control:
     name = session.t("here") if highlight else (session.t("dc") if place.kind == "dc" else place.name)
-    where = f"{place.city} · {place.distance_km:.0f} km" if not highlight else place.name
+    where = f"{place.city} · {number(round(place.distance_km), session.lang)} km" if not highlight else place.name
     colour = ft.Colors.GREEN_800 if place.available > 0 else ft.Colors.RED_800
     return card(
         ft.Row(
@@ -121,7 +122,7 @@ def StockScreen():
                                     "colour",
                                     session.t("colour"),
                                     variant.colour,
-                                    [(c, c) for c in colours],
+                                    [(c, colour_word(session.lang, c)) for c in colours],
                                     lambda value: pick(colour=value),
                                     220,
                                 ),
