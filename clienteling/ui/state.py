@@ -8,13 +8,14 @@ The screens render these objects; changing a field re-renders the screen that ho
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import flet as ft
 
-from clienteling.contract import Address
-from clienteling.device import Device, DeviceError, LocalCommand
+from clienteling import rules
+from clienteling.contract import Address, Customer, Money, Order
+from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed
 from clienteling.ui.offloop import off_loop
 
 SETTLED = ("sent", "attention", "dismissed")
@@ -160,3 +161,125 @@ class ScanKeys:
     def take_completed(self) -> str | None:
         text, self.completed = self.completed, None
         return text
+
+
+REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
+CONDITIONS = ("resellable", "damaged")
+
+
+class NothingChosen(ReturnNotAllowed):
+    """A return confirmed before any item was chosen."""
+
+    default_code = "nothing_chosen"
+
+
+@ft.observable
+@dataclass(eq=False)
+class ReturnForm:
+    """A return at the service desk: the order, its customer and what can go back; the lines chosen; the return made.
+
+    `chosen` maps a line number to its `quantity`, `reason` and `condition`; only lines with items chosen are in it.
+    `error` is what went wrong last (a `DeviceError` with its code: the screen words it); `done` the return made.
+    """
+
+    device: Device
+    order: Order
+    customer: Customer
+    eligibility: rules.ReturnEligibility
+    staff_id: str | None = None
+    chosen: dict[int, dict[str, Any]] = field(default_factory=dict)
+    error: Exception | None = None
+    confirming: bool = False
+    done: LocalCommand | None = None
+
+    @classmethod
+    def load(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
+        """The form for order `number`, read from the device on the calling thread (see `open`)."""
+        order = device.order(number)
+        return cls(device, order, device.customer(order.customer_id), device.return_eligibility(order), staff_id)
+
+    @classmethod
+    async def open(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
+        """The form for order `number`, read off the event loop; raises the device's error (`OrderNotFound` …)."""
+        return await off_loop(cls.load, device, number, staff_id)
+
+    async def reload(self) -> None:
+        """Start over on the same order, as it is now (a return just made counts as waiting to be sent)."""
+        order = await off_loop(self.device.order, self.order.number)
+        eligibility = await off_loop(self.device.return_eligibility, order)
+        self.order, self.eligibility = order, eligibility
+        self.chosen, self.error, self.done = {}, None, None
+
+    def choose(
+        self, line_no: int, quantity: int | None = None, reason: str | None = None, condition: str | None = None
+    ) -> None:
+        """Change what goes back of line `line_no` (quantity 0 takes the line out).
+
+        Raises `ReturnNotAllowed` with the rules' code for a line that cannot be returned (`window_closed`,
+        `nothing_left` …, `unknown_line`) or more items than are left (`too_many`), and `ValueError` for a reason or
+        condition the form does not know."""
+        line = self.eligibility.line(line_no)
+        if line is None:
+            raise ReturnNotAllowed(
+                f"no line {line_no}", code="unknown_line", params={"line_no": line_no, "twice": False}
+            )
+        if line.refusal is not None:
+            raise ReturnNotAllowed(
+                f"line {line_no}: {line.refusal.code}", code=line.refusal.code, params=dict(line.refusal.params)
+            )
+        entry = {"quantity": 0, "reason": REASONS[0], "condition": CONDITIONS[0], **self.chosen.get(line_no, {})}
+        if quantity is not None:
+            if not 0 <= quantity <= line.left:
+                raise ReturnNotAllowed(
+                    f"line {line_no}: {line.left} left to return, not {quantity}",
+                    code="too_many",
+                    params={"line_no": line_no, "left": line.left, "requested": quantity},
+                )
+            entry["quantity"] = quantity
+        if reason is not None:
+            if reason not in REASONS:
+                raise ValueError(f"not a reason for a return: {reason!r}")
+            entry["reason"] = reason
+        if condition is not None:
+            if condition not in CONDITIONS:
+                raise ValueError(f"not a condition of a returned item: {condition!r}")
+            entry["condition"] = condition
+        chosen = dict(self.chosen)  # a new dict: assigning it is what re-renders the screen
+        if entry["quantity"]:
+            chosen[line_no] = entry
+        else:
+            chosen.pop(line_no, None)
+        self.chosen, self.error = chosen, None
+
+    @property
+    def refund(self) -> Money:
+        """What the items chosen pay back, by the rules."""
+        return rules.refund(self.order, {n: entry["quantity"] for n, entry in self.chosen.items()})
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """The chosen lines as `register_return` takes them, by line number."""
+        return [{"line_no": n, **entry} for n, entry in sorted(self.chosen.items())]
+
+    async def confirm(self) -> LocalCommand | None:
+        """Register the return (queued, sent when it can be) and keep its command in `done`; or keep the error."""
+        if self.confirming or self.done is not None:  # a second tap while the first is being written
+            return None
+        if not self.chosen:
+            self.error = NothingChosen("Choose at least one item to return.")
+            return None
+        self.confirming, self.error = True, None
+        try:
+            command = await off_loop(self.device.register_return, self.order.number, self.lines, staff=self.staff_id)
+        except (DeviceError, ValueError) as problem:
+            self.error = problem
+            return None
+        finally:
+            self.confirming = False
+        self.done = command
+        return command
+
+    async def follow(self, every: float = 0.5) -> None:
+        """Keep `done` up to date until the centre has answered (a receipt number, or its refusal)."""
+        async for latest in until_settled(self.device, self.done, every):
+            self.done = latest
