@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from conftest import start_central
@@ -182,3 +183,54 @@ def test_an_unknown_order_number_raises_the_devices_error(device):
 
     with pytest.raises(OrderNotFound):
         asyncio.run(ReturnForm.open(device, "ORD-99999999"))
+
+
+def test_a_typed_name_gives_this_stores_matches_and_only_the_latest_keystroke_is_shown(device):
+    from clienteling.ui.state import CustomerLookup
+
+    surname = device.customer("C0000001").last_name.split()[-1]
+    answer_later = threading.Event()
+
+    class SlowFirstSearch:  # the first keystroke's search answers only after the second's
+        def __getattr__(self, name):
+            return getattr(device, name)
+
+        def search_customers(self, text, limit=20):
+            if text == surname[:2]:
+                answer_later.wait(10)
+            return device.search_customers(text, limit)
+
+    lookup = CustomerLookup(SlowFirstSearch())
+
+    async def typing():
+        first = asyncio.create_task(lookup.typed(surname[:2]))
+        await asyncio.sleep(0)  # the first keystroke's search has started
+        await lookup.typed(surname)
+        answer_later.set()
+        await first
+
+    asyncio.run(typing())
+    assert lookup.text == surname and lookup.matches.query == surname  # the earlier keystroke's answer is dropped
+    assert "C0000001" in {m.id for m in lookup.matches.found}
+    assert all(m.home_store == "AMS01" for m in lookup.matches.found) and lookup.matches.elsewhere == frozenset()
+    asyncio.run(lookup.typed("2"))  # one character (or a code being scanned): no list
+    assert lookup.matches is None
+
+
+def test_a_card_gives_its_customers_route_and_a_wrong_card_the_error_with_its_code(device):
+    from clienteling.ui.state import CustomerLookup
+
+    lookup = CustomerLookup(device)
+    assert asyncio.run(lookup.look_up(" 2700000000014 ")) == "/customer/C0000001"
+    assert lookup.error is None
+    assert asyncio.run(lookup.look_up("2700000000015")) is None  # the check digit is wrong
+    assert lookup.error.code == "card_check_digit" and lookup.matches is None
+    asyncio.run(lookup.typed("270"))
+    assert lookup.error is None  # typing again clears it
+    assert asyncio.run(lookup.look_up("   ")) is None and lookup.error is None
+    one = device.customer("C0000001")
+    assert asyncio.run(lookup.look_up(one.email)) == "/customer/C0000001"
+    name = f"{one.first_name} {one.last_name}"
+    route = asyncio.run(lookup.look_up(name))
+    assert lookup.matches.query == name and "C0000001" in {m.id for m in lookup.matches.found}
+    assert route == ("/customer/C0000001" if len(lookup.matches.found) == 1 else None)

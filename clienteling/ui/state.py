@@ -13,10 +13,11 @@ from typing import Any
 
 import flet as ft
 
-from clienteling import rules
+from clienteling import codes, rules
 from clienteling.contract import Address, Customer, Money, Order
 from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed
 from clienteling.ui.offloop import off_loop
+from clienteling.ui.session import screen_for
 
 SETTLED = ("sent", "attention", "dismissed")
 
@@ -283,3 +284,58 @@ class ReturnForm:
         """Keep `done` up to date until the centre has answered (a receipt number, or its refusal)."""
         async for latest in until_settled(self.device, self.done, every):
             self.done = latest
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Customers found for `query`: this store's, then other stores' (`elsewhere`), unless the centre could not be
+    asked (`centre_searched` False)."""
+
+    query: str
+    found: tuple[Any, ...]
+    elsewhere: frozenset[str] = frozenset()
+    centre_searched: bool = True
+
+
+@ft.observable
+@dataclass(eq=False)
+class CustomerLookup:
+    """The look-up screen's field: names give this store's matches as they are typed; a submitted text or scan opens
+    the screen it names (`look_up` returns its route), shows the customers it names, or keeps the error."""
+
+    device: Device
+    text: str = ""
+    matches: Matches | None = None
+    error: Exception | None = None
+
+    async def typed(self, text: str) -> None:
+        """The field now holds `text`: a name of two letters or more is searched here, as typed. A later keystroke
+        has its own search, and only the latest is shown."""
+        self.text, self.error = text, None
+        scan = codes.classify(text)
+        if len(text.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
+            found = await off_loop(self.device.search_customers, text, limit=12)
+            if self.text == text:
+                self.matches = Matches(text, tuple(found))
+        else:
+            self.matches = None
+
+    async def look_up(self, text: str) -> str | None:
+        """What `text` names: the route of the screen to open (a customer, a product's stock, an order's return, the
+        one customer a name finds), or None with `matches` or `error` set."""
+        value = text.strip()
+        if not value:
+            return None
+        self.text = value
+        try:
+            found = await off_loop(self.device.lookup, value)
+        except DeviceError as problem:
+            self.error = problem
+            return None
+        route = screen_for(found)
+        if route:
+            return route
+        self.matches = Matches(value, tuple(found.matches), found.elsewhere, found.centre_searched)
+        if len(found.matches) == 1:
+            return f"/customer/{found.matches[0].id}"
+        return None
