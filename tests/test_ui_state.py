@@ -234,3 +234,37 @@ def test_a_card_gives_its_customers_route_and_a_wrong_card_the_error_with_its_co
     route = asyncio.run(lookup.look_up(name))
     assert lookup.matches.query == name and "C0000001" in {m.id for m in lookup.matches.found}
     assert route == ("/customer/C0000001" if len(lookup.matches.found) == 1 else None)
+
+
+def test_a_wrong_pin_gives_wrong_pin_with_the_tries_left_and_the_right_one_the_member_and_language(device):
+    from clienteling.device import PinNotWellFormed, WrongPin
+    from clienteling.ui.state import SignIn
+
+    lotte = next(m for m in device.staff_list() if m.name == "Lotte Visser")
+    form = SignIn(device)
+    assert asyncio.run(form.sign_in("1111")) is None and form.error is None  # nobody picked yet
+    form.pick(lotte.id)
+    form.typed("9a9b99")
+    assert form.pin == "9999"
+    assert asyncio.run(form.sign_in()) is None
+    assert isinstance(form.error, WrongPin) and form.error.code == "wrong_pin" and form.error.tries_left == 4
+    assert form.pin == "" and not form.busy
+    assert asyncio.run(form.sign_in("12")) is None and isinstance(form.error, PinNotWellFormed)  # costs no try
+    member, language = asyncio.run(form.sign_in("1111"))
+    assert member.id == lotte.id and language == device.staff_language(lotte.id) and form.error is None
+    form.pick(lotte.id)
+    assert form.error is None and form.pin == ""
+
+
+def test_a_second_tap_while_signing_in_is_ignored(device):
+    from clienteling.ui.state import SignIn
+
+    lotte = next(m for m in device.staff_list() if m.name == "Lotte Visser")
+    form = SignIn(device)
+    form.pick(lotte.id)
+
+    async def twice():
+        return await asyncio.gather(form.sign_in("1111"), form.sign_in("1111"))
+
+    first, second = asyncio.run(twice())
+    assert first[0].id == lotte.id and second is None

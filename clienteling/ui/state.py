@@ -14,7 +14,7 @@ from typing import Any
 import flet as ft
 
 from clienteling import codes, rules
-from clienteling.contract import Address, Customer, Money, Order
+from clienteling.contract import Address, Customer, Money, Order, StaffMember
 from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed
 from clienteling.ui.offloop import off_loop
 from clienteling.ui.session import screen_for
@@ -339,3 +339,39 @@ class CustomerLookup:
         if len(found.matches) == 1:
             return f"/customer/{found.matches[0].id}"
         return None
+
+
+@ft.observable
+@dataclass(eq=False)
+class SignIn:
+    """The sign-in screen: whom was picked, the PIN typed so far, and signing in (once at a time)."""
+
+    device: Device
+    picked: str | None = None
+    pin: str = ""
+    error: Exception | None = None
+    busy: bool = False
+
+    def pick(self, staff_id: str) -> None:
+        self.picked, self.pin, self.error = staff_id, "", None
+
+    def typed(self, text: str) -> None:
+        """What the PIN field holds: its digits only (a hardware keyboard can type anything)."""
+        self.pin = "".join(c for c in text if c in "0123456789")
+
+    async def sign_in(self, pin: str | None = None) -> tuple[StaffMember, str] | None:
+        """The member picked and their language, if `pin` (else the PIN typed) is theirs; else None, with the error
+        kept (`WrongPin` with the tries left, `PinNotWellFormed`, `StaffLocked` …) and the PIN cleared."""
+        if self.busy or self.picked is None:
+            return None
+        self.busy = True
+        try:
+            member = await off_loop(self.device.sign_in, self.picked, self.pin if pin is None else pin)
+            language = await off_loop(self.device.staff_language, member.id)
+        except DeviceError as problem:
+            self.error, self.pin = problem, ""
+            return None
+        finally:
+            self.busy = False
+        self.error = None
+        return member, language
