@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from conftest import start_central
 
 from clienteling.config import Settings
+from clienteling.contract import Order
+from clienteling.device import ReturnNotAllowed
 from clienteling.ui.state import ScanKeys, ShipToHomeOrder
 
 
@@ -96,3 +99,172 @@ def test_initials_skip_dutch_surname_prefixes():
     assert initials("zoë", "çelik") == "ZÇ"
     assert initials("Daan", "Jansen") == "DJ"
     assert initials("Mo", "") == "M"
+
+
+def orders_where(device, wanted) -> Order:
+    for (doc,) in device.cache.query("SELECT doc FROM orders WHERE customer_id > 'C0000010' ORDER BY customer_id, id"):
+        order = Order.model_validate_json(doc)
+        if wanted(order, device.return_eligibility(order)):
+            return order
+    raise AssertionError("no such order")
+
+
+def test_a_return_chosen_and_confirmed_reaches_the_journal_with_the_rules_refund(device):
+    from clienteling import rules
+    from clienteling.ui.state import ReturnForm
+
+    order = orders_where(
+        device, lambda o, e: sum(line.returnable for line in e.lines) >= 1 and e.lines[0].left >= 1 and e.returnable
+    )
+    staff = device.staff_list()[0].id
+    form = asyncio.run(ReturnForm.open(device, order.number, staff))
+    assert form.customer.id == order.customer_id and form.eligibility.returnable
+    first = form.eligibility.lines[0]
+    form.choose(1, quantity=first.left, reason="too_large")
+    form.choose(1, condition="damaged")
+    assert form.chosen == {1: {"quantity": first.left, "reason": "too_large", "condition": "damaged"}}
+    assert form.refund == rules.refund(order, {1: first.left}) and form.refund.cents > 0
+    with pytest.raises(ReturnNotAllowed) as too_many:
+        form.choose(1, quantity=first.left + 1)
+    assert too_many.value.code == "too_many" and too_many.value.params["left"] == first.left
+    with pytest.raises(ValueError):
+        form.choose(1, reason="bored")
+
+    command = asyncio.run(form.confirm())
+    assert command is not None and form.done == command and form.error is None
+    kept = device.command(command.command_id)
+    assert kept.kind == "return" and kept.body["order_number"] == order.number and kept.body["received_by"] == staff
+    assert [(line["line_no"], line["quantity"], line["reason"], line["condition"]) for line in kept.body["lines"]] == [
+        (1, first.left, "too_large", "damaged")
+    ]
+    assert asyncio.run(form.confirm()) is None  # a second tap makes no second return
+    assert len([c for c in device.commands(kind="return") if c.body["order_number"] == order.number]) == 1
+    asyncio.run(form.reload())  # the same order again: what went back counts as returned or waiting
+    assert form.done is None and form.chosen == {}
+    assert form.eligibility.line(1).left == 0
+    with pytest.raises(ReturnNotAllowed) as again:
+        form.choose(1, quantity=1)
+    assert again.value.code in ("return_waiting", "nothing_left")
+
+
+def test_a_line_outside_the_window_cannot_be_chosen_and_nothing_chosen_is_an_error(device):
+    from clienteling.ui.state import NothingChosen, ReturnForm
+
+    late = orders_where(device, lambda o, e: e.refusal is not None and e.refusal.code == "window_closed")
+    form = asyncio.run(ReturnForm.open(device, late.number))
+    with pytest.raises(ReturnNotAllowed) as refused:
+        form.choose(1, quantity=1)
+    assert refused.value.code == "window_closed" and form.chosen == {}
+    with pytest.raises(ReturnNotAllowed) as unknown:
+        form.choose(99, quantity=1)
+    assert unknown.value.code == "unknown_line"
+    assert asyncio.run(form.confirm()) is None
+    assert isinstance(form.error, NothingChosen) and form.done is None
+
+
+def test_a_return_the_device_refuses_keeps_its_error_with_the_rules_code(device):
+    from clienteling.ui.state import ReturnForm
+
+    order = orders_where(device, lambda o, e: e.returnable and e.lines[0].left >= 1)
+    form = asyncio.run(ReturnForm.open(device, order.number))
+    form.choose(1, quantity=1)
+    device.register_return(
+        order.number,
+        [{"line_no": 1, "quantity": form.eligibility.line(1).left, "reason": "other", "condition": "resellable"}],
+    )  # another desk returned it all meanwhile
+    assert asyncio.run(form.confirm()) is None
+    assert isinstance(form.error, ReturnNotAllowed) and form.error.code in ("too_many", "nothing_left")
+    assert form.done is None and not form.confirming
+
+
+def test_an_unknown_order_number_raises_the_devices_error(device):
+    from clienteling.device import OrderNotFound
+    from clienteling.ui.state import ReturnForm
+
+    with pytest.raises(OrderNotFound):
+        asyncio.run(ReturnForm.open(device, "ORD-99999999"))
+
+
+def test_a_typed_name_gives_this_stores_matches_and_only_the_latest_keystroke_is_shown(device):
+    from clienteling.ui.state import CustomerLookup
+
+    surname = device.customer("C0000001").last_name.split()[-1]
+    answer_later = threading.Event()
+
+    class SlowFirstSearch:  # the first keystroke's search answers only after the second's
+        def __getattr__(self, name):
+            return getattr(device, name)
+
+        def search_customers(self, text, limit=20):
+            if text == surname[:2]:
+                answer_later.wait(10)
+            return device.search_customers(text, limit)
+
+    lookup = CustomerLookup(SlowFirstSearch())
+
+    async def typing():
+        first = asyncio.create_task(lookup.typed(surname[:2]))
+        await asyncio.sleep(0)  # the first keystroke's search has started
+        await lookup.typed(surname)
+        answer_later.set()
+        await first
+
+    asyncio.run(typing())
+    assert lookup.text == surname and lookup.matches.query == surname  # the earlier keystroke's answer is dropped
+    assert "C0000001" in {m.id for m in lookup.matches.found}
+    assert all(m.home_store == "AMS01" for m in lookup.matches.found) and lookup.matches.elsewhere == frozenset()
+    asyncio.run(lookup.typed("2"))  # one character (or a code being scanned): no list
+    assert lookup.matches is None
+
+
+def test_a_card_gives_its_customers_route_and_a_wrong_card_the_error_with_its_code(device):
+    from clienteling.ui.state import CustomerLookup
+
+    lookup = CustomerLookup(device)
+    assert asyncio.run(lookup.look_up(" 2700000000014 ")) == "/customer/C0000001"
+    assert lookup.error is None
+    assert asyncio.run(lookup.look_up("2700000000015")) is None  # the check digit is wrong
+    assert lookup.error.code == "card_check_digit" and lookup.matches is None
+    asyncio.run(lookup.typed("270"))
+    assert lookup.error is None  # typing again clears it
+    assert asyncio.run(lookup.look_up("   ")) is None and lookup.error is None
+    one = device.customer("C0000001")
+    assert asyncio.run(lookup.look_up(one.email)) == "/customer/C0000001"
+    name = f"{one.first_name} {one.last_name}"
+    route = asyncio.run(lookup.look_up(name))
+    assert lookup.matches.query == name and "C0000001" in {m.id for m in lookup.matches.found}
+    assert route == ("/customer/C0000001" if len(lookup.matches.found) == 1 else None)
+
+
+def test_a_wrong_pin_gives_wrong_pin_with_the_tries_left_and_the_right_one_the_member_and_language(device):
+    from clienteling.device import PinNotWellFormed, WrongPin
+    from clienteling.ui.state import SignIn
+
+    lotte = next(m for m in device.staff_list() if m.name == "Lotte Visser")
+    form = SignIn(device)
+    assert asyncio.run(form.sign_in("1111")) is None and form.error is None  # nobody picked yet
+    form.pick(lotte.id)
+    form.typed("9a9b99")
+    assert form.pin == "9999"
+    assert asyncio.run(form.sign_in()) is None
+    assert isinstance(form.error, WrongPin) and form.error.code == "wrong_pin" and form.error.tries_left == 4
+    assert form.pin == "" and not form.busy
+    assert asyncio.run(form.sign_in("12")) is None and isinstance(form.error, PinNotWellFormed)  # costs no try
+    member, language = asyncio.run(form.sign_in("1111"))
+    assert member.id == lotte.id and language == device.staff_language(lotte.id) and form.error is None
+    form.pick(lotte.id)
+    assert form.error is None and form.pin == ""
+
+
+def test_a_second_tap_while_signing_in_is_ignored(device):
+    from clienteling.ui.state import SignIn
+
+    lotte = next(m for m in device.staff_list() if m.name == "Lotte Visser")
+    form = SignIn(device)
+    form.pick(lotte.id)
+
+    async def twice():
+        return await asyncio.gather(form.sign_in("1111"), form.sign_in("1111"))
+
+    first, second = asyncio.run(twice())
+    assert first[0].id == lotte.id and second is None

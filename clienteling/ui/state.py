@@ -8,14 +8,16 @@ The screens render these objects; changing a field re-renders the screen that ho
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import flet as ft
 
-from clienteling.contract import Address
-from clienteling.device import Device, DeviceError, LocalCommand
+from clienteling import codes, rules
+from clienteling.contract import Address, Customer, Money, Order, StaffMember
+from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed
 from clienteling.ui.offloop import off_loop
+from clienteling.ui.session import screen_for
 
 SETTLED = ("sent", "attention", "dismissed")
 
@@ -160,3 +162,216 @@ class ScanKeys:
     def take_completed(self) -> str | None:
         text, self.completed = self.completed, None
         return text
+
+
+REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
+CONDITIONS = ("resellable", "damaged")
+
+
+class NothingChosen(ReturnNotAllowed):
+    """A return confirmed before any item was chosen."""
+
+    default_code = "nothing_chosen"
+
+
+@ft.observable
+@dataclass(eq=False)
+class ReturnForm:
+    """A return at the service desk: the order, its customer and what can go back; the lines chosen; the return made.
+
+    `chosen` maps a line number to its `quantity`, `reason` and `condition`; only lines with items chosen are in it.
+    `error` is what went wrong last (a `DeviceError` with its code: the screen words it); `done` the return made.
+    """
+
+    device: Device
+    order: Order
+    customer: Customer
+    eligibility: rules.ReturnEligibility
+    staff_id: str | None = None
+    chosen: dict[int, dict[str, Any]] = field(default_factory=dict)
+    error: Exception | None = None
+    confirming: bool = False
+    done: LocalCommand | None = None
+
+    @classmethod
+    def load(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
+        """The form for order `number`, read from the device on the calling thread (see `open`)."""
+        order = device.order(number)
+        return cls(device, order, device.customer(order.customer_id), device.return_eligibility(order), staff_id)
+
+    @classmethod
+    async def open(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
+        """The form for order `number`, read off the event loop; raises the device's error (`OrderNotFound` …)."""
+        return await off_loop(cls.load, device, number, staff_id)
+
+    async def reload(self) -> None:
+        """Start over on the same order, as it is now (a return just made counts as waiting to be sent)."""
+        order = await off_loop(self.device.order, self.order.number)
+        eligibility = await off_loop(self.device.return_eligibility, order)
+        self.order, self.eligibility = order, eligibility
+        self.chosen, self.error, self.done = {}, None, None
+
+    def choose(
+        self, line_no: int, quantity: int | None = None, reason: str | None = None, condition: str | None = None
+    ) -> None:
+        """Change what goes back of line `line_no` (quantity 0 takes the line out).
+
+        Raises `ReturnNotAllowed` with the rules' code for a line that cannot be returned (`window_closed`,
+        `nothing_left` …, `unknown_line`) or more items than are left (`too_many`), and `ValueError` for a reason or
+        condition the form does not know."""
+        line = self.eligibility.line(line_no)
+        if line is None:
+            raise ReturnNotAllowed(
+                f"no line {line_no}", code="unknown_line", params={"line_no": line_no, "twice": False}
+            )
+        if line.refusal is not None:
+            raise ReturnNotAllowed(
+                f"line {line_no}: {line.refusal.code}", code=line.refusal.code, params=dict(line.refusal.params)
+            )
+        entry = {"quantity": 0, "reason": REASONS[0], "condition": CONDITIONS[0], **self.chosen.get(line_no, {})}
+        if quantity is not None:
+            if not 0 <= quantity <= line.left:
+                raise ReturnNotAllowed(
+                    f"line {line_no}: {line.left} left to return, not {quantity}",
+                    code="too_many",
+                    params={"line_no": line_no, "left": line.left, "requested": quantity},
+                )
+            entry["quantity"] = quantity
+        if reason is not None:
+            if reason not in REASONS:
+                raise ValueError(f"not a reason for a return: {reason!r}")
+            entry["reason"] = reason
+        if condition is not None:
+            if condition not in CONDITIONS:
+                raise ValueError(f"not a condition of a returned item: {condition!r}")
+            entry["condition"] = condition
+        chosen = dict(self.chosen)  # a new dict: assigning it is what re-renders the screen
+        if entry["quantity"]:
+            chosen[line_no] = entry
+        else:
+            chosen.pop(line_no, None)
+        self.chosen, self.error = chosen, None
+
+    @property
+    def refund(self) -> Money:
+        """What the items chosen pay back, by the rules."""
+        return rules.refund(self.order, {n: entry["quantity"] for n, entry in self.chosen.items()})
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """The chosen lines as `register_return` takes them, by line number."""
+        return [{"line_no": n, **entry} for n, entry in sorted(self.chosen.items())]
+
+    async def confirm(self) -> LocalCommand | None:
+        """Register the return (queued, sent when it can be) and keep its command in `done`; or keep the error."""
+        if self.confirming or self.done is not None:  # a second tap while the first is being written
+            return None
+        if not self.chosen:
+            self.error = NothingChosen("Choose at least one item to return.")
+            return None
+        self.confirming, self.error = True, None
+        try:
+            command = await off_loop(self.device.register_return, self.order.number, self.lines, staff=self.staff_id)
+        except (DeviceError, ValueError) as problem:
+            self.error = problem
+            return None
+        finally:
+            self.confirming = False
+        self.done = command
+        return command
+
+    async def follow(self, every: float = 0.5) -> None:
+        """Keep `done` up to date until the centre has answered (a receipt number, or its refusal)."""
+        async for latest in until_settled(self.device, self.done, every):
+            self.done = latest
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Customers found for `query`: this store's, then other stores' (`elsewhere`), unless the centre could not be
+    asked (`centre_searched` False)."""
+
+    query: str
+    found: tuple[Any, ...]
+    elsewhere: frozenset[str] = frozenset()
+    centre_searched: bool = True
+
+
+@ft.observable
+@dataclass(eq=False)
+class CustomerLookup:
+    """The look-up screen's field: names give this store's matches as they are typed; a submitted text or scan opens
+    the screen it names (`look_up` returns its route), shows the customers it names, or keeps the error."""
+
+    device: Device
+    text: str = ""
+    matches: Matches | None = None
+    error: Exception | None = None
+
+    async def typed(self, text: str) -> None:
+        """The field now holds `text`: a name of two letters or more is searched here, as typed. A later keystroke
+        has its own search, and only the latest is shown."""
+        self.text, self.error = text, None
+        scan = codes.classify(text)
+        if len(text.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
+            found = await off_loop(self.device.search_customers, text, limit=12)
+            if self.text == text:
+                self.matches = Matches(text, tuple(found))
+        else:
+            self.matches = None
+
+    async def look_up(self, text: str) -> str | None:
+        """What `text` names: the route of the screen to open (a customer, a product's stock, an order's return, the
+        one customer a name finds), or None with `matches` or `error` set."""
+        value = text.strip()
+        if not value:
+            return None
+        self.text = value
+        try:
+            found = await off_loop(self.device.lookup, value)
+        except DeviceError as problem:
+            self.error = problem
+            return None
+        route = screen_for(found)
+        if route:
+            return route
+        self.matches = Matches(value, tuple(found.matches), found.elsewhere, found.centre_searched)
+        if len(found.matches) == 1:
+            return f"/customer/{found.matches[0].id}"
+        return None
+
+
+@ft.observable
+@dataclass(eq=False)
+class SignIn:
+    """The sign-in screen: whom was picked, the PIN typed so far, and signing in (once at a time)."""
+
+    device: Device
+    picked: str | None = None
+    pin: str = ""
+    error: Exception | None = None
+    busy: bool = False
+
+    def pick(self, staff_id: str) -> None:
+        self.picked, self.pin, self.error = staff_id, "", None
+
+    def typed(self, text: str) -> None:
+        """What the PIN field holds: its digits only (a hardware keyboard can type anything)."""
+        self.pin = "".join(c for c in text if c in "0123456789")
+
+    async def sign_in(self, pin: str | None = None) -> tuple[StaffMember, str] | None:
+        """The member picked and their language, if `pin` (else the PIN typed) is theirs; else None, with the error
+        kept (`WrongPin` with the tries left, `PinNotWellFormed`, `StaffLocked` …) and the PIN cleared."""
+        if self.busy or self.picked is None:
+            return None
+        self.busy = True
+        try:
+            member = await off_loop(self.device.sign_in, self.picked, self.pin if pin is None else pin)
+            language = await off_loop(self.device.staff_language, member.id)
+        except DeviceError as problem:
+            self.error, self.pin = problem, ""
+            return None
+        finally:
+            self.busy = False
+        self.error = None
+        return member, language

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import flet as ft
 
-from clienteling import codes
 from clienteling.device import DeviceError
-from clienteling.ui.offloop import off_loop, use_loaded
+from clienteling.ui.offloop import use_loaded
 from clienteling.ui.screens.camera import camera_available, camera_button
-from clienteling.ui.session import go, screen_for, use_session
+from clienteling.ui.session import go, use_session
+from clienteling.ui.state import CustomerLookup
 from clienteling.ui.widgets import card, code_field, heading, message, tagged, typed
 
 
@@ -55,56 +55,31 @@ def _customers(device, ids) -> list:
 def LookupScreen():
     session = use_session()
     device = session.device
-    text, set_text = ft.use_state("")
-    error, set_error = ft.use_state(None)
-    matches, set_matches = ft.use_state(None)
+    lookup, _ = ft.use_state(lambda: CustomerLookup(device))
     field = ft.use_ref(None)
     keys = session.scan_keys
     ft.use_state(keys)  # re-render when a scan is completed before the field had focus
-    typed_now = ft.use_ref("")
     served = tuple(session.recent)
     recent_loaded = use_loaded(lambda: _customers(device, served), [served])
 
     async def refocus():
         # Only after a wrong scan (the screen stays): a focus call made as the screen opens can come back after a
         # fast scanner has already moved on, and the answer for an unmounted field breaks the session.
-        if error is not None and field.current is not None:
+        if lookup.error is not None and field.current is not None:
             await field.current.focus()
 
-    ft.use_effect(refocus, [error])
+    ft.use_effect(refocus, [lookup.error])
 
     async def changed(e):
-        value = e.control.value
-        set_text(value)
-        set_error(None)
-        typed_now.current = value
-        scan = codes.classify(value)
-        if len(value.strip()) >= 2 and scan.kind is codes.ScanKind.UNKNOWN:
-            found = await off_loop(device.search_customers, value, limit=12)
-            if typed_now.current == value:  # a later keystroke has its own search: only the latest is shown
-                set_matches((value, found, frozenset(), True))  # as typed: this store
-        else:
-            set_matches(None)
+        await lookup.typed(e.control.value)
 
     async def submit(e=None):
-        await look_up(keys.take(typed(e, text)).strip())
+        await look_up(keys.take(typed(e, lookup.text)).strip())
 
     async def look_up(value: str) -> None:
-        if not value:
-            return
-        typed_now.current = value
-        try:
-            found = await off_loop(device.lookup, value)
-        except DeviceError as problem:
-            set_error(session.explain(problem))
-            return
-        route = screen_for(found)
+        route = await lookup.look_up(value)
         if route:  # the screen goes: no need to clear the field first
             go(route)
-        else:
-            set_matches((value, found.matches, found.elsewhere, found.centre_searched))
-            if len(found.matches) == 1:
-                go(f"/customer/{found.matches[0].id}")
 
     def scanned_before_focus():
         if (early := keys.take_completed()) is not None:  # a task of its own: this effect re-runs at once
@@ -115,8 +90,13 @@ def LookupScreen():
     recent = recent_loaded.value or []
 
     results: list[ft.Control] = []
-    if matches is not None:
-        query, found, elsewhere, centre_searched = matches
+    if lookup.matches is not None:
+        query, found, elsewhere, centre_searched = (
+            lookup.matches.query,
+            lookup.matches.found,
+            lookup.matches.elsewhere,
+            lookup.matches.centre_searched,
+        )
         results.append(ft.Text(session.t("matches", text=query), size=16, weight=ft.FontWeight.W_600))
         if not centre_searched:
             results.append(
@@ -149,7 +129,7 @@ def LookupScreen():
                 expand=True,
             ),
             *([camera_button(session)] if camera_available(ft.context.page) else []),
-            message(error, "scan-error"),
+            message(session.explain(lookup.error) if lookup.error else None, "scan-error"),
             ft.ListView(results, spacing=8, expand=True),
         ],
         spacing=14,

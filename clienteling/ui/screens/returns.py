@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import flet as ft
 
-from clienteling.device import DeviceError, ReturnNotAllowed
-from clienteling.rules import refund
+from clienteling.device import DeviceError
 from clienteling.ui import i18n
 from clienteling.ui.i18n import error_text, local, money, status
 from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
-from clienteling.ui.state import until_settled
+from clienteling.ui.state import CONDITIONS, REASONS, NothingChosen, ReturnForm
 from clienteling.ui.widgets import (
     TOUCH,
     big_button,
@@ -26,26 +25,19 @@ from clienteling.ui.widgets import (
     use_task,
 )
 
-REASONS = ("too_small", "too_large", "not_as_pictured", "damaged", "changed_mind", "other")
-CONDITIONS = ("resellable", "damaged")
 
-
-def _order_and_customer(device, number: str):
-    order = device.order(number)
-    return order, device.customer(order.customer_id), device.return_eligibility(order)
+def _said(session, error: Exception | None) -> str | None:
+    if error is None:
+        return None
+    return session.t("choose_lines") if isinstance(error, NothingChosen) else session.explain(error)
 
 
 @ft.component
-def ReturnDone(command, order, customer, chosen):
+def ReturnDone(form: ReturnForm, head: list[ft.Control]):
     """The return as made: waiting, then its receipt number once the centre has it (or its refusal)."""
     session = use_session()
-    done, set_done = ft.use_state(command)
-
-    async def follow():
-        async for latest in until_settled(session.device, done):
-            set_done(latest)
-
-    use_task(follow)
+    use_task(form.follow)
+    done = form.done
     receipt = done.number
     body = (
         [
@@ -61,10 +53,9 @@ def ReturnDone(command, order, customer, chosen):
         if done.state == "attention"
         else [message(session.t("return_waiting"), "return-waiting", error=False)]
     )
-    paid_back = refund(order, {n: entry["quantity"] for n, entry in chosen.items()})
-    body.append(ft.Text(session.t("refund", money=money(paid_back.cents, session.lang)), size=18))
-    body.append(big_button(session.t("back"), lambda _: go(f"/customer/{customer.id}"), "return-done"))
-    return ft.Column(body, spacing=12)
+    body.append(ft.Text(session.t("refund", money=money(form.refund.cents, session.lang)), size=18))
+    body.append(big_button(session.t("back"), lambda _: go(f"/customer/{form.customer.id}"), "return-done"))
+    return ft.Column(head + [ft.Column(body, spacing=12)], spacing=12)
 
 
 @ft.component
@@ -73,10 +64,9 @@ def ReturnsScreen():
     device = session.device
     number = ft.use_route_params().get("number")
     text, set_text = ft.use_state("")
-    error, set_error = ft.use_state(None)
-    chosen, set_chosen = ft.use_state({})  # line_no -> {"quantity", "reason", "condition"}
-    done, set_done = ft.use_state(None)
-    loaded = use_loaded(lambda: _order_and_customer(device, number) if number else None, [number])
+    error, set_error = ft.use_state(None)  # the order field's: a number that finds no order
+    staff_id = session.staff_id
+    loaded = use_loaded(lambda: ReturnForm.load(device, number, staff_id) if number else None, [number, staff_id])
 
     if not session.may("returns"):
         return ft.Column(
@@ -96,8 +86,9 @@ def ReturnsScreen():
             set_error(session.t("no_matches", text=value))
             return
         set_error(None)
-        set_chosen({})
-        set_done(None)  # the screen may still show the receipt of the return before
+        form = loaded.value if loaded.ready else None
+        if form is not None and form.order.number == found.order.number:
+            await form.reload()  # the same order again (the screen may still show the receipt of the return before)
         go(f"/returns/{found.order.number}")
 
     controls: list[ft.Control] = [
@@ -117,35 +108,26 @@ def ReturnsScreen():
         return ft.Column(controls + [loading("returns-loading")], spacing=12)
     if loaded.error is not None:
         return ft.Column(controls + [message(session.explain(loaded.error), "returns-error")], spacing=12)
-    order, customer, eligibility = loaded.value
+    return ReturnLines(loaded.value, controls, error)
 
-    if done is not None:
-        return ft.Column(controls + [ReturnDone(done, order, customer, chosen)], spacing=12)
+
+@ft.component
+def ReturnLines(form: ReturnForm, head: list[ft.Control], find_error: str | None):
+    """The order, its lines with what can go back and what is chosen, the refund, and "Confirm return"; then the
+    return made. (A component of its own: it re-renders whenever the form changes.)"""
+    session = use_session()
+    if form.done is not None:
+        return ReturnDone(form, head)
+    order, customer, eligibility = form.order, form.customer, form.eligibility
 
     def update(line_no: int, **change):
-        current = dict(chosen)
-        entry = {"quantity": 0, "reason": "too_small", "condition": "resellable", **current.get(line_no, {}), **change}
-        if entry["quantity"]:
-            current[line_no] = entry
-        else:
-            current.pop(line_no, None)
-        set_chosen(current)
+        try:
+            form.choose(line_no, **change)
+        except (DeviceError, ValueError) as problem:  # the buttons keep within bounds: this is only a safeguard
+            form.error = problem
 
     async def confirm(_):
-        if not chosen:
-            set_error(session.t("choose_lines"))
-            return
-        lines = [{"line_no": n, **entry} for n, entry in sorted(chosen.items())]
-        try:
-            command = await off_loop(device.register_return, order.number, lines, staff=session.staff_id)
-        except ReturnNotAllowed as refused:
-            set_error(session.explain(refused))
-            return
-        except (DeviceError, ValueError) as problem:
-            set_error(session.explain(problem))
-            return
-        set_error(None)
-        set_done(command)
+        await form.confirm()
 
     rows = []
     for line_eligibility in eligibility.lines:
@@ -168,14 +150,14 @@ def ReturnsScreen():
         ]
         if why is None:
             body.append(
-                line_choices(session, line.line_no, line_eligibility.left, chosen.get(line.line_no, {}), update)
+                line_choices(session, line.line_no, line_eligibility.left, form.chosen.get(line.line_no, {}), update)
             )
         elif eligibility.refusal is None:  # a line that cannot be returned says why; the order's own reason is above
             body.append(tagged(f"return-why-{line.line_no}", ft.Text(error_text(session.lang, why.code, why.params))))
         rows.append(card(ft.Column(body, spacing=6), f"return-line-{line.line_no}"))
-    paid_back = refund(order, {n: entry["quantity"] for n, entry in chosen.items()})
     whole_order = eligibility.refusal
-    controls += [
+    controls = [
+        *head,
         card(
             ft.Column(
                 [
@@ -210,12 +192,22 @@ def ReturnsScreen():
             tagged(
                 "refund",
                 ft.Text(
-                    session.t("refund", money=money(paid_back.cents, session.lang)), size=20, weight=ft.FontWeight.BOLD
+                    session.t("refund", money=money(form.refund.cents, session.lang)),
+                    size=20,
+                    weight=ft.FontWeight.BOLD,
                 ),
             ),
-            message(error, "returns-error"),
-            big_button(session.t("confirm_return"), confirm, "confirm-return", icon=ft.Icons.ASSIGNMENT_RETURN),
+            message(find_error or _said(session, form.error), "returns-error"),
+            big_button(
+                session.t("confirm_return"),
+                confirm,
+                "confirm-return",
+                icon=ft.Icons.ASSIGNMENT_RETURN,
+                disabled=form.confirming,
+            ),
         ]
+    elif find_error:
+        controls.append(message(find_error, "returns-error"))
     return ft.Column(controls, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
 
 
@@ -256,7 +248,7 @@ def line_choices(session, line_no: int, left: int, entry: dict, update) -> ft.Co
             choice(
                 f"return-reason-{line_no}",
                 session.t("reason"),
-                entry.get("reason", "too_small"),
+                entry.get("reason", REASONS[0]),
                 [(r, session.t(f"reason_{r}")) for r in REASONS],
                 lambda value: update(line_no, reason=value),
                 210,
@@ -264,7 +256,7 @@ def line_choices(session, line_no: int, left: int, entry: dict, update) -> ft.Co
             choice(
                 f"return-condition-{line_no}",
                 session.t("condition"),
-                entry.get("condition", "resellable"),
+                entry.get("condition", CONDITIONS[0]),
                 [(c, session.t(f"condition_{c}")) for c in CONDITIONS],
                 lambda value: update(line_no, condition=value),
                 170,
