@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 from conftest import start_central
@@ -268,3 +269,32 @@ def test_a_second_tap_while_signing_in_is_ignored(device):
 
     first, second = asyncio.run(twice())
     assert first[0].id == lotte.id and second is None
+
+
+def refused_command(device) -> str:
+    """A ship-to-home order the centre refuses (far more than anyone has), once the centre has answered it."""
+    sku = device.stock("CT01-NVY-M").sku
+    body = device.place_ship_to_home("C0000002", [(sku, 1)], fulfilling_store="DC01", send_now=False).body
+    doomed = device.outbox.add(
+        "ship_to_home", {**body, "lines": [{"sku": sku, "quantity": 999}]}, customer_id="C0000002", staff=None
+    )
+    deadline = time.monotonic() + 30
+    while device.command(doomed).state != "attention":
+        assert time.monotonic() < deadline, device.command(doomed)
+        device.sync_now()
+    return doomed
+
+
+def test_a_refused_command_is_listed_with_its_reason_until_it_is_dismissed(device):
+    from clienteling.ui.state import AttentionList
+
+    doomed = refused_command(device)
+    attention = AttentionList(device)
+    assert attention.items is None  # not read yet: the screen shows it loading
+    asyncio.run(attention.refresh())
+    listed = {c.command_id: c for c in attention.items}
+    assert doomed in listed and listed[doomed].answer is not None and attention.error is None
+    asyncio.run(attention.dismiss(doomed))
+    assert doomed not in {c.command_id for c in attention.items}
+    assert device.command(doomed).state == "dismissed"
+    assert doomed not in {c.command_id for c in device.needs_attention()}

@@ -375,3 +375,30 @@ class SignIn:
             self.busy = False
         self.error = None
         return member, language
+
+
+@ft.observable
+@dataclass(eq=False)
+class AttentionList:
+    """The commands the centre refused, with its reason, until a person dismisses them (`items` is None until read)."""
+
+    device: Device
+    items: list[LocalCommand] | None = None
+    error: Exception | None = None
+
+    async def refresh(self) -> None:
+        try:
+            items = await off_loop(self.device.needs_attention)
+        except DeviceError as problem:
+            self.error = problem
+            return
+        self.items, self.error = items, None
+
+    async def dismiss(self, command_id: str) -> None:
+        """Staff have dealt with a refused command: it leaves the list (and stays on record)."""
+        try:
+            await off_loop(self.device.dismiss, command_id)
+        except DeviceError as problem:
+            self.error = problem
+            return
+        await self.refresh()

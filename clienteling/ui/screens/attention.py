@@ -7,22 +7,20 @@ from functools import partial
 import flet as ft
 
 from clienteling.ui.i18n import local, refusal_text
-from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
-from clienteling.ui.widgets import TOUCH, card, heading, loading, tagged
+from clienteling.ui.state import AttentionList
+from clienteling.ui.widgets import TOUCH, card, heading, loading, message, tagged, use_task
 
 
 @ft.component
 def AttentionScreen():
     session = use_session()
-    device = session.device
-    version, set_version = ft.use_state(0)
-    loaded = use_loaded(device.needs_attention, [version])
-    items = loaded.value or []
+    attention, _ = ft.use_state(lambda: AttentionList(session.device))
+    use_task(attention.refresh)
+    items = attention.items or []
 
     async def dismiss(command_id: str, _event=None):
-        await off_loop(device.dismiss, command_id)
-        set_version(version + 1)
+        await attention.dismiss(command_id)
 
     rows = [
         card(
@@ -57,7 +55,11 @@ def AttentionScreen():
     return ft.Column(
         [
             heading(session.t("attention_title")),
-            *(rows or [ft.Text(session.t("no_attention")) if loaded.ready else loading("attention-loading")]),
+            message(session.explain(attention.error) if attention.error else None, "attention-error"),
+            *(
+                rows
+                or [ft.Text(session.t("no_attention")) if attention.items is not None else loading("attention-loading")]
+            ),
         ],
         spacing=10,
         scroll=ft.ScrollMode.AUTO,
