@@ -298,3 +298,48 @@ def test_a_refused_command_is_listed_with_its_reason_until_it_is_dismissed(devic
     assert doomed not in {c.command_id for c in attention.items}
     assert device.command(doomed).state == "dismissed"
     assert doomed not in {c.command_id for c in device.needs_attention()}
+
+
+def test_a_product_code_gives_its_stock_route_and_words_give_the_products_they_name(device):
+    from clienteling.ui.state import StockSearch
+
+    variant = device.product("CT01-NVY-M").variant
+    search = StockSearch(device)
+    assert asyncio.run(search.search(f" {variant.gtin} ")) == f"/stock/{variant.sku}"
+    assert search.found is None and search.error is None
+    product = device.product(variant.sku).product
+    assert asyncio.run(search.search(product.name)) is None
+    assert search.query == product.name and product.style in {p.style for p in search.found}
+    assert asyncio.run(search.search("zzqx nothing like it")) is None
+    assert search.found == () and search.error is None  # the screen says no product matches
+    assert asyncio.run(search.search("   ")) is None and search.found == ()
+
+
+def test_the_stock_of_a_sku_is_loaded_and_a_later_sku_wins_over_one_still_loading(device):
+    from clienteling.ui.state import StockSearch
+
+    first, second = (v.sku for v in device.product("CT01-NVY-M").product.variants[:2])
+    answer_later = threading.Event()
+
+    class SlowFirstStock:
+        def __getattr__(self, name):
+            return getattr(device, name)
+
+        def stock(self, sku):
+            if sku == first:
+                answer_later.wait(10)
+            return device.stock(sku)
+
+    search = StockSearch(SlowFirstStock())
+
+    async def open_two():
+        slow = asyncio.create_task(search.open(first))
+        await asyncio.sleep(0)
+        assert search.loading
+        await search.open(second)
+        answer_later.set()
+        await slow
+
+    asyncio.run(open_two())
+    assert search.sku == second and search.view.variant.sku == second and not search.loading
+    assert search.view.here is not None and search.view.here.store == "AMS01"

@@ -14,8 +14,8 @@ from typing import Any
 import flet as ft
 
 from clienteling import codes, rules
-from clienteling.contract import Address, Customer, Money, Order, StaffMember
-from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed
+from clienteling.contract import Address, Customer, Money, Order, Product, StaffMember
+from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed, StockView
 from clienteling.ui.offloop import off_loop
 from clienteling.ui.session import screen_for
 
@@ -402,3 +402,57 @@ class AttentionList:
             self.error = problem
             return
         await self.refresh()
+
+
+@ft.observable
+@dataclass(eq=False)
+class StockSearch:
+    """The stock screen: the field, what a search found, and the stock of the SKU on screen.
+
+    `search(text)` returns the route of the product a code names (and forgets the list), or lists the products the
+    words name in `found` (for `query`; empty when none). `open(sku)` loads that SKU's stock into `view`; a later `open` wins over an
+    earlier one still loading. `error` is what went wrong last (the screen words it).
+    """
+
+    device: Device
+    text: str = ""
+    query: str | None = None
+    found: tuple[Product, ...] | None = None
+    error: Exception | None = None
+    sku: str | None = None
+    view: StockView | None = None
+
+    async def search(self, text: str) -> str | None:
+        value = text.strip()
+        if not value:
+            return None
+        self.text = value
+        try:
+            match = await off_loop(self.device.product, value)
+        except DeviceError:  # not a code the catalogue knows: words to search for
+            try:
+                products = await off_loop(self.device.search_products, value, limit=12)
+            except DeviceError as problem:
+                self.error = problem
+                return None
+            self.query, self.found, self.error = value, tuple(products), None
+            return None
+        self.query, self.found, self.error = None, None, None
+        return f"/stock/{match.variant.sku}"
+
+    @property
+    def loading(self) -> bool:
+        return self.sku is not None and self.view is None and self.error is None
+
+    async def open(self, sku: str | None) -> None:
+        self.sku, self.view, self.error = sku, None, None
+        if sku is None:
+            return
+        try:
+            view = await off_loop(self.device.stock, sku)
+        except DeviceError as problem:
+            if self.sku == sku:
+                self.error = problem
+            return
+        if self.sku == sku:
+            self.view = view

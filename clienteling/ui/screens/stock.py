@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import flet as ft
 
-from clienteling.device import DeviceError
 from clienteling.ui.i18n import ago, money, number
 from clienteling.ui.i18n import colour as colour_word
-from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import go, use_session
+from clienteling.ui.state import StockSearch
 from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, loading, message, tagged, typed
 
 
@@ -46,54 +46,41 @@ def place_row(session, place, now, identifier: str, highlight: bool = False) -> 
 @ft.component
 def StockScreen():
     session = use_session()
-    device = session.device
     sku = ft.use_route_params().get("sku")
-    text, set_text = ft.use_state("")
-    error, set_error = ft.use_state(None)
-    found, set_found = ft.use_state(None)
-
-    loaded = use_loaded(lambda: device.stock(sku) if sku else None, [sku])
+    stock, _ = ft.use_state(lambda: StockSearch(session.device))
+    ft.use_effect(lambda: asyncio.create_task(stock.open(sku)).cancel, [sku])
 
     async def search(e=None):
-        value = typed(e, text).strip()
-        if not value:
-            return
-        try:
-            match = await off_loop(device.product, value)
-            set_error(None)
-            go(f"/stock/{match.variant.sku}")
-        except DeviceError:
-            products = await off_loop(device.search_products, value, limit=12)
-            set_found(products)
-            set_error(None if products else session.t("no_matches", text=value))
+        route = await stock.search(typed(e, stock.text))
+        if route:
+            go(route)
 
+    def changed(e):
+        stock.text = e.control.value
+
+    error = session.explain(stock.error) if stock.error is not None else None
+    if stock.found == ():
+        error = session.t("no_matches", text=stock.query)
     controls: list[ft.Control] = [
         heading(session.t("stock_title")),
-        code_field(
-            "product-field",
-            session.t("product_search"),
-            text,
-            lambda e: set_text(e.control.value),
-            search,
-            autofocus=sku is None,
-        ),
+        code_field("product-field", session.t("product_search"), stock.text, changed, search, autofocus=sku is None),
         message(error, "stock-error"),
     ]
-    if found and not sku:
+    if stock.found and not sku:
         controls += [
             card(
                 ft.Row([ft.Text(p.name, size=17, expand=True), ft.Text(p.style, color=ft.Colors.GREY_700)]),
                 f"product-{p.style}",
                 on_click=lambda _, p=p: go(f"/stock/{p.variants[0].sku}"),
             )
-            for p in found
+            for p in stock.found
         ]
     if sku:
-        if not loaded.ready:
+        if stock.sku != sku or stock.loading:
             return ft.Column(controls + [loading("stock-loading")])
-        if loaded.error is not None:
-            return ft.Column(controls + [message(session.explain(loaded.error), "stock-error")])
-        view = loaded.value
+        view = stock.view
+        if view is None:  # the error is said above
+            return ft.Column(controls)
         if view.product is None:
             return ft.Column(controls + [message(session.t("no_matches", text=sku), "stock-error")])
         product, variant = view.product, view.variant
