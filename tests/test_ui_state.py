@@ -274,9 +274,9 @@ def test_a_second_tap_while_signing_in_is_ignored(device):
 def refused_command(device) -> str:
     """A ship-to-home order the centre refuses (far more than anyone has), once the centre has answered it."""
     sku = device.stock("CT01-NVY-M").sku
-    body = device.place_ship_to_home("C0000002", [(sku, 1)], fulfilling_store="DC01", send_now=False).body
+    body = device.place_ship_to_home("C0000001", [(sku, 1)], fulfilling_store="DC01", send_now=False).body
     doomed = device.outbox.add(
-        "ship_to_home", {**body, "lines": [{"sku": sku, "quantity": 999}]}, customer_id="C0000002", staff=None
+        "ship_to_home", {**body, "lines": [{"sku": sku, "quantity": 999}]}, customer_id="C0000001", staff=None
     )
     deadline = time.monotonic() + 30
     while device.command(doomed).state != "attention":
@@ -343,3 +343,42 @@ def test_the_stock_of_a_sku_is_loaded_and_a_later_sku_wins_over_one_still_loadin
     asyncio.run(open_two())
     assert search.sku == second and search.view.variant.sku == second and not search.loading
     assert search.view.here is not None and search.view.here.store == "AMS01"
+
+
+def test_settings_saved_never_pin_the_embedded_centre_but_a_centre_typed_in_instead(device, tmp_path):
+    import tomllib
+
+    from clienteling.ui.state import SettingsForm
+
+    class EmbeddedDemo:  # the device as the app runs it with its embedded demo centre
+        settings = Settings.load(tmp_path).with_embedded_centre("http://127.0.0.1:45123", "demo-AMS01", "AMS01")
+
+        def __getattr__(self, name):
+            return getattr(device, name)
+
+    form = SettingsForm.of(EmbeddedDemo())
+    assert form.values == {"store": "AMS01", "central_url": "http://127.0.0.1:45123", "device_token": "demo-AMS01"}
+    form.change("store", " UTR01 ")
+    path = asyncio.run(form.save("nl"))
+    saved = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert saved["store"] == "UTR01" and saved["lang"] == "nl"
+    assert "central_url" not in saved and "device_token" not in saved  # its port is new on every start
+    assert form.note == ("saved", {}) and form.size[0] > 0
+    form.change("central_url", "http://127.0.0.1:8700")
+    saved = tomllib.loads(asyncio.run(form.save()).read_text(encoding="utf-8"))
+    assert saved["central_url"] == "http://127.0.0.1:8700" and saved["device_token"] == "demo-AMS01"
+
+
+def test_purge_says_how_many_customers_went_and_the_cache_size_follows(device):
+    from clienteling.ui.state import SettingsForm
+
+    daan = device.lookup("2700000000021").customer  # another store's customer, kept from an online look-up
+    with device.cache.write() as conn:
+        conn.execute("UPDATE customers SET last_used = ? WHERE id = ?", (time.time() - 40 * 86400, daan.id))
+    form = SettingsForm.of(device)
+    asyncio.run(form.refresh())
+    before = form.size[0]
+    assert asyncio.run(form.purge()) == 1
+    assert form.note == ("purged", {"n": 1, "days": device.settings.purge_days})
+    assert form.size[0] == before - 1 and device.cache.customer_doc("id", daan.id) is None
+    assert asyncio.run(form.purge()) == 0 and form.note[1]["n"] == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import flet as ft
@@ -456,3 +457,49 @@ class StockSearch:
             return
         if self.sku == sku:
             self.view = view
+
+
+SETTINGS_FIELDS = ("store", "central_url", "device_token")
+
+
+@ft.observable
+@dataclass(eq=False)
+class SettingsForm:
+    """The manager's settings: the values typed (`values`, by name), what the last action did (`note`: a key of the
+    screen's words and its values, as ("purged", {"n": 3, "days": 30})), and the cache's (customers, megabytes)."""
+
+    device: Device
+    values: dict[str, str] = field(default_factory=dict)
+    note: tuple[str, dict[str, Any]] | None = None
+    size: tuple[int, float] | None = None
+
+    @classmethod
+    def of(cls, device: Device) -> SettingsForm:
+        """The form holding the device's settings as they are."""
+        settings = device.settings
+        return cls(device, {name: getattr(settings, name) or "" for name in SETTINGS_FIELDS})
+
+    def change(self, name: str, value: str) -> None:
+        self.values = {**self.values, name: value}  # a new dict: assigning it is what re-renders the screen
+
+    async def refresh(self) -> None:
+        self.size = await off_loop(self.device.cache_size)
+
+    async def save(self, lang: str | None = None) -> Path:
+        """Write the values (and `lang`, the screen's language) to the settings file; read at the next start.
+
+        The embedded demo centre is never written down (`Settings.save`: a centre typed in instead of it is)."""
+        changes: dict[str, Any] = {name: value.strip() or None for name, value in self.values.items()}
+        if lang is not None:
+            changes["lang"] = lang
+        path = await off_loop(self.device.settings.with_changes(**changes).save)
+        self.note = ("saved", {})
+        await self.refresh()
+        return path
+
+    async def purge(self) -> int:
+        """Forget customers kept from online look-ups and unused for the purge days; how many went."""
+        count = await off_loop(self.device.purge)
+        self.note = ("purged", {"n": count, "days": self.device.settings.purge_days})
+        await self.refresh()
+        return count

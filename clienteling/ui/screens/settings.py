@@ -5,49 +5,38 @@ from __future__ import annotations
 import flet as ft
 
 from clienteling.ui.i18n import decimal, number
-from clienteling.ui.offloop import off_loop, use_loaded
 from clienteling.ui.session import use_session
-from clienteling.ui.widgets import TOUCH, big_button, heading, message, tagged
+from clienteling.ui.state import SettingsForm
+from clienteling.ui.widgets import TOUCH, big_button, heading, message, tagged, use_task
 
 
 @ft.component
 def SettingsScreen():
     session = use_session()
-    device = session.device
-    settings = device.settings
-    values, set_values = ft.use_state(
-        {
-            "store": settings.store or "",
-            "central_url": settings.central_url or "",
-            "device_token": settings.device_token or "",
-        }
-    )
-    note, set_note = ft.use_state(None)
-    size = use_loaded(device.cache_size, [note]).value
+    form, _ = ft.use_state(lambda: SettingsForm.of(session.device))
+    use_task(form.refresh)
+    size = form.size
     if not session.may("settings"):
         return ft.Column(
             [heading(session.t("settings_title")), message(session.t("only_manager"), "settings-forbidden")]
         )
 
     async def save(_):
-        changed = settings.with_changes(lang=session.lang, **{k: v.strip() or None for k, v in values.items()})
-        await off_loop(changed.save)
-        set_note(session.t("saved"))
+        await form.save(session.lang)
 
     async def purge(_):
-        count = await off_loop(device.purge)
-        set_note(session.t("purged", n=count, days=settings.purge_days))
+        await form.purge()
 
     def field(name: str, password: bool = False):
         return tagged(
             f"setting-{name}",
             ft.TextField(
                 label=session.t(name),
-                value=values[name],
+                value=form.values[name],
                 password=password,
                 can_reveal_password=password,
                 width=520,
-                on_change=lambda e: set_values({**values, name: e.control.value}),
+                on_change=lambda e: form.change(name, e.control.value),
             ),
         )
 
@@ -82,7 +71,7 @@ def SettingsScreen():
                     ),
                 ]
             ),
-            message(note, "settings-note", error=False),
+            message(session.t(form.note[0], **form.note[1]) if form.note else None, "settings-note", error=False),
         ],
         spacing=14,
         scroll=ft.ScrollMode.AUTO,
