@@ -17,6 +17,7 @@ from clienteling.rules import RETURN_WINDOW
 from clienteling.ui import i18n
 from clienteling.ui.screens import camera, customer
 from clienteling.ui.session import screen_for
+from clienteling.ui.state import order_returns
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def test_the_customer_screen_offers_no_return_outside_the_window_and_says_why(de
             "nl": f"De retourtermijn van 30 dagen is verlopen op {closed_on}.",
         }[lang]
     )
-    shown = identifiers(customer.orders_tab(session, picture, customer.order_returns(device, picture)))
+    shown = identifiers(customer.orders_tab(session, picture, order_returns(device, picture)))
     assert f"order-return-{old.number}" not in shown and shown[f"order-no-return-{old.number}"].value == why
     assert f"order-return-{in_store.number}" not in shown
     assert shown[f"order-no-return-{in_store.number}"].value == i18n.tr(lang, "error_bought_in_store")

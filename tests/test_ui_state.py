@@ -382,3 +382,41 @@ def test_purge_says_how_many_customers_went_and_the_cache_size_follows(device):
     assert form.note == ("purged", {"n": 1, "days": device.settings.purge_days})
     assert form.size[0] == before - 1 and device.cache.customer_doc("id", daan.id) is None
     assert asyncio.run(form.purge()) == 0 and form.note[1]["n"] == 0
+
+
+def test_a_profile_opened_shows_the_picture_with_what_can_go_back_and_records_the_view(device):
+    from clienteling.ui.state import CustomerProfile
+
+    staff = device.staff_list()[0].id
+    views_before = {c.command_id for c in device.commands(kind="profile_view") if c.customer_id == "C0000001"}
+    profile = CustomerProfile(device, staff)
+    asyncio.run(profile.open("C0000001"))
+    assert profile.picture.customer.id == "C0000001" and profile.error is None and not profile.loading
+    assert profile.returns.keys() == {o.number for o in profile.picture.orders}
+    some = profile.picture.orders[0]
+    assert profile.returns[some.number] == device.return_eligibility(some)
+    deadline = time.monotonic() + 10  # recorded in the background: nobody waits for it
+    while not (
+        new := [
+            c
+            for c in device.commands(kind="profile_view")
+            if c.customer_id == "C0000001" and c.command_id not in views_before
+        ]
+    ):
+        assert time.monotonic() < deadline, "no profile view recorded"
+        time.sleep(0.02)
+    assert len(new) == 1 and new[0].body["staff_id"] == staff
+    profile.show("orders")
+    assert profile.tab == "orders"
+    with pytest.raises(ValueError):
+        profile.show("gossip")
+
+
+def test_an_unknown_customer_keeps_the_error(device):
+    from clienteling.device import CustomerNotFound
+    from clienteling.ui.state import CustomerProfile
+
+    staff = device.staff_list()[0].id
+    profile = CustomerProfile(device, staff)
+    asyncio.run(profile.open("C9999999"))
+    assert isinstance(profile.error, CustomerNotFound) and profile.picture is None and not profile.loading

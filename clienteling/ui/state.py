@@ -16,8 +16,8 @@ import flet as ft
 
 from clienteling import codes, rules
 from clienteling.contract import Address, Customer, Money, Order, Product, StaffMember
-from clienteling.device import Device, DeviceError, LocalCommand, ReturnNotAllowed, StockView
-from clienteling.ui.offloop import off_loop
+from clienteling.device import CustomerPicture, Device, DeviceError, LocalCommand, ReturnNotAllowed, StockView
+from clienteling.ui.offloop import in_background, off_loop
 from clienteling.ui.session import screen_for
 
 SETTLED = ("sent", "attention", "dismissed")
@@ -503,3 +503,56 @@ class SettingsForm:
         self.note = ("purged", {"n": count, "days": self.device.settings.purge_days})
         await self.refresh()
         return count
+
+
+PROFILE_TABS = ("wishlist", "orders", "chats", "timeline")
+
+
+def order_returns(device: Device, picture: CustomerPicture) -> dict[str, rules.ReturnEligibility]:
+    """What can be returned of each of the customer's orders, by number (read with the picture, off the event loop)."""
+    return {order.number: device.return_eligibility(order) for order in picture.orders}
+
+
+@ft.observable
+@dataclass(eq=False)
+class CustomerProfile:
+    """A customer's whole picture as the profile shows it: the picture, what can be returned of each order (by
+    number), the tab on screen; `open(customer_id)` loads it and records, in the background, that staff saw it."""
+
+    device: Device
+    staff_id: str | None = None
+    customer_id: str | None = None
+    picture: CustomerPicture | None = None
+    returns: dict[str, rules.ReturnEligibility] = field(default_factory=dict)
+    tab: str = PROFILE_TABS[0]
+    error: Exception | None = None
+
+    @property
+    def loading(self) -> bool:
+        return self.customer_id is not None and self.picture is None and self.error is None
+
+    def show(self, tab: str) -> None:
+        if tab not in PROFILE_TABS:
+            raise ValueError(f"not a tab of the profile: {tab!r}")
+        self.tab = tab
+
+    def _read(self, customer_id: str) -> tuple[CustomerPicture, dict[str, rules.ReturnEligibility]]:
+        picture = self.device.customer_picture(customer_id)
+        return picture, order_returns(self.device, picture)
+
+    async def open(self, customer_id: str) -> None:
+        """Read the customer's picture off the event loop, once per customer opened (it touches their last use, reads
+        every wishlist item's stock and may ask the centre); a later `open` wins over an earlier one still loading.
+        The view is recorded for the customer's privacy in the background: nobody waits for it."""
+        self.customer_id, self.picture, self.returns, self.error = customer_id, None, {}, None
+        try:
+            picture, returns = await off_loop(self._read, customer_id)
+        except DeviceError as problem:
+            if self.customer_id == customer_id:
+                self.error = problem
+            return
+        if self.customer_id != customer_id:
+            return
+        self.picture, self.returns = picture, returns
+        if self.staff_id:
+            in_background(self.device.record_profile_view, customer_id, self.staff_id)

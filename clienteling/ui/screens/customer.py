@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import flet as ft
 
 from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
 from clienteling.ui import i18n
 from clienteling.ui.i18n import error_text, local, money, status
-from clienteling.ui.offloop import in_background, use_loaded
 from clienteling.ui.session import go, use_session
+from clienteling.ui.state import PROFILE_TABS, CustomerProfile
 from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, tagged
 
 TIER_COLOURS = {
@@ -18,7 +20,6 @@ TIER_COLOURS = {
     "gold": ft.Colors.AMBER_700,
     "platinum": ft.Colors.DEEP_PURPLE_400,
 }
-TABS = ("wishlist", "orders", "chats", "timeline")
 
 
 def chip(text: str, colour, identifier: str | None = None, icon=None) -> ft.Control:
@@ -112,11 +113,6 @@ def return_offer(eligibility: ReturnEligibility, lang: str) -> str | None:
     """None when something on the order can be returned now (the Return button shows); otherwise why not, in words."""
     why = eligibility.why_not
     return None if why is None else error_text(lang, why.code, why.params)
-
-
-def order_returns(device, picture) -> dict:
-    """What can be returned of each of the customer's orders (read with the picture, off the event loop)."""
-    return {order.number: device.return_eligibility(order) for order in picture.orders}
 
 
 def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
@@ -271,34 +267,26 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     ]
 
 
-def _picture_and_returns(device, customer_id: str):
-    picture = device.customer_picture(customer_id)
-    return picture, order_returns(device, picture)
-
-
 @ft.component
 def CustomerScreen():
     session = use_session()
     customer_id = ft.use_route_params().get("customer_id", "")
-    tab, set_tab = ft.use_state("wishlist")
-    # Read once per customer opened, off the event loop, not on every tab switch: the picture touches the
-    # customer's last use (a write), reads the stock of every wishlist item and may ask the centre.
-    loaded = use_loaded(lambda: _picture_and_returns(session.device, customer_id), [customer_id])
-    picture, returns = loaded.value or (None, {})
+    profile, _ = ft.use_state(lambda: CustomerProfile(session.device, session.staff_id))
+    # Read once per customer opened, not on every tab switch (see CustomerProfile.open).
+    ft.use_effect(lambda: asyncio.create_task(profile.open(customer_id)).cancel, [customer_id])
+    picture, returns, tab = profile.picture, profile.returns, profile.tab
 
     def opened():
         if picture is not None:
             session.served(customer_id)
-            if session.staff_id:
-                in_background(session.device.record_profile_view, customer_id, session.staff_id)
 
     ft.use_effect(opened, [customer_id, picture is not None])
-    if not loaded.ready:
+    if profile.customer_id != customer_id or profile.loading:
         return loading("customer-loading")
     if picture is None:
         return ft.Column(
             [
-                message(session.explain(loaded.error), "customer-error"),
+                message(session.explain(profile.error), "customer-error"),
                 big_button(session.t("back"), lambda _: go("/"), "back"),
             ]
         )
@@ -355,10 +343,10 @@ def CustomerScreen():
             tagged(
                 f"tab-{name}",
                 (ft.FilledButton if name == tab else ft.OutlinedButton)(
-                    content=session.t(f"tab_{name}"), height=TOUCH, on_click=lambda _, n=name: set_tab(n)
+                    content=session.t(f"tab_{name}"), height=TOUCH, on_click=lambda _, n=name: profile.show(n)
                 ),
             )
-            for name in TABS
+            for name in PROFILE_TABS
         ],
         spacing=8,
         wrap=True,
