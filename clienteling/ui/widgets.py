@@ -25,7 +25,8 @@ def typed(event, fallback: str) -> str:
     """What a field holds as it is submitted: the event's own value (the state set by the field's last change
     may not have come back yet when a scanner types fast and presses Enter), else `fallback`."""
     value = getattr(getattr(event, "control", None), "value", None)
-    return value if isinstance(value, str) else fallback
+    # An empty value can be the event's control as an earlier render built it, before the text came in.
+    return value if isinstance(value, str) and value else fallback
 
 
 def code_field(identifier: str, label: str, value: str, on_change, on_submit, **more) -> ft.Control:
