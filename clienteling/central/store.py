@@ -44,9 +44,15 @@ from clienteling.contract import (
 from clienteling.geo import distance_km
 from clienteling.text_search import fts_query
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: idempotency keys belong to a store
 
-SCHEMA = """
+# A command's idempotency key belongs to the store whose device sent it (schema version 2).
+IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
+    store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    created_at TEXT NOT NULL, PRIMARY KEY (store, key))"""
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
@@ -88,10 +94,10 @@ CREATE TABLE IF NOT EXISTS profile_views (
 CREATE INDEX IF NOT EXISTS profile_views_customer ON profile_views(customer_id, viewed_at);
 CREATE TABLE IF NOT EXISTS tombstones (
     seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
-    created_at TEXT NOT NULL);
 """
+    + IDEMPOTENCY_TABLE
+    + ";\n"
+)
 
 # Made after a bulk load, so that loading does not pay for them row by row.
 INDEXES = """
@@ -154,6 +160,34 @@ class CentralStore:
         self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
         self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._writer.commit()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a file made by an older centre up to this schema, in one transaction (safe to run again).
+
+        Version 2 keys the idempotency record by (store, key): a key belongs to the store whose device sent it.
+        A stored answer that was a success names its store (every command's answer carries `store`), so it keeps
+        replaying for that store. A stored refusal names none; it changed nothing at the centre, so it is dropped:
+        the same request sent again is judged afresh for the store that sends it.
+        """
+        with self.write() as conn:
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
+            if "store" not in columns:
+                conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
+                conn.execute(IDEMPOTENCY_TABLE)
+                conn.execute(
+                    "INSERT INTO idempotency (store, key, request_hash, status, body, created_at)"
+                    " SELECT body->>'store', key, request_hash, status, body, created_at FROM idempotency_v1"
+                    " WHERE status < 400 AND json_valid(body) AND body->>'store' IS NOT NULL"
+                )
+                conn.execute("DROP TABLE idempotency_v1")
+            if int(self._meta_in(conn, "schema_version") or 0) < SCHEMA_VERSION:
+                self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+    @staticmethod
+    def _meta_in(conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     # ------------------------------------------------------------------ connections
 
@@ -529,15 +563,19 @@ class CentralStore:
 
     # ------------------------------------------------------------------ commands
 
-    def _idempotent(self, key: str, endpoint: str, body: str, work) -> tuple[int, str, bool]:
-        """Run `work(conn)` once per idempotency key: (status, JSON body, replayed).
+    def _idempotent(self, store: str, key: str, endpoint: str, body: str, work) -> tuple[int, str, bool]:
+        """Run `work(conn)` once per idempotency key of `store`: (status, JSON body, replayed).
 
-        The key is stored with the answer in the same transaction as the work. A refusal
-        (`ProblemError` below 500) is an answer too: the same request gets it again.
+        A key belongs to the store whose device sent it: the same key from another store is that
+        store's own request, never an answer to the first. The key is stored with the answer in the
+        same transaction as the work. A refusal (`ProblemError` below 500) is an answer too: the same
+        request gets it again.
         """
         request_hash = hashlib.sha256(f"{endpoint}\n{body}".encode()).hexdigest()
         with self.write() as conn:
-            seen = conn.execute("SELECT request_hash, status, body FROM idempotency WHERE key = ?", (key,)).fetchone()
+            seen = conn.execute(
+                "SELECT request_hash, status, body FROM idempotency WHERE store = ? AND key = ?", (store, key)
+            ).fetchone()
             if seen is not None:
                 if seen[0] != request_hash:
                     raise ProblemError(
@@ -557,13 +595,18 @@ class CentralStore:
                 conn.execute("RELEASE work")
                 status, answer = refusal.status, refusal.to_json()
             conn.execute(
-                "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)", (key, request_hash, status, answer, iso(utc_now()))
+                "INSERT INTO idempotency (store, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (store, key, request_hash, status, answer, iso(utc_now())),
             )
         return status, answer, False
 
     def place_ship_to_home(self, command: ShipToHomeOrderCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         return self._idempotent(
-            key, "ship-to-home", command.model_dump_json(), lambda conn: self._ship_to_home(conn, command, device_store)
+            device_store,
+            key,
+            "ship-to-home",
+            command.model_dump_json(),
+            lambda conn: self._ship_to_home(conn, command, device_store),
         )
 
     def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
@@ -652,7 +695,11 @@ class CentralStore:
 
     def register_return(self, command: ReturnCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         return self._idempotent(
-            key, "return", command.model_dump_json(), lambda conn: self._return(conn, command, device_store)
+            device_store,
+            key,
+            "return",
+            command.model_dump_json(),
+            lambda conn: self._return(conn, command, device_store),
         )
 
     def _return(self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str) -> str:
@@ -697,7 +744,9 @@ class CentralStore:
 
     def add_note(self, customer_id: str, command: AddNoteCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         body = f"{customer_id}\n{command.model_dump_json()}"
-        return self._idempotent(key, "note", body, lambda conn: self._note(conn, customer_id, command, device_store))
+        return self._idempotent(
+            device_store, key, "note", body, lambda conn: self._note(conn, customer_id, command, device_store)
+        )
 
     def _note(self, conn: sqlite3.Connection, customer_id: str, command: AddNoteCommand, device_store: str) -> str:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
@@ -728,7 +777,11 @@ class CentralStore:
     ) -> tuple[int, str, bool]:
         body = f"{customer_id}\n{command.model_dump_json()}"
         return self._idempotent(
-            key, "profile-view", body, lambda conn: self._profile_view(conn, customer_id, command, device_store)
+            device_store,
+            key,
+            "profile-view",
+            body,
+            lambda conn: self._profile_view(conn, customer_id, command, device_store),
         )
 
     def _profile_view(

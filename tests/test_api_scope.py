@@ -1,0 +1,131 @@
+"""What a store's device may do at the centre, and no more, over real HTTP (issue 11 §3 and §4).
+
+An idempotency key belongs to the store whose device sent it: the same key from another store is never answered
+with the first store's answer. The staff named on a command are staff of the calling device's store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from conftest import Central, clienteling, new_key, start_central
+from test_api_customers import assert_problem
+from test_api_orders import ADDRESS, sku_with_stock
+
+ORDERS = "/v1/orders/ship-to-home"
+
+
+def order_body(sku: str, *, placed_by: str | None = None, customer: str = "C0000021") -> dict:
+    return {
+        "customer_id": customer,
+        "fulfilling_store": "DC01",
+        "lines": [{"sku": sku, "quantity": 1}],
+        "shipping_address": ADDRESS,
+        "placed_by": placed_by,
+    }
+
+
+def test_a_key_sent_by_another_store_never_gets_the_first_stores_order(central: Central) -> None:
+    with central.client("demo-AMS01") as amsterdam, central.client("demo-UTR01") as utrecht:
+        sku = sku_with_stock(amsterdam, "DC01", 3, "sneakers")
+        key, body = new_key(), order_body(sku)
+        first = amsterdam.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == 201, first.text
+        assert first.json()["store"] == "AMS01"
+
+        other = utrecht.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        # Utrecht's own request: a new order of Utrecht's, not Amsterdam's answer replayed
+        assert other.status_code == 201, other.text
+        assert "Idempotent-Replayed" not in other.headers
+        assert other.json()["store"] == "UTR01" and other.json()["number"] != first.json()["number"]
+
+        # and each store's key keeps replaying its own answer
+        again = amsterdam.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        utrecht_again = utrecht.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        assert utrecht_again.headers["Idempotent-Replayed"] == "true"
+        assert utrecht_again.json() == other.json()
+
+
+def test_a_key_belongs_to_the_store_so_another_device_of_that_store_gets_the_same_answer(central: Central) -> None:
+    made = clienteling("central", "add-device", "--store", "AMS01", "--label", "till 2", "--db", str(central.db))
+    assert made.returncode == 0, made.stderr
+    with central.client("demo-AMS01") as first_device, central.client(made.stdout.strip()) as second_device:
+        sku = sku_with_stock(first_device, "DC01", 2, "sneakers")
+        key, body = new_key(), order_body(sku)
+        first = first_device.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        again = second_device.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+
+
+def test_a_key_reused_by_another_store_for_a_different_request_is_that_stores_own(central: Central) -> None:
+    """Another store's key says nothing about the first store's request: not even that it was different."""
+    with central.client("demo-AMS01") as amsterdam, central.client("demo-UTR01") as utrecht:
+        key = new_key()
+        note = amsterdam.post(
+            "/v1/customers/C0000021/notes", json={"text": "AMS01 only"}, headers={"Idempotency-Key": key}
+        )
+        other = utrecht.post(
+            "/v1/customers/C0000021/notes", json={"text": "UTR01 only"}, headers={"Idempotency-Key": key}
+        )
+        assert note.status_code == other.status_code == 201, other.text
+        assert other.json()["text"] == "UTR01 only" and other.json()["store"] == "UTR01"
+        assert other.json()["id"] != note.json()["id"]
+
+
+def _to_version_1(db: Path) -> None:
+    """Make the file look like one written by a centre from before the keys had a store."""
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            """
+            ALTER TABLE idempotency RENAME TO idempotency_new;
+            CREATE TABLE idempotency (
+                key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+                created_at TEXT NOT NULL);
+            INSERT INTO idempotency SELECT key, request_hash, status, body, created_at FROM idempotency_new;
+            DROP TABLE idempotency_new;
+            UPDATE meta SET value = '1' WHERE key = 'schema_version';
+            """
+        )
+    conn.close()
+
+
+def test_a_centre_file_from_before_keeps_replaying_its_stores_answers_and_no_other(tmp_path: Path) -> None:
+    db = tmp_path / "central.db"
+    centre = start_central(db, "--demo", "--customers", "60")
+    try:
+        with centre.client("demo-AMS01") as amsterdam:
+            sku = sku_with_stock(amsterdam, "DC01", 2, "coats")
+            placed_key, body = new_key(), order_body(sku)
+            placed = amsterdam.post(ORDERS, json=body, headers={"Idempotency-Key": placed_key})
+            assert placed.status_code == 201, placed.text
+            refused_key, nobody = new_key(), order_body(sku, customer="C9999999")
+            refused = amsterdam.post(ORDERS, json=nobody, headers={"Idempotency-Key": refused_key})
+            assert_problem(refused, 422, "unknown_customer")
+    finally:
+        centre.stop()
+    _to_version_1(db)
+
+    centre = start_central(db, "--demo", "--customers", "60")
+    try:
+        with centre.client("demo-AMS01") as amsterdam, centre.client("demo-UTR01") as utrecht:
+            again = amsterdam.post(ORDERS, json=body, headers={"Idempotency-Key": placed_key})
+            assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+            assert again.json() == placed.json()
+            other = utrecht.post(ORDERS, json=body, headers={"Idempotency-Key": placed_key})
+            assert other.status_code == 201 and "Idempotent-Replayed" not in other.headers
+            assert other.json()["store"] == "UTR01"
+            # a refusal changed nothing: after the upgrade the same request is judged afresh, with the same verdict
+            judged = amsterdam.post(ORDERS, json=nobody, headers={"Idempotency-Key": refused_key})
+            assert_problem(judged, 422, "unknown_customer")
+            assert "Idempotent-Replayed" not in judged.headers
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+            stores = conn.execute("SELECT store FROM idempotency WHERE key = ? ORDER BY store", (placed_key,))
+            assert [row[0] for row in stores] == ["AMS01", "UTR01"]
+        conn.close()
+    finally:
+        centre.stop()
