@@ -12,6 +12,9 @@ from pathlib import Path
 from conftest import Central, clienteling, new_key, start_central
 from test_api_customers import assert_problem
 from test_api_orders import ADDRESS, sku_with_stock
+from test_api_returns import returnable_order
+
+from clienteling.contract import Order, utc_now
 
 ORDERS = "/v1/orders/ship-to-home"
 
@@ -129,3 +132,90 @@ def test_a_centre_file_from_before_keeps_replaying_its_stores_answers_and_no_oth
         conn.close()
     finally:
         centre.stop()
+
+
+# ---------------------------------------------------------------------- §3: the staff a command names
+
+
+def refused_for_staff(response, field: str, staff_id: str) -> None:
+    body = assert_problem(response, 422, "unknown_staff")
+    assert (body["field"], body["staff_id"]) == (field, staff_id)
+    assert field in body["detail"] and "AMS01" in body["detail"] and repr(staff_id) in body["detail"]
+
+
+OTHERS = ["S0004", "S0013", "S9999", "Lotte Visser", "S0004 (UTR01's staff)"]  # Utrecht's, Eindhoven's, nobody
+
+
+def test_an_order_names_staff_of_the_calling_devices_store(api) -> None:
+    sku = sku_with_stock(api, "DC01", 2, "sneakers")
+    before = len(api.get("/v1/customers/C0000022/orders").json())
+    for other in OTHERS:
+        refused = api.post(
+            ORDERS, json=order_body(sku, placed_by=other, customer="C0000022"), headers={"Idempotency-Key": new_key()}
+        )
+        refused_for_staff(refused, "placed_by", other)
+    assert len(api.get("/v1/customers/C0000022/orders").json()) == before
+    placed = api.post(
+        ORDERS, json=order_body(sku, placed_by="S0001", customer="C0000022"), headers={"Idempotency-Key": new_key()}
+    )
+    assert placed.status_code == 201 and placed.json()["placed_by"] == "S0001", placed.text
+
+
+def test_another_stores_key_and_body_naming_the_first_stores_staff_is_refused(central: Central) -> None:
+    with central.client("demo-AMS01") as amsterdam, central.client("demo-UTR01") as utrecht:
+        sku = sku_with_stock(amsterdam, "DC01", 2, "sneakers")
+        key, body = new_key(), order_body(sku, placed_by="S0002")
+        assert amsterdam.post(ORDERS, json=body, headers={"Idempotency-Key": key}).status_code == 201
+        other = utrecht.post(ORDERS, json=body, headers={"Idempotency-Key": key})
+        assert_problem(other, 422, "unknown_staff")
+        assert "UTR01" in other.json()["detail"] and "Idempotent-Replayed" not in other.headers
+
+
+def some_returnable_order(api) -> Order:
+    """A returnable order (line 1 with an item left) of a customer the other API tests leave alone."""
+    for number in range(300, 400):
+        try:
+            order = returnable_order(api, f"C{number:07d}")
+        except AssertionError:
+            continue
+        if order.lines[0].returned_quantity < order.lines[0].quantity:
+            return order
+    raise AssertionError("no customer from C0000300 on has a returnable order")
+
+
+def test_a_return_is_received_by_staff_of_the_calling_devices_store(api) -> None:
+    order = some_returnable_order(api)
+    line = {"line_no": 1, "quantity": 1, "reason": "too_small", "condition": "resellable"}
+    for other in OTHERS:
+        refused = api.post(
+            "/v1/returns",
+            json={"order_number": order.number, "lines": [line], "received_by": other},
+            headers={"Idempotency-Key": new_key()},
+        )
+        refused_for_staff(refused, "received_by", other)
+    after = api.get(f"/v1/orders/{order.number}").json()
+    assert after["lines"][0]["returned_quantity"] == order.lines[0].returned_quantity
+    received = api.post(
+        "/v1/returns",
+        json={"order_number": order.number, "lines": [line], "received_by": "S0002"},
+        headers={"Idempotency-Key": new_key()},
+    )
+    assert received.status_code == 201 and received.json()["received_by"] == "S0002", received.text
+
+
+def test_a_profile_view_is_recorded_only_in_the_name_of_staff_of_the_calling_devices_store(api) -> None:
+    before = api.get("/v1/customers/C0000023/views").json()
+    for other in OTHERS[:3]:  # a view's staff_id is an id by its form: the free texts are refused as malformed
+        refused = api.post(
+            "/v1/customers/C0000023/views",
+            json={"staff_id": other, "viewed_at": utc_now().isoformat()},
+            headers={"Idempotency-Key": new_key()},
+        )
+        refused_for_staff(refused, "staff_id", other)
+    assert api.get("/v1/customers/C0000023/views").json() == before
+    made = api.post(
+        "/v1/customers/C0000023/views",
+        json={"staff_id": "S0003", "viewed_at": utc_now().isoformat()},
+        headers={"Idempotency-Key": new_key()},
+    )
+    assert made.status_code == 201 and made.json()["staff_id"] == "S0003", made.text

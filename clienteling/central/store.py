@@ -600,6 +600,24 @@ class CentralStore:
             )
         return status, answer, False
 
+    @staticmethod
+    def _staff_of_store(conn: sqlite3.Connection, store: str, field: str, staff_id: str | None) -> None:
+        """Refuse a command whose `field` names anyone but a staff member of `store`, the calling device's store.
+
+        Inactive members count (a command made offline before they left still arrives). The detail does not say
+        whether the id belongs to another store, so that a device cannot map other stores' staff with it.
+        """
+        if staff_id is None:
+            return
+        if conn.execute("SELECT 1 FROM staff WHERE id = ? AND store = ?", (staff_id, store)).fetchone() is None:
+            raise ProblemError(
+                "unknown_staff",
+                f"{field} must be the id of a staff member of {store}, the store of this device; "
+                f"{staff_id!r} is not one",
+                field=field,
+                staff_id=staff_id,
+            )
+
     def place_ship_to_home(self, command: ShipToHomeOrderCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         return self._idempotent(
             device_store,
@@ -611,6 +629,7 @@ class CentralStore:
 
     def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
         now = utc_now()
+        self._staff_of_store(conn, device_store, "placed_by", command.placed_by)
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (command.customer_id,)).fetchone() is None:
             raise ProblemError("unknown_customer", f"there is no customer {command.customer_id}")
         if conn.execute("SELECT 1 FROM stores WHERE id = ?", (command.fulfilling_store,)).fetchone() is None:
@@ -704,6 +723,7 @@ class CentralStore:
 
     def _return(self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str) -> str:
         now = utc_now()
+        self._staff_of_store(conn, device_store, "received_by", command.received_by)
         row = conn.execute("SELECT doc FROM orders WHERE id = ?", (command.order_number,)).fetchone()
         if row is None:
             raise ProblemError("order_not_found", f"there is no order {command.order_number}")
@@ -789,8 +809,7 @@ class CentralStore:
     ) -> str:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
-        if conn.execute("SELECT 1 FROM staff WHERE id = ?", (command.staff_id,)).fetchone() is None:
-            raise ProblemError("unknown_staff", f"there is no staff member {command.staff_id}")
+        self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
         view = ProfileView(
             id=f"V{self.next_number(conn, 'view_number'):08d}",
             customer_id=customer_id,
