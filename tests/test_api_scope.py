@@ -203,19 +203,61 @@ def test_a_return_is_received_by_staff_of_the_calling_devices_store(api) -> None
     assert received.status_code == 201 and received.json()["received_by"] == "S0002", received.text
 
 
-def test_a_profile_view_is_recorded_only_in_the_name_of_staff_of_the_calling_devices_store(api) -> None:
-    before = api.get("/v1/customers/C0000023/views").json()
-    for other in OTHERS[:3]:  # a view's staff_id is an id by its form: the free texts are refused as malformed
-        refused = api.post(
+def test_a_profile_view_is_recorded_only_in_the_name_of_staff_of_the_calling_devices_store(api, central) -> None:
+    with admin_client(central) as admin:
+        before = admin.get("/v1/customers/C0000023/views").json()
+        for other in OTHERS[:3]:  # a view's staff_id is an id by its form: the free texts are refused as malformed
+            refused = api.post(
+                "/v1/customers/C0000023/views",
+                json={"staff_id": other, "viewed_at": utc_now().isoformat()},
+                headers={"Idempotency-Key": new_key()},
+            )
+            refused_for_staff(refused, "staff_id", other)
+        assert admin.get("/v1/customers/C0000023/views").json() == before
+        made = api.post(
             "/v1/customers/C0000023/views",
-            json={"staff_id": other, "viewed_at": utc_now().isoformat()},
+            json={"staff_id": "S0003", "viewed_at": utc_now().isoformat()},
             headers={"Idempotency-Key": new_key()},
         )
-        refused_for_staff(refused, "staff_id", other)
-    assert api.get("/v1/customers/C0000023/views").json() == before
-    made = api.post(
-        "/v1/customers/C0000023/views",
-        json={"staff_id": "S0003", "viewed_at": utc_now().isoformat()},
-        headers={"Idempotency-Key": new_key()},
-    )
-    assert made.status_code == 201 and made.json()["staff_id"] == "S0003", made.text
+        assert made.status_code == 201 and made.json()["staff_id"] == "S0003", made.text
+
+
+# ---------------------------------------------------------------------- §3: who reads the access log
+
+
+def admin_client(centre: Central):
+    made = clienteling("central", "add-admin", "--label", "privacy officer", "--db", str(centre.db))
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("cla_") and len(token) > 40
+    return centre.client(token)
+
+
+def test_the_access_log_is_read_with_an_administrators_token_and_no_stores(central: Central) -> None:
+    with central.client("demo-AMS01") as amsterdam:
+        made = amsterdam.post(
+            "/v1/customers/C0000024/views",
+            json={"staff_id": "S0001", "viewed_at": utc_now().isoformat()},
+            headers={"Idempotency-Key": new_key()},
+        )
+        assert made.status_code == 201, made.text
+    for device in ("demo-AMS01", "demo-UTR01"):
+        with central.client(device) as client:
+            refused = client.get("/v1/customers/C0000024/views")
+            body = assert_problem(refused, 403, "forbidden")
+            assert "add-admin" in body["detail"] and "S0001" not in refused.text
+    with central.client(None) as nobody, central.client("cla_not-a-token") as stranger:
+        assert_problem(nobody.get("/v1/customers/C0000024/views"), 401, "unauthorized")
+        assert_problem(stranger.get("/v1/customers/C0000024/views"), 401, "unauthorized")
+    with admin_client(central) as admin:
+        views = admin.get("/v1/customers/C0000024/views")
+        assert views.status_code == 200, views.text
+        assert made.json()["id"] in [v["id"] for v in views.json()]
+        assert_problem(admin.get("/v1/customers/C9999999/views"), 404, "customer_not_found")
+        # an administrator is not a store's device: it reads no customer, places nothing
+        assert_problem(admin.get("/v1/customers/C0000024"), 401, "unauthorized")
+        assert_problem(
+            admin.post(ORDERS, json=order_body("CT01-NVY-M"), headers={"Idempotency-Key": new_key()}),
+            401,
+            "unauthorized",
+        )

@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admins (
+    token_hash TEXT PRIMARY KEY, label TEXT, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stores (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
     doc TEXT NOT NULL);
@@ -283,6 +285,17 @@ class CentralStore:
         if row is None or (row[1] and not allow_demo):
             return None
         return row[0]
+
+    def add_admin(self, label: str | None = None) -> str:
+        """Register an administrator (head office: privacy, security) and return the new token; only its hash is
+        kept. An administrator's token reads what no store device may, such as who viewed a customer's profile."""
+        token = "cla_" + secrets.token_urlsafe(32)
+        with self.write() as conn:
+            conn.execute("INSERT INTO admins VALUES (?, ?, ?)", (hash_token(token), label, iso(utc_now())))
+        return token
+
+    def is_admin(self, token: str) -> bool:
+        return self.query_one("SELECT 1 FROM admins WHERE token_hash = ?", (hash_token(token),)) is not None
 
     # ------------------------------------------------------------------ staff
 
