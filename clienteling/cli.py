@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     add_device.add_argument("--label", help="a name to recognise the device by")
     add_device.add_argument("--db", type=Path, dest="admin_db", help="the database file")
 
+    add_admin = admin.add_parser(
+        "add-admin", help="register an administrator (reads the profile access log) and print the new token"
+    )
+    add_admin.add_argument("--label", help="who holds it, for example 'privacy officer'")
+    add_admin.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
     make_demo = admin.add_parser("make-demo", help="make the demo chain into a database file and say how long it took")
     make_demo.add_argument("--customers", type=int, dest="demo_customers", default=5000)
     make_demo.add_argument("--today", type=date.fromisoformat, help="anchor day of the chain's dates (default today)")
@@ -229,6 +235,9 @@ def central(args: argparse.Namespace) -> int:
     try:
         if args.admin == "add-device":
             print(store.add_device(args.store, args.label))
+            return 0
+        if args.admin == "add-admin":
+            print(store.add_admin(args.label))
             return 0
         if args.admin == "prune-tombstones":
             count = store.prune_tombstones(timedelta(days=args.days))

@@ -34,7 +34,7 @@ def order_body(sku: str, quantity: int = 1, store: str = "DC01", customer: str =
         "fulfilling_store": store,
         "lines": [{"sku": sku, "quantity": quantity}],
         "shipping_address": ADDRESS,
-        "placed_by": "Lotte Visser",
+        "placed_by": "S0001",
     }
 
 

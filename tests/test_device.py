@@ -374,7 +374,7 @@ def test_an_order_placed_offline_waits_and_is_sent_once_when_the_centre_is_back(
     sku = some_sku_with_stock(device, "DC01", 2)
     before = len(centre_orders(centre, "C0000003"))
     with offline(device) as cut_off:
-        waiting = cut_off.place_ship_to_home("C0000003", [(sku, 1)], fulfilling_store="DC01", staff="Lotte Visser")
+        waiting = cut_off.place_ship_to_home("C0000003", [(sku, 1)], fulfilling_store="DC01", staff="S0001")
         assert waiting.state == "waiting" and waiting.number is None
         state = cut_off.sync_state()
         assert state.online is False and state.waiting == 1
@@ -384,7 +384,7 @@ def test_an_order_placed_offline_waits_and_is_sent_once_when_the_centre_is_back(
     sent = device.command(waiting.command_id)
     assert sent.state == "sent" and sent.number.startswith("ORD-")
     after = centre_orders(centre, "C0000003")
-    assert len(after) == before + 1 and after[0]["number"] == sent.number and after[0]["placed_by"] == "Lotte Visser"
+    assert len(after) == before + 1 and after[0]["number"] == sent.number and after[0]["placed_by"] == "S0001"
     assert device.sync_state().waiting == 0
     assert sent.number in [o.number for o in device.customer_picture("C0000003").orders]
 

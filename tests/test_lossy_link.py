@@ -14,7 +14,7 @@ from clienteling.config import Settings
 from clienteling.device import Device
 from clienteling.faultproxy import FaultProxy
 
-MARK = "lossy-link"
+MARK = "S0003"  # a staff member of AMS01 (the device's store) whom nothing else in this centre names
 COMMANDS = 40
 
 

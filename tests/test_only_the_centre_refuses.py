@@ -16,6 +16,7 @@ import pytest
 from conftest import Central, start_central
 
 from clienteling.central.app import create_app
+from clienteling.central.demo import demo_staff
 from clienteling.central.store import CentralStore
 from clienteling.config import Settings
 from clienteling.contract import CENTRE_HEADER, PROBLEM_MEDIA_TYPE
@@ -198,6 +199,17 @@ class Staff:
         return self.orders + self.notes
 
 
+def staff_of_its_own(db: Path, number: int) -> str:
+    """A new staff member of AMS01, named by no command yet: the centre takes only its store's staff on a command."""
+    member = demo_staff()[0].model_copy(update={"id": f"S9{number:03d}", "name": f"Between {number}"})
+    store = CentralStore(db)
+    try:
+        store.put_staff([member])
+    finally:
+        store.close()
+    return member.id
+
+
 def at_centre(db: Path, command_ids: list[str]) -> set[str]:
     """The command ids the centre has answered (its idempotency record, one row per key)."""
     with sqlite3.connect(db) as conn:
@@ -216,7 +228,7 @@ def test_answers_in_the_centres_place_never_refuse_and_every_command_arrives_onc
     name: str, centre: Central, tmp_path: Path
 ) -> None:
     status, headers, body, trouble = ANSWERS[name]
-    mark = f"between-{name}"
+    mark = staff_of_its_own(centre.db, list(ANSWERS).index(name))  # the commands it makes are known by it
     proxy = FaultProxy(int(centre.url.rsplit(":", 1)[1]), seed=len(name)).start()
     proxy.set_answer(status, body, headers=headers)
     settings = Settings.load(tmp_path / "device", central_url=proxy.url, device_token="demo-AMS01", store="AMS01")

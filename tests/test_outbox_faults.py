@@ -26,7 +26,7 @@ from clienteling.contract import utc_now
 from clienteling.device import Device
 from clienteling.faultproxy import FaultProxy
 
-MARK = "fault-test"
+MARK = "S0003"  # a staff member of AMS01 (the device's store) whom nothing else in this centre names
 TOTAL = 520
 
 

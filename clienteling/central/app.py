@@ -87,6 +87,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     titles = {
         400: "Malformed request",
         401: "No valid device token",
+        403: "The token may not do this",
         404: "Not found",
         409: "Conflict",
         410: "Gone",
@@ -201,6 +202,17 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         return found
 
     DeviceStore = Annotated[str, Depends(device_store)]
+
+    def administrator(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        if credentials is None:
+            raise ProblemError("unauthorized", "send an administrator's token as 'Authorization: Bearer <token>'")
+        if store.is_admin(credentials.credentials):
+            return
+        if store.device_store(credentials.credentials, allow_demo=demo) is not None:
+            raise ProblemError(
+                "forbidden", "only an administrator's token reads this (clienteling central add-admin), not a device's"
+            )
+        raise ProblemError("unauthorized", "this token is not known to the centre")
 
     # ------------------------------------------------------------------ the routes
 
@@ -326,10 +338,12 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         "/v1/customers/{customer_id}/views",
         response_model=list[ProfileView],
         tags=["customers"],
-        responses=_problems(401, 404, 422),
+        responses=_problems(401, 403, 404, 422),
         summary="Who opened this customer's profile, where and when (newest first)",
+        description="Read only with an administrator's token (`clienteling central add-admin`), never a device's.",
+        dependencies=[Depends(administrator)],
     )
-    def get_profile_views(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+    def get_profile_views(customer_id: CustomerIdPath) -> Response:
         _customer_or_404(customer_id)
         return _list(store.profile_views(customer_id))
 

@@ -44,13 +44,21 @@ from clienteling.contract import (
 from clienteling.geo import distance_km
 from clienteling.text_search import fts_query
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: idempotency keys belong to a store
 
-SCHEMA = """
+# A command's idempotency key belongs to the store whose device sent it (schema version 2).
+IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
+    store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    created_at TEXT NOT NULL, PRIMARY KEY (store, key))"""
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admins (
+    token_hash TEXT PRIMARY KEY, label TEXT, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stores (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
     doc TEXT NOT NULL);
@@ -88,10 +96,10 @@ CREATE TABLE IF NOT EXISTS profile_views (
 CREATE INDEX IF NOT EXISTS profile_views_customer ON profile_views(customer_id, viewed_at);
 CREATE TABLE IF NOT EXISTS tombstones (
     seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
-    created_at TEXT NOT NULL);
 """
+    + IDEMPOTENCY_TABLE
+    + ";\n"
+)
 
 # Made after a bulk load, so that loading does not pay for them row by row.
 INDEXES = """
@@ -154,6 +162,34 @@ class CentralStore:
         self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
         self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._writer.commit()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a file made by an older centre up to this schema, in one transaction (safe to run again).
+
+        Version 2 keys the idempotency record by (store, key): a key belongs to the store whose device sent it.
+        A stored answer that was a success names its store (every command's answer carries `store`), so it keeps
+        replaying for that store. A stored refusal names none; it changed nothing at the centre, so it is dropped:
+        the same request sent again is judged afresh for the store that sends it.
+        """
+        with self.write() as conn:
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
+            if "store" not in columns:
+                conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
+                conn.execute(IDEMPOTENCY_TABLE)
+                conn.execute(
+                    "INSERT INTO idempotency (store, key, request_hash, status, body, created_at)"
+                    " SELECT body->>'store', key, request_hash, status, body, created_at FROM idempotency_v1"
+                    " WHERE status < 400 AND json_valid(body) AND body->>'store' IS NOT NULL"
+                )
+                conn.execute("DROP TABLE idempotency_v1")
+            if int(self._meta_in(conn, "schema_version") or 0) < SCHEMA_VERSION:
+                self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+    @staticmethod
+    def _meta_in(conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     # ------------------------------------------------------------------ connections
 
@@ -249,6 +285,17 @@ class CentralStore:
         if row is None or (row[1] and not allow_demo):
             return None
         return row[0]
+
+    def add_admin(self, label: str | None = None) -> str:
+        """Register an administrator (head office: privacy, security) and return the new token; only its hash is
+        kept. An administrator's token reads what no store device may, such as who viewed a customer's profile."""
+        token = "cla_" + secrets.token_urlsafe(32)
+        with self.write() as conn:
+            conn.execute("INSERT INTO admins VALUES (?, ?, ?)", (hash_token(token), label, iso(utc_now())))
+        return token
+
+    def is_admin(self, token: str) -> bool:
+        return self.query_one("SELECT 1 FROM admins WHERE token_hash = ?", (hash_token(token),)) is not None
 
     # ------------------------------------------------------------------ staff
 
@@ -529,15 +576,19 @@ class CentralStore:
 
     # ------------------------------------------------------------------ commands
 
-    def _idempotent(self, key: str, endpoint: str, body: str, work) -> tuple[int, str, bool]:
-        """Run `work(conn)` once per idempotency key: (status, JSON body, replayed).
+    def _idempotent(self, store: str, key: str, endpoint: str, body: str, work) -> tuple[int, str, bool]:
+        """Run `work(conn)` once per idempotency key of `store`: (status, JSON body, replayed).
 
-        The key is stored with the answer in the same transaction as the work. A refusal
-        (`ProblemError` below 500) is an answer too: the same request gets it again.
+        A key belongs to the store whose device sent it: the same key from another store is that
+        store's own request, never an answer to the first. The key is stored with the answer in the
+        same transaction as the work. A refusal (`ProblemError` below 500) is an answer too: the same
+        request gets it again.
         """
         request_hash = hashlib.sha256(f"{endpoint}\n{body}".encode()).hexdigest()
         with self.write() as conn:
-            seen = conn.execute("SELECT request_hash, status, body FROM idempotency WHERE key = ?", (key,)).fetchone()
+            seen = conn.execute(
+                "SELECT request_hash, status, body FROM idempotency WHERE store = ? AND key = ?", (store, key)
+            ).fetchone()
             if seen is not None:
                 if seen[0] != request_hash:
                     raise ProblemError(
@@ -557,17 +608,41 @@ class CentralStore:
                 conn.execute("RELEASE work")
                 status, answer = refusal.status, refusal.to_json()
             conn.execute(
-                "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)", (key, request_hash, status, answer, iso(utc_now()))
+                "INSERT INTO idempotency (store, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (store, key, request_hash, status, answer, iso(utc_now())),
             )
         return status, answer, False
 
+    @staticmethod
+    def _staff_of_store(conn: sqlite3.Connection, store: str, field: str, staff_id: str | None) -> None:
+        """Refuse a command whose `field` names anyone but a staff member of `store`, the calling device's store.
+
+        Inactive members count (a command made offline before they left still arrives). The detail does not say
+        whether the id belongs to another store, so that a device cannot map other stores' staff with it.
+        """
+        if staff_id is None:
+            return
+        if conn.execute("SELECT 1 FROM staff WHERE id = ? AND store = ?", (staff_id, store)).fetchone() is None:
+            raise ProblemError(
+                "unknown_staff",
+                f"{field} must be the id of a staff member of {store}, the store of this device; "
+                f"{staff_id!r} is not one",
+                field=field,
+                staff_id=staff_id,
+            )
+
     def place_ship_to_home(self, command: ShipToHomeOrderCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         return self._idempotent(
-            key, "ship-to-home", command.model_dump_json(), lambda conn: self._ship_to_home(conn, command, device_store)
+            device_store,
+            key,
+            "ship-to-home",
+            command.model_dump_json(),
+            lambda conn: self._ship_to_home(conn, command, device_store),
         )
 
     def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
         now = utc_now()
+        self._staff_of_store(conn, device_store, "placed_by", command.placed_by)
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (command.customer_id,)).fetchone() is None:
             raise ProblemError("unknown_customer", f"there is no customer {command.customer_id}")
         if conn.execute("SELECT 1 FROM stores WHERE id = ?", (command.fulfilling_store,)).fetchone() is None:
@@ -652,11 +727,16 @@ class CentralStore:
 
     def register_return(self, command: ReturnCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         return self._idempotent(
-            key, "return", command.model_dump_json(), lambda conn: self._return(conn, command, device_store)
+            device_store,
+            key,
+            "return",
+            command.model_dump_json(),
+            lambda conn: self._return(conn, command, device_store),
         )
 
     def _return(self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str) -> str:
         now = utc_now()
+        self._staff_of_store(conn, device_store, "received_by", command.received_by)
         row = conn.execute("SELECT doc FROM orders WHERE id = ?", (command.order_number,)).fetchone()
         if row is None:
             raise ProblemError("order_not_found", f"there is no order {command.order_number}")
@@ -697,7 +777,9 @@ class CentralStore:
 
     def add_note(self, customer_id: str, command: AddNoteCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         body = f"{customer_id}\n{command.model_dump_json()}"
-        return self._idempotent(key, "note", body, lambda conn: self._note(conn, customer_id, command, device_store))
+        return self._idempotent(
+            device_store, key, "note", body, lambda conn: self._note(conn, customer_id, command, device_store)
+        )
 
     def _note(self, conn: sqlite3.Connection, customer_id: str, command: AddNoteCommand, device_store: str) -> str:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
@@ -728,7 +810,11 @@ class CentralStore:
     ) -> tuple[int, str, bool]:
         body = f"{customer_id}\n{command.model_dump_json()}"
         return self._idempotent(
-            key, "profile-view", body, lambda conn: self._profile_view(conn, customer_id, command, device_store)
+            device_store,
+            key,
+            "profile-view",
+            body,
+            lambda conn: self._profile_view(conn, customer_id, command, device_store),
         )
 
     def _profile_view(
@@ -736,8 +822,7 @@ class CentralStore:
     ) -> str:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
-        if conn.execute("SELECT 1 FROM staff WHERE id = ?", (command.staff_id,)).fetchone() is None:
-            raise ProblemError("unknown_staff", f"there is no staff member {command.staff_id}")
+        self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
         view = ProfileView(
             id=f"V{self.next_number(conn, 'view_number'):08d}",
             customer_id=customer_id,
