@@ -207,7 +207,7 @@ def card(args: argparse.Namespace) -> int:
 
 
 def central(args: argparse.Namespace) -> int:
-    from clienteling.central.demo import MAX_CUSTOMERS, build_demo, ensure_demo, existing_demo
+    from clienteling.central.demo import MAX_CUSTOMERS, NotADemo, build_demo, ensure_demo, existing_demo
     from clienteling.central.problems import ProblemError
     from clienteling.central.store import CentralStore
 
@@ -234,7 +234,10 @@ def central(args: argparse.Namespace) -> int:
                     "--fresh makes it anew (and drops what was made in it)",
                     flush=True,
                 )
-        made = ensure_demo(db, args.customers, fresh=args.fresh)
+        try:
+            made = ensure_demo(db, args.customers, fresh=args.fresh)
+        except NotADemo as refusal:
+            return _fail(f"{refusal}; --fresh with --demo replaces it with the demo chain")
         if made:
             print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
     if not db.exists():

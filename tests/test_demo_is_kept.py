@@ -3,8 +3,13 @@ made in it; only --fresh makes it anew, and it says what it drops. Real `cliente
 
 from __future__ import annotations
 
-from conftest import new_key, start_central
+import socket
+
+from conftest import clienteling, new_key, start_central
 from test_api_orders import order_body, sku_with_stock
+
+from clienteling.central.demo import existing_demo
+from clienteling.central.store import CentralStore
 
 
 def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_drops(tmp_path):
@@ -54,3 +59,14 @@ def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_
             assert api.get("/v1/customers/C0000080").status_code == 200
     finally:
         centre.stop()
+
+
+def test_a_centre_that_is_not_a_demo_is_never_made_into_one(tmp_path):
+    db = tmp_path / "real.db"
+    CentralStore(db).close()  # a real centre's (empty) database
+    with socket.socket() as taken:  # had the centre been made a demo, it would fail to serve here, not hang
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ran = clienteling("central", "--demo", "--db", str(db), "--port", str(taken.getsockname()[1]))
+    assert ran.returncode == 2 and "not the demo chain" in ran.stderr and "--fresh" in ran.stderr
+    assert existing_demo(db) is None and CentralStore(db).meta("seq") == "0"

@@ -632,6 +632,23 @@ def existing_demo(path: str | Path) -> ExistingDemo | None:
         conn.close()
 
 
+class NotADemo(Exception):
+    """The file asked to hold the demo chain holds a real centre: it is never replaced by one."""
+
+
+def _is_a_centre(path: Path) -> bool:
+    """A centre's database (a `meta` table with a sequence) that is readable: not something to write a demo over."""
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT 1 FROM meta WHERE key = 'seq'").fetchone() is not None
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
 def _count_or_zero(conn: sqlite3.Connection, table: str) -> int:
     try:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # a table name of ours
@@ -646,6 +663,8 @@ def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False)
     A demo made before staff existed gets the demo staff added, so that someone can sign in.
     """
     path = Path(path)
+    if not fresh and existing_demo(path) is None and _is_a_centre(path):
+        raise NotADemo(f"{path} holds a centre that is not the demo chain; it is left as it is")
     if not fresh and existing_demo(path) is not None:
         store = CentralStore(path)  # adds the tables that a demo from an older version lacks
         try:
