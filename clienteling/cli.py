@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     central = commands.add_parser("central", help="serve the central API (and manage its database)")
     central.add_argument("--demo", action="store_true", help="serve the demo chain (made on first start)")
-    central.add_argument("--customers", type=int, default=5000, help="customers in the demo chain (default 5000)")
+    central.add_argument(
+        "--customers", type=int, help="customers in a new demo chain (default 5000; an existing one is kept as it is)"
+    )
     central.add_argument("--fresh", action="store_true", help="with --demo: make the demo chain anew")
     central.add_argument("--db", type=Path, help="the database file (default: in the data folder)")
     central.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -211,7 +213,7 @@ def card(args: argparse.Namespace) -> int:
 
 
 def central(args: argparse.Namespace) -> int:
-    from clienteling.central.demo import MAX_CUSTOMERS, build_demo, ensure_demo
+    from clienteling.central.demo import MAX_CUSTOMERS, NotADemo, build_demo, ensure_demo, existing_demo
     from clienteling.central.problems import ProblemError
     from clienteling.central.store import CentralStore
 
@@ -224,9 +226,24 @@ def central(args: argparse.Namespace) -> int:
         print(f"made the demo chain in {db} in {summary.seconds:.1f} s: {rows}")
         return 0
     if args.admin is None and args.demo:
+        asked, args.customers = args.customers, args.customers or 5000
         if not 3 <= args.customers <= MAX_CUSTOMERS:
             return _fail(f"--customers must be from 3 to {MAX_CUSTOMERS:,}")
-        made = ensure_demo(db, args.customers, fresh=args.fresh)
+        found = existing_demo(db)
+        if found is not None and args.fresh:
+            print(f"--fresh: making the demo chain in {db} anew; dropping {found.made_since()}", flush=True)
+        elif found is not None:
+            print(f"using the demo chain in {db}: {found.customers:,} customers, {found.made_since()}", flush=True)
+            if asked is not None and found.customers != asked:
+                print(
+                    f"--customers {args.customers:,} is ignored: an existing demo chain is kept; "
+                    "--fresh makes it anew (and drops what was made in it)",
+                    flush=True,
+                )
+        try:
+            made = ensure_demo(db, args.customers, fresh=args.fresh)
+        except NotADemo as refusal:
+            return _fail(f"{refusal}; --fresh with --demo replaces it with the demo chain")
         if made:
             print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
     if not db.exists():

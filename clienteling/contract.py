@@ -25,7 +25,10 @@ from pydantic import (
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+23:59 is before year 1 in UTC, 9999-12-31T23:59-23:59 after 9999
+        raise ValueError("this moment cannot be expressed in UTC: it falls before year 1 or after year 9999") from None
 
 
 UtcDatetime = Annotated[
@@ -50,6 +53,8 @@ OrderNumber = Annotated[str, Field(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00
 ReturnNumber = Annotated[str, Field(pattern=r"^RET-[0-9]{8,}$", examples=["RET-00000042"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Quantity = Annotated[int, Field(ge=1, le=99)]
+CommandQuantity = Annotated[int, Field(strict=True, ge=1, le=99)]
+"""A quantity as a command gives it: a JSON integer, never `true`, `"1"` or `1.0`."""
 StaffId = Annotated[str, Field(pattern=r"^S[0-9]{4,}$", examples=["S0001"])]
 
 
@@ -77,6 +82,14 @@ class Command(Contract):
     dropped, so that nothing a sender meant is silently left undone. Models inside a command are commands too."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_in_text(cls, value: object) -> object:
+        """A NUL character is never part of what staff typed: refused (a 422 problem), never stored."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters (U+0000)")
+        return value
 
 
 class Money(Contract):
@@ -323,7 +336,7 @@ class Conversation(Contract):
 
 class OrderLineRequest(Command):
     sku: Sku
-    quantity: Quantity
+    quantity: CommandQuantity
 
 
 class ShippingAddress(Address, Command):
@@ -353,8 +366,8 @@ ItemCondition = Literal["resellable", "damaged"]
 
 
 class ReturnLineRequest(Command):
-    line_no: int = Field(ge=1, le=999)
-    quantity: Quantity
+    line_no: int = Field(strict=True, ge=1, le=999)
+    quantity: CommandQuantity
     reason: ReturnReason
     condition: ItemCondition
 

@@ -167,6 +167,32 @@ def refund(order: Order, quantities: Mapping[int, int]) -> Money:
     )
 
 
+# --------------------------------------------------------------------------- plausible times
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the centre's clock a device's clock may run: a moment later than this is in the future."""
+PROFILE_VIEW_MAX_AGE = timedelta(days=90)
+"""The oldest profile view the centre records: a device may send one late (offline for weeks), not months late."""
+
+
+def profile_view_window(now: datetime) -> tuple[datetime, datetime]:
+    """The first and the last moment (both included) at which a profile view recorded at `now` can have happened."""
+    return now - PROFILE_VIEW_MAX_AGE, now + CLOCK_SKEW
+
+
+def implausible_view_time(viewed_at: datetime, now: datetime) -> Refusal | None:
+    """Why a profile view at `viewed_at` cannot be right at `now`, or None when it can.
+
+    Codes: `in_the_future` and `too_long_ago`, each with `earliest` and `latest` (the window's ends).
+    """
+    earliest, latest = profile_view_window(now)
+    if viewed_at > latest:
+        return Refusal("in_the_future", {"earliest": earliest, "latest": latest})
+    if viewed_at < earliest:
+        return Refusal("too_long_ago", {"earliest": earliest, "latest": latest})
+    return None
+
+
 # --------------------------------------------------------------------------- postcodes
 
 _POSTCODE = TypeAdapter(DutchPostcode)

@@ -177,7 +177,7 @@ def test_invalid_commands_are_422_problems(api, body, headers):
 
 
 @pytest.mark.parametrize(
-    ("content", "status", "code"), [(b'{"customer_id": ', 422, "invalid_request"), (b"s\xffi", 400, "bad_request")]
+    ("content", "status", "code"), [(b'{"customer_id": ', 422, "invalid_request"), (b"s\xffi", 422, "invalid_request")]
 )
 def test_a_body_that_is_not_json_is_a_problem(api, content, status, code):
     response = api.post(

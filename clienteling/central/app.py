@@ -69,6 +69,7 @@ JSON = "application/json"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
 
+NO_NUL = r"^[^\u0000]*$"  # typed text never holds a NUL character
 CustomerIdPath = Annotated[str, Path(pattern=r"^C[0-9]{7,}$", examples=["C0000001"])]
 IdempotencyKey = Annotated[
     str,
@@ -146,6 +147,50 @@ class SignedByTheCentre:
         await self.app(scope, receive, signed)
 
 
+class RefusesBodiesThatAreNotUtf8:
+    """A request body must be UTF-8 (RFC 8259) with no raw NUL byte: anything else is a 422 problem before any route
+    reads it. Without this, a Latin-1 body was a 400 and a UTF-16 body without a byte-order mark was taken, since
+    `json.loads` guesses the encoding of bytes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"\x00" in body or not _is_utf8(body):
+            problem = ProblemError("invalid_request", "the request body must be UTF-8 text with no NUL byte")
+            await _problem_response(problem)(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in."""
     app = FastAPI(
@@ -158,7 +203,8 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     )
     bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
     centre = centre_id(store)
-    app.add_middleware(SignedByTheCentre, centre=centre)
+    app.add_middleware(RefusesBodiesThatAreNotUtf8)
+    app.add_middleware(SignedByTheCentre, centre=centre)  # added last, so outermost: it signs the refusals above
 
     # ------------------------------------------------------------------ errors
 
@@ -240,7 +286,12 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         ] = None,
         email: Annotated[
             str | None,
-            Query(max_length=254, description="Email address, any case", examples=["sanne.devries@example.com"]),
+            Query(
+                max_length=254,
+                pattern=NO_NUL,
+                description="Email address, any case",
+                examples=["sanne.devries@example.com"],
+            ),
         ] = None,
     ) -> Response:
         if (card is None) == (email is None):
@@ -266,7 +317,10 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     )
     def search_customers(
         _: DeviceStore,
-        q: Annotated[str, Query(min_length=2, max_length=100, description="Start of a name, email or phone")],
+        q: Annotated[
+            str,
+            Query(min_length=2, max_length=100, pattern=NO_NUL, description="Start of a name, email or phone"),
+        ],
     ) -> Response:
         return _list(store.search_customers(q, 50))
 
@@ -364,7 +418,10 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     def search_products(
         _: DeviceStore,
         q: Annotated[
-            str, Query(min_length=1, max_length=100, description="Words of a name, style, category or colour")
+            str,
+            Query(
+                min_length=1, max_length=100, pattern=NO_NUL, description="Words of a name, style, category or colour"
+            ),
         ],
     ) -> Response:
         return _list(store.search_products(q))

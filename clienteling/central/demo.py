@@ -593,26 +593,84 @@ def build_demo(
     return DemoSummary(path, customers, builder.rows, clock.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class ExistingDemo:
+    """A demo chain already in a file: how many customers it was made with, and what stores did in it since."""
+
+    customers: int
+    orders: int
+    returns: int
+    notes: int
+
+    def made_since(self) -> str:
+        return f"{self.orders:,} order(s), {self.returns:,} return(s) and {self.notes:,} note(s) made since"
+
+
+def existing_demo(path: str | Path) -> ExistingDemo | None:
+    """The demo chain at `path`, or None when there is no file there or it is not a demo chain.
+
+    Every order the chain is made with lies before its anchor day; every return and note is made later, in use.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('demo_customers', 'demo_anchor')"))
+        if "demo_customers" not in meta:
+            return None
+        anchor = meta.get("demo_anchor", "0000")
+        return ExistingDemo(
+            customers=int(meta["demo_customers"]),
+            orders=conn.execute("SELECT count(*) FROM orders WHERE created_at >= ?", (anchor,)).fetchone()[0],
+            returns=conn.execute("SELECT count(*) FROM returns").fetchone()[0],
+            notes=_count_or_zero(conn, "notes"),
+        )
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
+class NotADemo(Exception):
+    """The file asked to hold the demo chain holds a real centre: it is never replaced by one."""
+
+
+def _is_a_centre(path: Path) -> bool:
+    """A centre's database (a `meta` table with a sequence) that is readable: not something to write a demo over."""
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT 1 FROM meta WHERE key = 'seq'").fetchone() is not None
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def _count_or_zero(conn: sqlite3.Connection, table: str) -> int:
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # a table name of ours
+    except sqlite3.OperationalError:  # a demo from before the table existed
+        return 0
+
+
 def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False) -> DemoSummary | None:
-    """Make the demo chain at `path` unless a demo of that size is already there (its orders kept).
+    """Make the demo chain at `path` unless a demo chain is already there: that one is kept, with the orders,
+    returns and notes made in it, whatever `customers` says (see `existing_demo`). Only `fresh` makes it anew.
 
     A demo made before staff existed gets the demo staff added, so that someone can sign in.
     """
     path = Path(path)
-    if path.exists() and not fresh:
-        conn = sqlite3.connect(path)
+    if not fresh and existing_demo(path) is None and _is_a_centre(path):
+        raise NotADemo(f"{path} holds a centre that is not the demo chain; it is left as it is")
+    if not fresh and existing_demo(path) is not None:
+        store = CentralStore(path)  # adds the tables that a demo from an older version lacks
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'demo_customers'").fetchone()
-        except sqlite3.DatabaseError:
-            row = None
+            if store.query_one("SELECT 1 FROM staff LIMIT 1") is None:
+                store.put_staff(demo_staff())
         finally:
-            conn.close()
-        if row is not None and int(row[0]) == customers:
-            store = CentralStore(path)  # adds the tables that a demo from an older version lacks
-            try:
-                if store.query_one("SELECT 1 FROM staff LIMIT 1") is None:
-                    store.put_staff(demo_staff())
-            finally:
-                store.close()
-            return None
+            store.close()
+        return None
     return build_demo(path, customers)

@@ -39,6 +39,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "return_quantity_exceeded": (422, "More items than are left to return on that line"),
     "reset_required": (410, "The sync cursor is too old: fetch the collection afresh"),
     "internal_error": (500, "Something went wrong on the centre"),
+    "implausible_time": (422, "That moment cannot be right: it lies too far in the future or the past"),
 }
 
 

@@ -16,7 +16,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -150,8 +150,9 @@ def hash_token(token: str) -> str:
 class CentralStore:
     """The centre's database. Safe to share between threads: reads use one connection per thread."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.path = Path(path)
+        self.clock = clock  # the centre's "now" (UTC): settable, so that a test can stand at any moment
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._writer = self._connect()
@@ -823,13 +824,24 @@ class CentralStore:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
         self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
+        now = self.clock()
+        refusal = rules.implausible_view_time(command.viewed_at, now)
+        if refusal is not None:
+            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
+            why = "is in the future" if refusal.code == "in_the_future" else "was too long ago"
+            raise ProblemError(
+                "implausible_time",
+                f"viewed_at {iso(command.viewed_at)} {why}: the centre records views from {earliest} to {latest}",
+                earliest=earliest,
+                latest=latest,
+            )
         view = ProfileView(
             id=f"V{self.next_number(conn, 'view_number'):08d}",
             customer_id=customer_id,
             staff_id=command.staff_id,
             store=device_store,
             viewed_at=command.viewed_at,
-            recorded_at=utc_now(),
+            recorded_at=now,
         )
         doc = view.model_dump_json()
         conn.execute(
