@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from clienteling import __version__
@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--days", type=int, required=True, help="keep the tombstones of the last DAYS days")
     prune.add_argument("--db", type=Path, dest="admin_db", help="the database file")
 
+    prune_expired = admin.add_parser(
+        "prune", help="drop profile views older than a year and stored idempotency answers older than 30 days"
+    )
+    prune_expired.add_argument(
+        "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"
+    )
+    prune_expired.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
     forget = admin.add_parser("forget-customer", help="erase a customer and their history (GDPR erasure)")
     forget.add_argument("customer_id")
     forget.add_argument("--db", type=Path, dest="admin_db", help="the database file")
@@ -109,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
 
 APP_HOST = "127.0.0.1"  # the app is served to this machine only, unless --host says otherwise
 APP_PORT = 8550
+
+
+def _utc_moment(text: str) -> datetime:
+    """A moment given on the command line: ISO 8601 with its offset, as UTC."""
+    from datetime import UTC
+
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no offset: give one, for example {text}+00:00")
+    return moment.astimezone(UTC)
 
 
 def _app_arguments(parser: argparse.ArgumentParser, default: object) -> None:
@@ -248,7 +266,8 @@ def central(args: argparse.Namespace) -> int:
             print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
     if not db.exists():
         return _fail(f"there is no central database at {db}; start with --demo to make the demo chain there")
-    store = CentralStore(db)
+    now = getattr(args, "now", None)
+    store = CentralStore(db) if now is None else CentralStore(db, clock=lambda: now)
     try:
         if args.admin == "add-device":
             print(store.add_device(args.store, args.label))
@@ -260,6 +279,10 @@ def central(args: argparse.Namespace) -> int:
             count = store.prune_tombstones(timedelta(days=args.days))
             print(f"dropped {count} tombstone(s) older than {args.days} day(s)")
             return 0
+        if args.admin == "prune":
+            views, answers = store.prune_expired()
+            print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
+            return 0
         if args.admin == "forget-customer":
             if not store.forget_customer(args.customer_id):
                 return _fail(f"there is no customer {args.customer_id}")
@@ -267,6 +290,9 @@ def central(args: argparse.Namespace) -> int:
             return 0
     except ProblemError as problem:
         return _fail(problem.detail)
+    views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron
+    if views or answers:
+        print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
     return serve_central(store, host=args.host, port=args.port, demo=args.demo)
 
 

@@ -14,6 +14,7 @@ from test_api_customers import assert_problem
 from test_api_orders import ADDRESS, sku_with_stock
 from test_api_returns import returnable_order
 
+from clienteling.central.store import SCHEMA_VERSION
 from clienteling.contract import Order, utc_now
 
 ORDERS = "/v1/orders/ship-to-home"
@@ -126,7 +127,11 @@ def test_a_centre_file_from_before_keeps_replaying_its_stores_answers_and_no_oth
             assert_problem(judged, 422, "unknown_customer")
             assert "Idempotent-Replayed" not in judged.headers
         with sqlite3.connect(db) as conn:
-            assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+            assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+                str(SCHEMA_VERSION),
+            )
+            buyers = conn.execute("SELECT customer_id FROM idempotency WHERE key = ?", (placed_key,)).fetchall()
+            assert buyers == [(body["customer_id"],)] * 2  # the upgraded answer names its customer, as a new one does
             stores = conn.execute("SELECT store FROM idempotency WHERE key = ? ORDER BY store", (placed_key,))
             assert [row[0] for row in stores] == ["AMS01", "UTR01"]
         conn.close()

@@ -44,12 +44,26 @@ from clienteling.contract import (
 from clienteling.geo import distance_km
 from clienteling.text_search import fts_query
 
-SCHEMA_VERSION = 2  # 2: idempotency keys belong to a store
+SCHEMA_VERSION = 3  # 2: idempotency keys belong to a store; 3: a stored answer names the customer it concerns
 
-# A command's idempotency key belongs to the store whose device sent it (schema version 2).
+# A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
+# customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
+# address) and refusals too.
 IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
     store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
-    created_at TEXT NOT NULL, PRIMARY KEY (store, key))"""
+    created_at TEXT NOT NULL, customer_id TEXT, PRIMARY KEY (store, key))"""
+
+# How long the centre keeps what it records about a customer beyond their own data; `prune_expired` (run at every
+# start and by `clienteling central prune`) drops what is older.
+PROFILE_VIEW_RETENTION = timedelta(days=365)
+"""A profile view is kept a year: long enough for a customer who asks who looked at their profile (and for the
+privacy officer looking into a complaint) to see a full year, short enough that the log of who looked at whom does
+not grow into a second customer file. Views arrive at most 90 days late (rules.PROFILE_VIEW_MAX_AGE), well inside."""
+IDEMPOTENCY_RETENTION = timedelta(days=30)
+"""A stored answer is kept 30 days. Devices keep a ledger of acknowledged commands for 14 days and send them again
+after the centre is restored from a backup; every such resend must still find its answer, or it would be done a
+second time. 30 days is that and the outbox's own retries with room to spare; older answers only hold personal data
+(the shipping address) that nothing needs any more."""
 
 SCHEMA = (
     """
@@ -172,6 +186,7 @@ class CentralStore:
         A stored answer that was a success names its store (every command's answer carries `store`), so it keeps
         replaying for that store. A stored refusal names none; it changed nothing at the centre, so it is dropped:
         the same request sent again is judged afresh for the store that sends it.
+        Version 3 adds the customer a stored answer concerns, taken from the answers that name one.
         """
         with self.write() as conn:
             columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
@@ -179,11 +194,19 @@ class CentralStore:
                 conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
                 conn.execute(IDEMPOTENCY_TABLE)
                 conn.execute(
-                    "INSERT INTO idempotency (store, key, request_hash, status, body, created_at)"
-                    " SELECT body->>'store', key, request_hash, status, body, created_at FROM idempotency_v1"
+                    "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id)"
+                    " SELECT body->>'store', key, request_hash, status, body, created_at, body->>'customer_id'"
+                    " FROM idempotency_v1"
                     " WHERE status < 400 AND json_valid(body) AND body->>'store' IS NOT NULL"
                 )
                 conn.execute("DROP TABLE idempotency_v1")
+                columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
+            if "customer_id" not in columns:
+                conn.execute("ALTER TABLE idempotency ADD COLUMN customer_id TEXT")
+                conn.execute(
+                    "UPDATE idempotency SET customer_id = body->>'customer_id' WHERE json_valid(body)"
+                    " AND json_type(body, '$.customer_id') = 'text'"
+                )
             if int(self._meta_in(conn, "schema_version") or 0) < SCHEMA_VERSION:
                 self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
 
@@ -522,17 +545,28 @@ class CentralStore:
         if conn.execute(f"DELETE FROM {collection} WHERE id = ?", (row_id,)).rowcount == 0:
             return False
         conn.execute(
-            "INSERT INTO tombstones VALUES (?, ?, ?, ?)", (self.next_seq(conn), collection, row_id, iso(utc_now()))
+            "INSERT INTO tombstones VALUES (?, ?, ?, ?)", (self.next_seq(conn), collection, row_id, iso(self.clock()))
         )
         return True
 
     def forget_customer(self, customer_id: str) -> bool:
-        """Erase a customer and everything personal about them (a GDPR erasure), with tombstones."""
+        """Erase a customer and everything personal about them (a GDPR erasure), with tombstones.
+
+        Besides their synced rows: the notes staff made about them, the returns of their orders, the log of who
+        viewed their profile, and every stored idempotency answer about them (an order's answer holds the address).
+        A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
+        """
         with self.write() as conn:
             row = conn.execute("SELECT rowid FROM customers WHERE id = ?", (customer_id,)).fetchone()
             if row is None:
                 return False
             conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (row[0],))
+            conn.execute(
+                "DELETE FROM returns WHERE order_number IN (SELECT id FROM orders WHERE customer_id = ?)",
+                (customer_id,),
+            )
+            for table in ("notes", "profile_views", "idempotency"):
+                conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
             for collection in ("wishlists", "orders", "conversations"):
                 for (row_id,) in conn.execute(
                     f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
@@ -558,6 +592,22 @@ class CentralStore:
                 self.set_meta(conn, f"tombstone_floor:{collection}", str(top))
         return count
 
+    def prune_expired(self) -> tuple[int, int]:
+        """Drop profile views and stored idempotency answers older than their retention at the centre's clock.
+
+        Returns (views dropped, answers dropped). A view's age counts from when it happened, an answer's from when
+        it was given.
+        """
+        now = self.clock()
+        with self.write() as conn:
+            views = conn.execute(
+                "DELETE FROM profile_views WHERE viewed_at < ?", (iso(now - PROFILE_VIEW_RETENTION),)
+            ).rowcount
+            answers = conn.execute(
+                "DELETE FROM idempotency WHERE created_at < ?", (iso(now - IDEMPOTENCY_RETENTION),)
+            ).rowcount
+        return views, answers
+
     def _touch(self, conn: sqlite3.Connection, collection: str, row_id: str, doc: str | None = None) -> None:
         """Give a row the next sequence value (and a new doc), so that the feed sends it again."""
         if doc is None:
@@ -577,13 +627,15 @@ class CentralStore:
 
     # ------------------------------------------------------------------ commands
 
-    def _idempotent(self, store: str, key: str, endpoint: str, body: str, work) -> tuple[int, str, bool]:
+    def _idempotent(
+        self, store: str, key: str, endpoint: str, body: str, work, customer_id: str | None
+    ) -> tuple[int, str, bool]:
         """Run `work(conn)` once per idempotency key of `store`: (status, JSON body, replayed).
 
         A key belongs to the store whose device sent it: the same key from another store is that
         store's own request, never an answer to the first. The key is stored with the answer in the
         same transaction as the work. A refusal (`ProblemError` below 500) is an answer too: the same
-        request gets it again.
+        request gets it again. `customer_id` is the customer the command is about (erased with them).
         """
         request_hash = hashlib.sha256(f"{endpoint}\n{body}".encode()).hexdigest()
         with self.write() as conn:
@@ -609,8 +661,9 @@ class CentralStore:
                 conn.execute("RELEASE work")
                 status, answer = refusal.status, refusal.to_json()
             conn.execute(
-                "INSERT INTO idempotency (store, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (store, key, request_hash, status, answer, iso(utc_now())),
+                "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (store, key, request_hash, status, answer, iso(self.clock()), customer_id),
             )
         return status, answer, False
 
@@ -639,6 +692,7 @@ class CentralStore:
             "ship-to-home",
             command.model_dump_json(),
             lambda conn: self._ship_to_home(conn, command, device_store),
+            command.customer_id,
         )
 
     def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
@@ -727,12 +781,14 @@ class CentralStore:
         return doc
 
     def register_return(self, command: ReturnCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+        buyer = self.query_one("SELECT customer_id FROM orders WHERE id = ?", (command.order_number,))
         return self._idempotent(
             device_store,
             key,
             "return",
             command.model_dump_json(),
             lambda conn: self._return(conn, command, device_store),
+            buyer[0] if buyer else None,
         )
 
     def _return(self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str) -> str:
@@ -779,7 +835,12 @@ class CentralStore:
     def add_note(self, customer_id: str, command: AddNoteCommand, key: str, device_store: str) -> tuple[int, str, bool]:
         body = f"{customer_id}\n{command.model_dump_json()}"
         return self._idempotent(
-            device_store, key, "note", body, lambda conn: self._note(conn, customer_id, command, device_store)
+            device_store,
+            key,
+            "note",
+            body,
+            lambda conn: self._note(conn, customer_id, command, device_store),
+            customer_id,
         )
 
     def _note(self, conn: sqlite3.Connection, customer_id: str, command: AddNoteCommand, device_store: str) -> str:
@@ -816,6 +877,7 @@ class CentralStore:
             "profile-view",
             body,
             lambda conn: self._profile_view(conn, customer_id, command, device_store),
+            customer_id,
         )
 
     def _profile_view(
