@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from clienteling import __version__
@@ -121,8 +121,6 @@ APP_PORT = 8550
 
 def _utc_moment(text: str) -> datetime:
     """A moment given on the command line: ISO 8601 with its offset, as UTC."""
-    from datetime import UTC
-
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no offset: give one, for example {text}+00:00")
