@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     central.add_argument("--db", type=Path, help="the database file (default: in the data folder)")
     central.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     central.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
+    central.add_argument(
+        "--profile-reads",
+        metavar="BURST,PER_SECOND",
+        help="customer profile reads a device token may make at once and per second after that (default 60,10); "
+        "faster readers get 429 and a warning in the log",
+    )
     admin = central.add_subparsers(dest="admin", metavar="ADMIN")
 
     add_device = admin.add_parser("add-device", help="register a device of a store and print its new token")
@@ -288,18 +294,39 @@ def central(args: argparse.Namespace) -> int:
             return 0
     except ProblemError as problem:
         return _fail(problem.detail)
+    limit = _profile_read_limit(args.profile_reads)
+    if isinstance(limit, str):
+        return _fail(limit)
     views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron
     if views or answers:
         print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
-    return serve_central(store, host=args.host, port=args.port, demo=args.demo)
+    return serve_central(store, host=args.host, port=args.port, demo=args.demo, profile_reads=limit)
 
 
-def serve_central(store, *, host: str, port: int, demo: bool) -> int:
+def _profile_read_limit(text: str | None):
+    """`--profile-reads BURST,PER_SECOND` as a limiter (None: the defaults), or a message saying what is wrong."""
+    from clienteling.central.readlimit import ProfileReadLimiter
+
+    if text is None:
+        return None
+    try:
+        burst, per_second = text.split(",")
+        return ProfileReadLimiter(int(burst), float(per_second))
+    except ValueError:
+        return f"--profile-reads wants BURST,PER_SECOND (for example 60,10), not {text!r}"
+
+
+def serve_central(store, *, host: str, port: int, demo: bool, profile_reads=None) -> int:
+    import logging
+
     import uvicorn
 
     from clienteling.central.app import create_app
 
+    # The centre's own warnings (a possible export of profiles, an unhandled error) go to its output, with the time.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
     demo_line = " (demo: device tokens are demo-<STORE>, for example demo-AMS01)" if demo else ""
     print(f"central API on http://{host}:{port}{demo_line}; OpenAPI at /docs", flush=True)
-    uvicorn.run(create_app(store, demo=demo), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(store, demo=demo, profile_reads=profile_reads), host=host, port=port, log_level="warning")
     return 0

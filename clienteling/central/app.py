@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clienteling import __version__
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
-from clienteling.central.store import CentralStore, card_or_problem
+from clienteling.central.readlimit import ProfileReadLimiter
+from clienteling.central.store import CentralStore, card_or_problem, hash_token
 from clienteling.contract import (
     CENTRE_HEADER,
     AddNoteCommand,
@@ -93,6 +94,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict",
         410: "Gone",
         422: "Not valid",
+        429: "Too many profiles read too fast: retry after Retry-After seconds",
     }
     return {
         status: {
@@ -191,8 +193,9 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
-    """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in."""
+def create_app(store: CentralStore, *, demo: bool = False, profile_reads: ProfileReadLimiter | None = None) -> FastAPI:
+    """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in. `profile_reads` limits how fast a
+    device token reads customer profiles (default: `readlimit`'s burst and rate on the monotonic clock)."""
     app = FastAPI(
         title="Clienteling central API",
         version=__version__,
@@ -203,6 +206,7 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
     )
     bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
     centre = centre_id(store)
+    profile_reads = profile_reads or ProfileReadLimiter()
     app.add_middleware(RefusesBodiesThatAreNotUtf8)
     app.add_middleware(SignedByTheCentre, centre=centre)  # added last, so outermost: it signs the refusals above
 
@@ -210,8 +214,8 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
 
     @app.exception_handler(ProblemError)
     async def on_problem(_: Request, problem: ProblemError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
-        return _problem_response(problem, headers)
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+        return _problem_response(problem, {**headers, **problem.headers} or None)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -249,6 +253,37 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
 
     DeviceStore = Annotated[str, Depends(device_store)]
 
+    def profile_reader(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], from_store: DeviceStore
+    ) -> str:
+        """The device's store, once the device's token has a profile read left (see `readlimit`); else a 429."""
+        assert credentials is not None  # device_store has refused a request without a token
+        device = hash_token(credentials.credentials)[:12]  # names the device in the log; the token itself never
+        verdict = profile_reads.take(device)
+        if verdict.allowed:
+            return from_store
+        if verdict.log:
+            log.warning(
+                "possible export of customer profiles: device %s of store %s read %d profile(s) in %.1f s and was "
+                "refused %d more (limit: %d at once, %g a second); answering 429",
+                device,
+                from_store,
+                verdict.reads,
+                verdict.seconds,
+                verdict.refused,
+                profile_reads.burst,
+                profile_reads.per_second,
+            )
+        problem = ProblemError(
+            "too_many_profile_reads",
+            f"this device has read customer profiles faster than a person could; retry in {verdict.retry_after} s",
+            retry_after=verdict.retry_after,
+        )
+        problem.headers["Retry-After"] = str(verdict.retry_after)
+        raise problem
+
+    ProfileReader = Annotated[str, Depends(profile_reader)]
+
     def administrator(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
         if credentials is None:
             raise ProblemError("unauthorized", "send an administrator's token as 'Authorization: Bearer <token>'")
@@ -273,9 +308,11 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         status, title = CATALOGUE[code]
         return {"code": code, "status": status, "title": title}
 
-    @app.get("/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422))
+    @app.get(
+        "/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422, 429)
+    )
     def lookup_customer(
-        _: DeviceStore,
+        _: ProfileReader,
         card: Annotated[
             str | None,
             Query(
@@ -313,10 +350,10 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         "/v1/customers/search",
         response_model=list[CustomerSummary],
         tags=["customers"],
-        responses=_problems(401, 422),
+        responses=_problems(401, 422, 429),
     )
     def search_customers(
-        _: DeviceStore,
+        _: ProfileReader,
         q: Annotated[
             str,
             Query(min_length=2, max_length=100, pattern=NO_NUL, description="Start of a name, email or phone"),
@@ -325,9 +362,12 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         return _list(store.search_customers(q, 50))
 
     @app.get(
-        "/v1/customers/{customer_id}", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422)
+        "/v1/customers/{customer_id}",
+        response_model=Customer,
+        tags=["customers"],
+        responses=_problems(401, 404, 422, 429),
     )
-    def get_customer(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+    def get_customer(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
         return _json(_customer_or_404(customer_id))
 
     def _customer_or_404(customer_id: str) -> str:
@@ -340,9 +380,9 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         "/v1/customers/{customer_id}/wishlist",
         response_model=list[WishlistItem],
         tags=["customers"],
-        responses=_problems(401, 404, 422),
+        responses=_problems(401, 404, 422, 429),
     )
-    def get_wishlist(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+    def get_wishlist(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
         _customer_or_404(customer_id)
         return _list(store.wishlist(customer_id))
 
@@ -350,9 +390,9 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         "/v1/customers/{customer_id}/orders",
         response_model=list[Order],
         tags=["customers"],
-        responses=_problems(401, 404, 422),
+        responses=_problems(401, 404, 422, 429),
     )
-    def get_orders(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+    def get_orders(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
         _customer_or_404(customer_id)
         return _list(store.orders(customer_id))
 
@@ -360,9 +400,9 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         "/v1/customers/{customer_id}/conversations",
         response_model=list[Conversation],
         tags=["customers"],
-        responses=_problems(401, 404, 422),
+        responses=_problems(401, 404, 422, 429),
     )
-    def get_conversations(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+    def get_conversations(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
         _customer_or_404(customer_id)
         return _list(store.conversations(customer_id))
 
@@ -370,9 +410,9 @@ def create_app(store: CentralStore, *, demo: bool = False) -> FastAPI:
         "/v1/customers/{customer_id}/notes",
         response_model=list[CustomerNote],
         tags=["customers"],
-        responses=_problems(401, 404, 422),
+        responses=_problems(401, 404, 422, 429),
     )
-    def get_notes(_: DeviceStore, customer_id: CustomerIdPath) -> Response:
+    def get_notes(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
         _customer_or_404(customer_id)
         return _list(store.notes(customer_id))
 

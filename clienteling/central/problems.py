@@ -40,6 +40,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "reset_required": (410, "The sync cursor is too old: fetch the collection afresh"),
     "internal_error": (500, "Something went wrong on the centre"),
     "implausible_time": (422, "That moment cannot be right: it lies too far in the future or the past"),
+    "too_many_profile_reads": (429, "Customer profiles are being read faster than a person could: wait and retry"),
 }
 
 
@@ -51,8 +52,11 @@ def problem_type(code: str) -> str:
 class ProblemError(Exception):
     """A refusal that reaches the caller as a problem document.
 
-    `extra` members (for example the SKUs that ran out) are added to the document.
+    `extra` members (for example the SKUs that ran out) are added to the document; `headers` (for example
+    `Retry-After`) go on the response that carries it.
     """
+
+    headers: dict[str, str]
 
     def __init__(self, code: str, detail: str, *, status: int | None = None, **extra: Any) -> None:
         known_status, title = CATALOGUE[code]
@@ -61,6 +65,7 @@ class ProblemError(Exception):
         self.title = title
         self.detail = detail
         self.extra = extra
+        self.headers = {}
         super().__init__(detail)
 
     def document(self) -> dict[str, Any]:
