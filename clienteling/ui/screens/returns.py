@@ -100,6 +100,7 @@ def ReturnsScreen():
             lambda e: set_text(e.control.value),
             find,
             autofocus=number is None,
+            width=520,  # the label ("Ordernummer of scan de QR-code van de order") on one line
         ),
     ]
     if number is None:
