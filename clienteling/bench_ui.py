@@ -33,6 +33,19 @@ CHROMIUM_ARGS = [
 CARDS = (("2700000000014", "Sanne de Vries"), ("2700000000021", "Daan"))  # both have a wishlist
 
 
+def _filled(page, label: str, text: str):
+    """The text field named `label`, once it holds `text` (a field that has just appeared may still be settling its
+    first frame and drop a fill)."""
+    field = page.get_by_role("textbox", name=label)
+    field.wait_for(timeout=30000)
+    for _ in range(50):
+        field.fill(text)
+        page.wait_for_timeout(100)
+        if field.input_value() == text:
+            break
+    return field
+
+
 def _orders_with_a_hanging_centre(page, centre, rounds: int, progress) -> list[float]:
     """Place `rounds` ship-to-home orders while the centre hangs (its process stopped: connections are accepted,
     nothing is answered) and the background sync is stuck on it; each timed from the tap on "Place order" to
@@ -45,13 +58,7 @@ def _orders_with_a_hanging_centre(page, centre, rounds: int, progress) -> list[f
         page.locator(tag("sync-now")).click()  # the sync is now stuck on the centre
         for _ in range(rounds):
             page.locator(tag("nav-lookup")).click()
-            field = page.get_by_role("textbox", name="Scan card or enter email")
-            field.wait_for(timeout=30000)
-            for _ in range(50):
-                field.fill(CARDS[0][0])
-                page.wait_for_timeout(100)
-                if field.input_value() == CARDS[0][0]:
-                    break
+            field = _filled(page, "Scan card or enter email", CARDS[0][0])
             field.press("Enter")
             here = page.locator("[flt-semantics-identifier^='wish-stock-']", has_text="in this store").first
             here.wait_for(timeout=30000)
@@ -108,9 +115,7 @@ def run(rounds: int = 30, progress=print, orders: int = 10) -> dict:
                 page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60000)
                 page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
                 page.locator("[flt-semantics-identifier^='staff-']", has_text="Lotte Visser").first.click(timeout=30000)
-                pin = page.get_by_role("textbox", name="PIN")
-                pin.fill("1111")
-                pin.press("Enter")
+                _filled(page, "PIN", "1111").press("Enter")
                 name = page.locator("[flt-semantics-identifier='customer-name']")
                 wishlist = page.locator("[flt-semantics-identifier='customer-body']")
                 times, whole = [], []
@@ -118,13 +123,7 @@ def run(rounds: int = 30, progress=print, orders: int = 10) -> dict:
                 for round_no in range(rounds + 3):  # the first three warm the page and the cache up
                     card, expected = CARDS[round_no % len(CARDS)]
                     page.locator("[flt-semantics-identifier='nav-lookup']").click()
-                    field = page.get_by_role("textbox", name="Scan card or enter email")
-                    field.wait_for(timeout=30000)
-                    for _ in range(50):  # a screen that has just mounted may still be settling its first frame
-                        field.fill(card)
-                        page.wait_for_timeout(100)
-                        if field.input_value() == card:
-                            break
+                    field = _filled(page, "Scan card or enter email", card)
                     started = time.perf_counter()
                     field.press("Enter")
                     name.filter(has_text=expected).wait_for(timeout=30000)

@@ -128,9 +128,7 @@ class Screen:
     def sign_in(self, name: str, pin: str) -> None:
         self.see("sign-in-title")
         self.page.locator("[flt-semantics-identifier^='staff-']", has_text=name).first.click()
-        box = self.field("PIN")
-        box.fill(pin)
-        box.press("Enter")
+        self.type_into("PIN", pin)  # the field appears as the name is picked: a fill at once can be dropped
         self.see("signed-in")
 
     def type_into(self, name: str, text: str) -> None:
