@@ -569,23 +569,15 @@ class Device:
         """
         if isinstance(order, str):
             order = self.order(order)
-        return self.return_eligibilities([order], now=now)[order.number]
+        waiting = self._quantities_waiting_for_return(order.number)
+        return rules.return_eligibility(order, now or utc_now(), waiting)
 
-    def return_eligibilities(
-        self, orders: list[Order], *, now: datetime | None = None
-    ) -> dict[str, rules.ReturnEligibility]:
-        """`return_eligibility` of each order, by number, with the returns waiting here read once for them all."""
-        waiting = self._quantities_waiting_for_return()
-        moment = now or utc_now()
-        return {o.number: rules.return_eligibility(o, moment, waiting.get(o.number, {})) for o in orders}
-
-    def _quantities_waiting_for_return(self) -> dict[str, dict[int, int]]:
-        """Items in returns made here that wait to be sent: order number -> line number -> quantity."""
-        waiting: dict[str, dict[int, int]] = {}
+    def _quantities_waiting_for_return(self, order_number: str) -> dict[int, int]:
+        waiting: dict[int, int] = {}
         for command in self.commands(kind="return", states=("waiting",)):
-            lines = waiting.setdefault(command.body.get("order_number"), {})
-            for line in command.body["lines"]:
-                lines[line["line_no"]] = lines.get(line["line_no"], 0) + line["quantity"]
+            if command.body.get("order_number") == order_number:
+                for line in command.body["lines"]:
+                    waiting[line["line_no"]] = waiting.get(line["line_no"], 0) + line["quantity"]
         return waiting
 
     def add_note(

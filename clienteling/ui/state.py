@@ -510,7 +510,7 @@ PROFILE_TABS = ("wishlist", "orders", "chats", "timeline")
 
 def order_returns(device: Device, picture: CustomerPicture) -> dict[str, rules.ReturnEligibility]:
     """What can be returned of each of the customer's orders, by number (read with the picture, off the event loop)."""
-    return device.return_eligibilities(picture.orders)
+    return {order.number: device.return_eligibility(order) for order in picture.orders}
 
 
 @ft.observable
