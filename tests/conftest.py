@@ -9,7 +9,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,34 +130,3 @@ def playwright_or_skip(what: str, *, module: bool = False):
             raise RuntimeError(f"{what} need playwright and Chromium at {CHROMIUM}; CI must install them")
         pytest.skip("no Chromium or playwright on this machine", allow_module_level=module)
     return sync_playwright
-
-
-@contextmanager
-def synced_device(tmp_path_factory: pytest.TempPathFactory, name: str, customers: int) -> Iterator:
-    """An AMS01 device with a demo centre of its own (`customers` customers), synced once: a module's fixture."""
-    from clienteling.config import Settings
-    from clienteling.device import Device
-
-    centre = start_central(
-        tmp_path_factory.mktemp(f"{name}-centre") / "central.db", "--demo", "--customers", str(customers)
-    )
-    settings = Settings.load(
-        tmp_path_factory.mktemp(f"{name}-device"), central_url=centre.url, device_token="demo-AMS01", store="AMS01"
-    )
-    try:
-        with Device(settings) as device:
-            assert device.sync_now().ok
-            yield device
-    finally:
-        centre.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, driven by Playwright, for one module of browser tests."""
-    from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
-
-    with playwright_or_skip("browser tests")() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

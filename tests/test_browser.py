@@ -20,6 +20,7 @@ import httpx
 import pytest
 from conftest import free_port, playwright_or_skip, start_central
 
+from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
 from clienteling.contract import utc_now
 from clienteling.rules import RETURN_WINDOW
 from clienteling.ui.i18n import money
@@ -28,7 +29,7 @@ SHOTS = Path(os.environ.get("CLIENTELING_SCREENSHOTS", "")) if os.environ.get("C
 SANNE_CARD = "2700000000014"
 FAILED_SHOTS = Path(os.environ.get("CLIENTELING_FAILED_SHOTS", "screenshots-tmp/failed"))
 
-playwright_or_skip("browser tests", module=True)  # the whole module: skipped without Chromium, failed under CI
+sync_playwright = playwright_or_skip("browser tests", module=True)
 
 
 class App:
@@ -85,6 +86,14 @@ def app(centre, tmp_path_factory):
     running = App(tmp_path_factory.mktemp("browser-app") / "data", centre.url)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 class Screen:

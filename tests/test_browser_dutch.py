@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from conftest import playwright_or_skip, start_central
-from test_browser import SANNE_CARD, SHOTS, App, Screen, centre_orders, wait_until, wish_stock
+from test_browser import SANNE_CARD, SHOTS, App, Screen, centre_orders, wait_until
 
+from clienteling.bench_ui import CHROMIUM, CHROMIUM_ARGS
 from clienteling.contract import utc_now
 from clienteling.rules import RETURN_WINDOW
 from clienteling.ui.i18n import STRINGS
 
-playwright_or_skip("browser tests", module=True)  # the whole module: skipped without Chromium, failed under CI
+sync_playwright = playwright_or_skip("browser tests", module=True)
 
 SCAN = STRINGS["nl"]["scan_label"]
 ORDER_FIELD = STRINGS["nl"]["order_field"]
@@ -127,6 +128,25 @@ def app(centre, tmp_path_factory):
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def wishes(screen: Screen) -> dict[str, str]:
+    found = screen.page.locator(
+        "[flt-semantics-identifier^='wish-stock-']:not([flt-semantics-identifier^='wish-stock-btn'])"
+    )
+    found.first.wait_for(timeout=15000)
+    return {
+        found.nth(i).get_attribute("flt-semantics-identifier").removeprefix("wish-stock-"): found.nth(i).inner_text()
+        for i in range(found.count())
+    }
+
+
 def test_every_screen_speaks_dutch(app, centre, browser):
     online = [o for o in centre_orders(centre, "C0000001") if o["fulfilment"] == "delivery" and o["delivered_at"]]
     age = {o["number"]: utc_now() - datetime.fromisoformat(o["delivered_at"]) for o in online}
@@ -161,7 +181,7 @@ def test_every_screen_speaks_dutch(app, centre, browser):
     screen.type_into(SCAN, SANNE_CARD)
     assert screen.text_of("customer-name") == "Sanne de Vries"
     assert "punten" in screen.text_of("customer-points")
-    texts = wish_stock(screen)
+    texts = wishes(screen)
     dutch(screen, "customer")
     for tab in ("orders", "chats", "timeline"):
         screen.see(f"tab-{tab}").click()
@@ -180,7 +200,7 @@ def test_every_screen_speaks_dutch(app, centre, browser):
     # Ship to home: the form with a new address, a wrong postcode, the review, the confirmation.
     screen.see("nav-lookup").click()
     screen.type_into(SCAN, SANNE_CARD)
-    here = {sku: int(text.split()[0]) for sku, text in wish_stock(screen).items() if "deze winkel" in text}
+    here = {sku: int(text.split()[0]) for sku, text in wishes(screen).items() if "deze winkel" in text}
     sku = max(here, key=here.get)
     screen.see(f"wish-ship-{sku}").click()
     screen.see("ship-title")
@@ -225,9 +245,7 @@ def test_every_screen_speaks_dutch(app, centre, browser):
     # Needs attention: the centre refuses an order its stock cannot fill (stock taken behind the device's back).
     screen.see("nav-lookup").click()
     screen.type_into(SCAN, SANNE_CARD)
-    sku = next(
-        sku for sku, text in wish_stock(screen).items() if "deze winkel" in text
-    )  # a wish ordered is off the list
+    sku = next(sku for sku, text in wishes(screen).items() if "deze winkel" in text)  # a wish ordered is off the list
     with sqlite3.connect(centre.db, timeout=30) as db:
         db.execute("UPDATE stock SET on_hand = reserved WHERE store = 'AMS01' AND sku = ?", (sku,))
     screen.see(f"wish-ship-{sku}").click()

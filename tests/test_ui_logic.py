@@ -8,9 +8,10 @@ from typing import get_args
 
 import flet as ft
 import pytest
-from conftest import synced_device
+from conftest import start_central
 
 from clienteling import codes
+from clienteling.config import Settings
 from clienteling.contract import OrderStatus, utc_now
 from clienteling.rules import RETURN_WINDOW
 from clienteling.ui import i18n
@@ -21,8 +22,16 @@ from clienteling.ui.state import order_returns
 
 @pytest.fixture(scope="module")
 def device(tmp_path_factory):
-    with synced_device(tmp_path_factory, "ui", 100) as device:
+    from clienteling.device import Device
+
+    centre = start_central(tmp_path_factory.mktemp("ui-centre") / "central.db", "--demo", "--customers", "100")
+    settings = Settings.load(
+        tmp_path_factory.mktemp("ui-device"), central_url=centre.url, device_token="demo-AMS01", store="AMS01"
+    )
+    with Device(settings) as device:
+        assert device.sync_now().ok
         yield device
+    centre.stop()
 
 
 def test_a_camera_frame_of_a_card_opens_that_customer(device):

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import synced_device
+from conftest import start_central
 
 from clienteling.config import Settings
 from clienteling.contract import Order
@@ -58,8 +58,16 @@ def test_the_field_wins_where_it_was_edited_and_keys_are_kept_only_while_listeni
 
 @pytest.fixture(scope="module")
 def device(tmp_path_factory):
-    with synced_device(tmp_path_factory, "state", 60) as device:
+    from clienteling.device import Device
+
+    centre = start_central(tmp_path_factory.mktemp("state-centre") / "central.db", "--demo", "--customers", "60")
+    settings = Settings.load(
+        tmp_path_factory.mktemp("state-device"), central_url=centre.url, device_token="demo-AMS01", store="AMS01"
+    )
+    with Device(settings) as device:
+        assert device.sync_now().ok
         yield device
+    centre.stop()
 
 
 def test_an_order_is_placed_without_waiting_for_the_centre_and_followed_until_it_has_a_number(device):
