@@ -282,7 +282,9 @@ def test_ship_to_home_online_then_offline_then_sent_once(app, centre, browser, t
         centre.process = back.process
         screen.see("sync-now").click()  # the associate does not wait for the next retry (up to a minute)
         wait_until(lambda: screen.text_of("sync-waiting") == "0 waiting", timeout=60, what="the order to be sent")
-        wait_until(lambda: screen.text_of("sync-status") == "Online", 60, "the sync bar to say online")  # after the pull
+        wait_until(
+            lambda: screen.text_of("sync-status") == "Online", 60, "the sync bar to say online"
+        )  # after the pull
         assert screen.tag("sync-attention").count() == 0  # sent, not refused
         assert len(centre_orders(centre, "C0000001")) == before + 2
     finally:
