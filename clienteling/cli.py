@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -76,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"
     )
     prune_expired.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+
+    backup = admin.add_parser(
+        "backup", help="take a consistent copy of the centre's database, also while it runs (restore: see the README)"
+    )
+    backup.add_argument("target", type=Path, help="the file to write the copy to")
+    backup.add_argument("--db", type=Path, dest="admin_db", help="the database file")
 
     forget = admin.add_parser("forget-customer", help="erase a customer and their history (GDPR erasure)")
     forget.add_argument("customer_id")
@@ -270,6 +277,17 @@ def central(args: argparse.Namespace) -> int:
             print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
     if not db.exists():
         return _fail(f"there is no central database at {db}; start with --demo to make the demo chain there")
+    if args.admin == "backup":
+        from clienteling.central.store import backup as take_backup
+
+        try:
+            made = take_backup(db, args.target)
+        except (OSError, sqlite3.Error) as error:
+            return _fail(f"could not back up {db} to {args.target}: {error}")
+        print(
+            f"backed up {db} to {made.path} ({made.bytes:,} bytes, up to position {made.seq:,}) in {made.seconds:.1f} s"
+        )
+        return 0
     now = getattr(args, "now", None)
     store = CentralStore(db) if now is None else CentralStore(db, clock=lambda: now)
     try:

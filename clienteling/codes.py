@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from PIL import Image
 
 CARD_QR_PREFIX = "CLT1:"
-ORDER_PATTERN = re.compile(r"^ORD-?([0-9]{8,12})$", re.IGNORECASE)
+ORDER_PATTERN = re.compile(r"^ORD-?(?:([A-Z][0-9A-Z]{3})-?)?([0-9]{8,12})$", re.IGNORECASE)
+"""An order number as a person types it or a code holds it: `ORD-K7QM-00001080` (the series of the centre's epoch
+that gave it, see clienteling.central.epochs) or, from before series, `ORD-00001080`; dashes and case are optional."""
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 GTIN_LENGTHS = (8, 12, 13, 14)
 
@@ -399,9 +401,10 @@ def _order_number(text: str) -> str:
     match = ORDER_PATTERN.match(text)
     if match is None:
         raise CodeError(
-            f"{_shown(text)} is not an order number (ORD- and 8 digits)", "order_number_bad", text=_said(text)
+            f"{_shown(text)} is not an order number (such as ORD-K7QM-00001080)", "order_number_bad", text=_said(text)
         )
-    return f"ORD-{match.group(1)}"
+    series, digits = match.group(1), match.group(2)
+    return f"ORD-{series.upper()}-{digits}" if series else f"ORD-{digits}"
 
 
 def classify(raw: str) -> Scan:

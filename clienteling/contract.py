@@ -8,6 +8,7 @@ is UTC with an offset.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
@@ -49,8 +50,14 @@ Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0
 Gtin = Annotated[str, Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$", examples=["8712345000015"])]
 CardNumber = Annotated[str, Field(pattern=r"^2[0-9]{12}$", examples=["2700000000014"])]
 CustomerId = Annotated[str, Field(pattern=r"^C[0-9]{7,}$", examples=["C0000001"])]
-OrderNumber = Annotated[str, Field(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00001234"])]
-ReturnNumber = Annotated[str, Field(pattern=r"^RET-[0-9]{8,}$", examples=["RET-00000042"])]
+SERIES = r"[A-HJKMNP-TV-Z][0-9A-HJKMNP-TV-Z]{3}"
+"""The series of the centre's epoch that gave a number: a letter and three more letters or digits (Crockford's base 32,
+no I, L, O or U). A centre restored from a backup numbers in a series of its own, so a number it gives never names
+what a number from before the restore named (see clienteling.central.epochs)."""
+ORDER_NUMBER = rf"ORD-(?:{SERIES}-)?[0-9]{{8,}}"
+RETURN_NUMBER = rf"RET-(?:{SERIES}-)?[0-9]{{8,}}"
+OrderNumber = Annotated[str, Field(pattern=rf"^{ORDER_NUMBER}$", examples=["ORD-K7QM-00001234", "ORD-00001234"])]
+ReturnNumber = Annotated[str, Field(pattern=rf"^{RETURN_NUMBER}$", examples=["RET-K7QM-00000042"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Quantity = Annotated[int, Field(ge=1, le=99)]
 CommandQuantity = Annotated[int, Field(strict=True, ge=1, le=99)]
@@ -408,7 +415,7 @@ class AddNoteCommand(Command):
 
 
 class CustomerNote(Contract):
-    id: str = Field(pattern=r"^N[0-9]{8,}$")
+    id: str = Field(pattern=rf"^N-?(?:{SERIES}-)?[0-9]{{8,}}$")
     customer_id: CustomerId
     text: str
     author: str | None = None
@@ -426,7 +433,7 @@ class ProfileViewCommand(Command):
 class ProfileView(Contract):
     """One opening of a customer's profile in a store, as the centre keeps it for audit."""
 
-    id: str = Field(pattern=r"^V[0-9]{8,}$")
+    id: str = Field(pattern=rf"^V-?(?:{SERIES}-)?[0-9]{{8,}}$")
     customer_id: CustomerId
     staff_id: StaffId
     store: StoreCode = Field(description="Store of the device the profile was opened on")
@@ -449,6 +456,60 @@ class SyncPage(Contract, Generic[T]):
     deleted: list[str] = Field(description="Ids of rows deleted after the cursor (tombstones)")
     next_cursor: str = Field(description="Opaque; pass as `after` for the next page")
     has_more: bool
+
+
+# --------------------------------------------------------------------------- the centre's epochs
+
+CURSOR_PATTERN = r"^(?:0|F?[0-9]{1,18}|F?[0-9a-f]{32}\.[0-9a-f]{16}\.[0-9]{1,18})$"
+"""A feed cursor: `0` (from the start), `<centre>.<epoch>.<position>`, with `F` in front during a fresh pass. A plain
+number is the form of centres before epochs: still accepted, and answered with `reset_required`."""
+_POSITION = re.compile(r"^F?([0-9a-f]{32})\.([0-9a-f]{16})\.([0-9]{1,18})$")
+
+RESTORING_HEADER = "Clienteling-Restoring"
+"""On a command sent again after the centre was restored from a backup: the number the centre gave it the first time,
+which a restored centre gives it again (its series is one the restored centre never uses)."""
+POSITION_HEADER = "Clienteling-Position"
+"""On a command's acceptance: `<centre>.<epoch>.<position>`, where the change it made lies in the centre's history."""
+
+
+class Epoch(Contract):
+    """A stretch of the centre's history: from a process opening its database to the next one doing so."""
+
+    epoch: str = Field(pattern=r"^[0-9a-f]{16}$")
+    from_seq: int = Field(ge=0, description="The sequence value when this epoch began")
+    to_seq: int | None = Field(
+        default=None, ge=0, description="Where the next epoch began: this epoch's history ends here (none: current)"
+    )
+
+
+class CentreInfo(Contract):
+    """Who the centre is and which history it holds: what a device checks its cursors and its ledger against."""
+
+    centre: str = Field(pattern=r"^[0-9a-f]{32}$", description="The centre's id: the same after restarts and restores")
+    epoch: str = Field(pattern=r"^[0-9a-f]{16}$", description="The current epoch")
+    seq: int = Field(ge=0, description="The sequence value now")
+    epochs: list[Epoch] = Field(description="The epochs this centre's database holds, oldest first (the newest 500)")
+
+    def misses(self, position: str | None) -> str | None:
+        """Why this centre does not hold the change at `position` (`<centre>.<epoch>.<seq>`, as a cursor or an
+        acknowledgement carries it), or None if it does. The one rule the centre checks cursors by and a device
+        checks its ledger by: a position is held if it lies in an epoch of this centre no later than where that
+        epoch's history ends (a restored file ends it where the backup was taken) and no later than now."""
+        found = _POSITION.fullmatch(position or "")
+        if found is None:
+            return "no_epoch"  # a cursor or acknowledgement from before epochs, or none at all
+        centre, epoch, seq = found.group(1), found.group(2), int(found.group(3))
+        if centre != self.centre:
+            return "another_centre"
+        known = next((e for e in self.epochs if e.epoch == epoch), None)
+        if known is None:
+            return "unknown_epoch"
+        if seq > (known.to_seq if known.to_seq is not None else self.seq):
+            return "beyond_epoch" if known.to_seq is not None else "ahead"
+        return None
+
+    def position(self, seq: int, *, fresh: bool = False) -> str:
+        return f"{'F' if fresh else ''}{self.centre}.{self.epoch}.{seq}"
 
 
 # --------------------------------------------------------------------------- errors and health

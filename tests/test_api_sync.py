@@ -28,7 +28,7 @@ def pull(client: httpx.Client, collection: str, after: str = "0", limit: int = 5
         response = client.get(f"/v1/sync/{collection}", params={"after": cursor, "limit": limit})
         assert response.status_code == 200, response.text
         page = SyncPage[MODELS[collection]].model_validate(response.json())
-        assert int(page.next_cursor.lstrip("F")) >= int(cursor.lstrip("F"))
+        assert position(page.next_cursor) >= position(cursor)
         for item in page.items:
             key = row_id(collection, item)
             rows[key] = item
@@ -39,6 +39,11 @@ def pull(client: httpx.Client, collection: str, after: str = "0", limit: int = 5
         cursor = page.next_cursor
         if not page.has_more:
             return rows, deleted, cursor
+
+
+def position(cursor: str) -> int:
+    """The position a cursor (`[F]<centre>.<epoch>.<position>`, or `0`) stands at."""
+    return int(cursor.rpartition(".")[2].lstrip("F"))
 
 
 def row_id(collection: str, item) -> str:

@@ -593,8 +593,15 @@ def clienteling_env(url: str, data_dir, *args: str):
     )
 
 
+WHO_AM_I = json.dumps(
+    {"centre": "c" * 32, "epoch": "e" * 16, "seq": 0, "epochs": [{"epoch": "e" * 16, "from_seq": 0}]}
+).encode()
+
+
 def test_malformed_answer_from_the_centre_is_not_a_crash(tmp_path):
     def broken(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/centre":  # the centre says who it is; then its feed is damaged
+            return httpx.Response(200, content=WHO_AM_I, headers={CENTRE_HEADER: "test"})
         return httpx.Response(200, content=b'{"items": [{"code": ', headers={CENTRE_HEADER: "test"})
 
     from clienteling.device.central_client import CentralClient

@@ -170,6 +170,7 @@ def test_a_centre_from_before_finds_the_customer_of_each_stored_answer(tmp_path:
     db = tmp_path / "central.db"
     CentralStore(db).close()
     with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE idempotency DROP COLUMN position")
         conn.execute("ALTER TABLE idempotency DROP COLUMN customer_id")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         answers = [("k1", f'{{"customer_id": "{VICTIM}", "store": "AMS01"}}'), ("k2", '{"code": "unknown_store"}')]

@@ -327,7 +327,7 @@ def test_a_profile_view_waits_quietly_and_reaches_the_centre_exactly_once(device
     after = views_at_centre(centre, customer_id)
     assert len(after) == len(before) + 1
     record = after[0]
-    assert record["id"] == first.json()["id"] and re.fullmatch(r"V[0-9]{8}", record["id"])
+    assert record["id"] == first.json()["id"] and re.fullmatch(r"V-[0-9A-Z]{4}-[0-9]{8}", record["id"])
     assert (record["customer_id"], record["staff_id"], record["store"]) == (customer_id, "S0001", "AMS01")
     assert record["viewed_at"] == body["viewed_at"] <= record["recorded_at"]
     assert device.outbox.background_waiting() == 0 and device.journal.waiting() == []

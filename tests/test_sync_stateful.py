@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from clienteling.codes import gs1_check_digit, make_card_number
 from clienteling.config import Settings
-from clienteling.contract import CENTRE_HEADER, PROBLEM_MEDIA_TYPE, SYNC_COLLECTIONS
+from clienteling.contract import CENTRE_HEADER, PROBLEM_MEDIA_TYPE, SYNC_COLLECTIONS, CentreInfo, Epoch
 from clienteling.device import Device, OutOfStock
 from clienteling.device.central_client import CentralClient
 
@@ -163,6 +163,9 @@ class ModelCentre:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if path == "/v1/centre":  # one centre, one epoch: this model is never restored from a backup
+            info = CentreInfo(centre="c" * 32, epoch="e" * 16, seq=self.seq, epochs=[Epoch(epoch="e" * 16, from_seq=0)])
+            return httpx.Response(200, json=info.model_dump())
         if path.startswith("/v1/sync/"):
             return self.page(path.rsplit("/", 1)[1], request.url.params["after"], int(request.url.params["limit"]))
         if path == "/v1/orders/ship-to-home":

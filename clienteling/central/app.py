@@ -8,7 +8,6 @@ error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 import json
 import logging
 import re
-import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -23,10 +22,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clienteling import __version__
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
-from clienteling.central.store import CentralStore, card_or_problem, hash_token
+from clienteling.central.store import CentralStore, CommandAnswer, card_or_problem, hash_token
 from clienteling.contract import (
     CENTRE_HEADER,
+    CURSOR_PATTERN,
+    ORDER_NUMBER,
+    POSITION_HEADER,
+    RESTORING_HEADER,
     AddNoteCommand,
+    CentreInfo,
     Conversation,
     Customer,
     CustomerNote,
@@ -55,7 +59,7 @@ log = logging.getLogger("clienteling.central")
 class _OrderNumberConvertor(Convertor):
     """Lets `/v1/orders/{number}` match only order numbers, so it never shadows `/v1/orders/ship-to-home`."""
 
-    regex = r"ORD-[0-9]{8,}"
+    regex = ORDER_NUMBER
 
     def convert(self, value: str) -> str:
         return value
@@ -80,6 +84,18 @@ IdempotencyKey = Annotated[
         max_length=128,
         pattern=r"^[A-Za-z0-9._:-]+$",
         description="A client-made unique id (UUIDv7 or ULID); the same key with the same body gives the same answer",
+    ),
+]
+Restoring = Annotated[
+    str | None,
+    Header(
+        alias=RESTORING_HEADER,
+        max_length=40,
+        pattern=r"^[A-Z]{1,3}-(?:[A-Z0-9]{4}-)?[0-9]{8,12}$",
+        description=(
+            "Only on a command sent again because the centre was restored from a backup: the number the centre gave it "
+            "before. It gets that number again if no number of this centre's own series can be it."
+        ),
     ),
 ]
 
@@ -115,16 +131,6 @@ def _list(docs: list[str]) -> Response:
 
 def _problem_response(problem: ProblemError, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(problem.document(), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
-
-
-def centre_id(store: CentralStore) -> str:
-    """This centre's stable id: made once, kept in its database (so it survives restarts and restores)."""
-    found = store.meta("centre_id")
-    if found is None:
-        with store.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('centre_id', ?)", (uuid.uuid4().hex,))
-        found = store.meta("centre_id")
-    return str(found)
 
 
 class SignedByTheCentre:
@@ -205,7 +211,7 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         ),
     )
     bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
-    centre = centre_id(store)
+    centre = store.centre  # made once, kept in the database: the same after restarts and restores
     profile_reads = profile_reads or ProfileReadLimiter()
     app.add_middleware(RefusesBodiesThatAreNotUtf8)
     app.add_middleware(SignedByTheCentre, centre=centre)  # added last, so outermost: it signs the refusals above
@@ -424,9 +430,13 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         responses=_problems(400, 401, 404, 422),
     )
     def add_note(
-        from_store: DeviceStore, customer_id: CustomerIdPath, command: AddNoteCommand, key: IdempotencyKey
+        from_store: DeviceStore,
+        customer_id: CustomerIdPath,
+        command: AddNoteCommand,
+        key: IdempotencyKey,
+        restoring: Restoring = None,
     ) -> Response:
-        return _command_answer(store.add_note(customer_id, command, key, from_store))
+        return _command_answer(store.add_note(customer_id, command, key, from_store, restoring=restoring))
 
     @app.get(
         "/v1/customers/{customer_id}/views",
@@ -450,9 +460,13 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         summary="Record that a member of staff opened this customer's profile",
     )
     def record_profile_view(
-        from_store: DeviceStore, customer_id: CustomerIdPath, command: ProfileViewCommand, key: IdempotencyKey
+        from_store: DeviceStore,
+        customer_id: CustomerIdPath,
+        command: ProfileViewCommand,
+        key: IdempotencyKey,
+        restoring: Restoring = None,
     ) -> Response:
-        return _command_answer(store.record_profile_view(customer_id, command, key, from_store))
+        return _command_answer(store.record_profile_view(customer_id, command, key, from_store, restoring=restoring))
 
     @app.get("/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422))
     def search_products(
@@ -497,7 +511,7 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         "/v1/orders/{number:order_number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422)
     )
     def get_order(
-        _: DeviceStore, number: Annotated[str, Path(pattern=r"^ORD-[0-9]{8,}$", examples=["ORD-00000001"])]
+        _: DeviceStore, number: Annotated[str, Path(pattern=rf"^{ORDER_NUMBER}$", examples=["ORD-K7QM-00000001"])]
     ) -> Response:
         doc = store.order_doc(number)
         if doc is None:
@@ -511,20 +525,40 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         tags=["orders"],
         responses=_problems(400, 401, 409, 422),
     )
-    def ship_to_home(from_store: DeviceStore, command: ShipToHomeOrderCommand, key: IdempotencyKey) -> Response:
-        return _command_answer(store.place_ship_to_home(command, key, from_store))
+    def ship_to_home(
+        from_store: DeviceStore, command: ShipToHomeOrderCommand, key: IdempotencyKey, restoring: Restoring = None
+    ) -> Response:
+        return _command_answer(store.place_ship_to_home(command, key, from_store, restoring=restoring))
 
     @app.post(
         "/v1/returns", response_model=Return, status_code=201, tags=["returns"], responses=_problems(400, 401, 404, 422)
     )
-    def register_return(from_store: DeviceStore, command: ReturnCommand, key: IdempotencyKey) -> Response:
-        return _command_answer(store.register_return(command, key, from_store))
+    def register_return(
+        from_store: DeviceStore, command: ReturnCommand, key: IdempotencyKey, restoring: Restoring = None
+    ) -> Response:
+        return _command_answer(store.register_return(command, key, from_store, restoring=restoring))
 
-    def _command_answer(answer: tuple[int, str, bool]) -> Response:
-        status, body, replayed = answer
-        media_type = JSON if status < 400 else PROBLEM_MEDIA_TYPE
-        headers = {"Idempotent-Replayed": "true"} if replayed else None
-        return Response(content=body, status_code=status, media_type=media_type, headers=headers)
+    def _command_answer(answer: CommandAnswer) -> Response:
+        media_type = JSON if answer.status < 400 else PROBLEM_MEDIA_TYPE
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+        if answer.position:
+            headers[POSITION_HEADER] = answer.position
+        return Response(content=answer.body, status_code=answer.status, media_type=media_type, headers=headers or None)
+
+    @app.get(
+        "/v1/centre",
+        response_model=CentreInfo,
+        tags=["sync"],
+        responses=_problems(401),
+        summary="Who this centre is and which history it holds",
+        description=(
+            "The centre's id, its current epoch and the epochs its database holds. A device checks the positions of "
+            "the commands the centre acknowledged against it (`CentreInfo.misses`) and sends again what a centre "
+            "restored from a backup no longer holds."
+        ),
+    )
+    def centre_info(_: DeviceStore) -> Response:
+        return _json(store.centre_info().model_dump_json())
 
     for collection, model in (
         ("stores", Store),
@@ -586,7 +620,7 @@ def _sync_route(store: CentralStore, collection: str, device_store):
         request: Request,
         from_store: Annotated[str, Depends(device_store)],
         after: Annotated[
-            str, Query(pattern=r"^F?[0-9]{1,18}$", description="The `next_cursor` of the previous page; 0 to start")
+            str, Query(pattern=CURSOR_PATTERN, description="The `next_cursor` of the previous page; 0 to start")
         ] = "0",
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> Response:

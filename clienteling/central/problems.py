@@ -37,7 +37,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "return_window_closed": (422, "The 30-day return window has closed"),
     "order_line_not_found": (422, "The order has no such line"),
     "return_quantity_exceeded": (422, "More items than are left to return on that line"),
-    "reset_required": (410, "The sync cursor is too old: fetch the collection afresh"),
+    "reset_required": (410, "The centre cannot serve this sync cursor: fetch the collection afresh"),
     "internal_error": (500, "Something went wrong on the centre"),
     "implausible_time": (422, "That moment cannot be right: it lies too far in the future or the past"),
     "too_many_profile_reads": (429, "Customer profiles are being read faster than a person could: wait and retry"),

@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
 from clienteling import codes, rules
+from clienteling.central import epochs
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     SYNC_COLLECTIONS,
     AddNoteCommand,
+    CentreInfo,
     CustomerNote,
     Money,
     Order,
@@ -44,14 +49,15 @@ from clienteling.contract import (
 from clienteling.geo import distance_km
 from clienteling.text_search import fts_query
 
-SCHEMA_VERSION = 3  # 2: idempotency keys belong to a store; 3: a stored answer names the customer it concerns
+SCHEMA_VERSION = 4  # 2: idempotency keys belong to a store; 3: a stored answer names the customer it concerns;
+# 4: epochs (clienteling.central.epochs), and a stored acceptance keeps where it lies in the history (`position`)
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
 # address) and refusals too.
 IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
     store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
-    created_at TEXT NOT NULL, customer_id TEXT, PRIMARY KEY (store, key))"""
+    created_at TEXT NOT NULL, customer_id TEXT, position TEXT, PRIMARY KEY (store, key))"""
 
 # How long the centre keeps what it records about a customer beyond their own data; `prune_expired` (run at every
 # start and by `clienteling central prune`) drops what is older.
@@ -113,6 +119,8 @@ CREATE TABLE IF NOT EXISTS tombstones (
 """
     + IDEMPOTENCY_TABLE
     + ";\n"
+    + epochs.EPOCHS_TABLE
+    + ";\n"
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -151,6 +159,15 @@ _STOCK_DOC = (
 )
 
 
+_CURSOR_MISSES = {
+    "no_epoch": "is from a centre of an older version, before epochs",
+    "another_centre": "is from another centre",
+    "unknown_epoch": "is from an epoch this centre does not hold: it was restored from a backup",
+    "beyond_epoch": "lies beyond what this centre holds of its epoch: it was restored from a backup",
+    "ahead": "lies ahead of this centre",
+}
+
+
 def iso(moment: datetime) -> str:
     """The wire and database form of a UTC timestamp."""
     return moment.isoformat(timespec="seconds")
@@ -159,6 +176,19 @@ def iso(moment: datetime) -> str:
 def hash_token(token: str) -> str:
     # Device tokens are 256-bit random strings, so a plain SHA-256 cannot be brute-forced.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_SEQ = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'"
+
+
+class CommandAnswer(NamedTuple):
+    """The centre's answer to a command: status, JSON body, whether it is a replay of the first answer, and (for an
+    acceptance) where it lies in the centre's history."""
+
+    status: int
+    body: str
+    replayed: bool
+    position: str | None
 
 
 class CentralStore:
@@ -178,6 +208,8 @@ class CentralStore:
         self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._writer.commit()
         self._migrate()
+        with self.write() as conn:  # every opening starts an epoch: see epochs.py for why
+            self.centre = epochs.begin(conn, self.clock()).centre
 
     def _migrate(self) -> None:
         """Bring a file made by an older centre up to this schema, in one transaction (safe to run again).
@@ -187,6 +219,9 @@ class CentralStore:
         replaying for that store. A stored refusal names none; it changed nothing at the centre, so it is dropped:
         the same request sent again is judged afresh for the store that sends it.
         Version 3 adds the customer a stored answer concerns, taken from the answers that name one.
+        Version 4 adds the epochs table (made with the schema) and where a stored acceptance lies in the history; an
+        acceptance stored before has none, and a device sends that command again after the next restart: it is
+        answered from the stored answer.
         """
         with self.write() as conn:
             columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
@@ -207,6 +242,8 @@ class CentralStore:
                     "UPDATE idempotency SET customer_id = body->>'customer_id' WHERE json_valid(body)"
                     " AND json_type(body, '$.customer_id') = 'text'"
                 )
+            if "position" not in columns:
+                conn.execute("ALTER TABLE idempotency ADD COLUMN position TEXT")
             if int(self._meta_in(conn, "schema_version") or 0) < SCHEMA_VERSION:
                 self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
 
@@ -274,12 +311,21 @@ class CentralStore:
         ).fetchone()[0]
 
     @staticmethod
-    def next_number(conn: sqlite3.Connection, counter: str) -> int:
-        conn.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (counter,))
-        return conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING CAST(value AS INTEGER)",
-            (counter,),
-        ).fetchone()[0]
+    def _number(conn: sqlite3.Connection, prefix: str, counter: str, restoring: str | None) -> str:
+        """A new number of a kind in the current series, or `restoring` if the command had it before a restore."""
+        if epochs.reusable(conn, prefix, restoring):
+            assert restoring is not None
+            return restoring
+        return epochs.take_number(conn, prefix, counter)
+
+    def centre_info(self) -> CentreInfo:
+        """Who this centre is and which history it holds (`GET /v1/centre`)."""
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            return epochs.info(conn)
+        finally:
+            conn.execute("COMMIT")
 
     @property
     def is_demo(self) -> bool:
@@ -469,21 +515,33 @@ class CentralStore:
         With `ndjson`, the same page as lines: first `{"deleted", "next_cursor", "has_more", "items": N}`,
         then each item's JSON on a line of its own, so that a device can store each item as it came.
 
-        A cursor is the sequence value the caller has seen, opaque to it. `0` starts a fresh
-        pass: its cursors carry an `F` until the pass is complete, and a fresh pass never needs
-        the tombstones from before it, so it is never refused. When a page reaches the end of
-        the feed, `next_cursor` is the sequence value of that moment, so an idle collection's
-        cursor does not grow old. A plain cursor older than the tombstones kept gets
-        `ProblemError('reset_required')`: the caller must fetch the collection afresh.
+        A cursor is `<centre>.<epoch>.<position>`, opaque to the caller (see epochs.py). `0` starts a
+        fresh pass: its cursors carry an `F` until the pass is complete, and a fresh pass never needs
+        the tombstones from before it. When a page reaches the end of the feed, `next_cursor` is the
+        position of that moment, so an idle collection's cursor does not grow old.
+
+        `ProblemError('reset_required')` (the caller must fetch the collection afresh) for a cursor the
+        centre cannot serve: from another centre, from an epoch this database does not hold or beyond
+        where it holds that epoch (it was restored from a backup), ahead of the centre, from before
+        epochs, or (not in a fresh pass) older than the tombstones kept.
         """
         if collection not in SYNC_COLLECTIONS:
             raise ProblemError("collection_not_found", f"there is no sync collection {collection!r}")
         fresh = cursor == "0" or cursor.startswith("F")
-        after = int(cursor.lstrip("F"))
+        after = int(cursor.rpartition(".")[2].lstrip("F"))
         conn = self._reader()
         conn.execute("BEGIN")  # one snapshot for rows, tombstones, the floor and the sequence
         try:
-            now = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+            centre = epochs.info(conn, around=cursor.lstrip("F").split(".")[1] if "." in cursor else "")
+            now = centre.seq
+            why = centre.misses(cursor) if cursor != "0" else None
+            if why is not None:
+                raise ProblemError(
+                    "reset_required",
+                    f"cursor {cursor} {_CURSOR_MISSES[why]}; fetch the collection afresh from the start",
+                    collection=collection,
+                    reason=why,
+                )
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"tombstone_floor:{collection}",)).fetchone()
             floor = int(row[0]) if row else 0
             if not fresh and after < floor:
@@ -512,7 +570,7 @@ class CentralStore:
         merged = sorted([(seq, doc, False) for seq, doc in items] + [(seq, id_, True) for seq, id_ in deleted])
         page = merged[:limit]
         has_more = len(merged) > limit
-        next_cursor = f"{'F' if fresh else ''}{page[-1][0]}" if has_more else str(max(now, after))
+        next_cursor = centre.position(page[-1][0], fresh=fresh) if has_more else centre.position(max(now, after))
         docs = [doc for _, doc, gone in page if not gone]
         deleted_ids = [id_ for _, id_, gone in page if gone]
         if ndjson:
@@ -629,18 +687,21 @@ class CentralStore:
 
     def _idempotent(
         self, store: str, key: str, endpoint: str, body: str, work, customer_id: str | None
-    ) -> tuple[int, str, bool]:
-        """Run `work(conn)` once per idempotency key of `store`: (status, JSON body, replayed).
+    ) -> CommandAnswer:
+        """Run `work(conn)` once per idempotency key of `store`: (status, JSON body, replayed, position).
 
         A key belongs to the store whose device sent it: the same key from another store is that
         store's own request, never an answer to the first. The key is stored with the answer in the
         same transaction as the work. A refusal (`ProblemError` below 500) is an answer too: the same
         request gets it again. `customer_id` is the customer the command is about (erased with them).
+        An acceptance takes a position of its own in the history (`<centre>.<epoch>.<seq>`): a device keeps it in its
+        ledger and sends the command again if a restored centre turns out not to hold it (`CentreInfo.misses`).
         """
         request_hash = hashlib.sha256(f"{endpoint}\n{body}".encode()).hexdigest()
         with self.write() as conn:
             seen = conn.execute(
-                "SELECT request_hash, status, body FROM idempotency WHERE store = ? AND key = ?", (store, key)
+                "SELECT request_hash, status, body, position FROM idempotency WHERE store = ? AND key = ?",
+                (store, key),
             ).fetchone()
             if seen is not None:
                 if seen[0] != request_hash:
@@ -649,7 +710,11 @@ class CentralStore:
                         f"the idempotency key {key!r} was first used with a different request; "
                         "use a new key for a new request",
                     )
-                return seen[1], seen[2], True
+                held = seen[3]
+                if held is None and seen[1] < 400:  # stored before positions: the centre holds it now at the latest
+                    now = epochs.current(conn)
+                    held = f"{now.centre}.{now.epoch}.{conn.execute(_SEQ).fetchone()[0]}"
+                return CommandAnswer(seen[1], seen[2], True, held if seen[1] < 400 else None)
             conn.execute("SAVEPOINT work")
             try:
                 status, answer = 201, work(conn)
@@ -660,12 +725,16 @@ class CentralStore:
                 conn.execute("ROLLBACK TO work")
                 conn.execute("RELEASE work")
                 status, answer = refusal.status, refusal.to_json()
+            position = None
+            if status < 400:
+                now = epochs.current(conn)
+                position = f"{now.centre}.{now.epoch}.{self.next_seq(conn)}"
             conn.execute(
-                "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (store, key, request_hash, status, answer, iso(self.clock()), customer_id),
+                "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id, position)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (store, key, request_hash, status, answer, iso(self.clock()), customer_id, position),
             )
-        return status, answer, False
+        return CommandAnswer(status, answer, False, position)
 
     @staticmethod
     def _staff_of_store(conn: sqlite3.Connection, store: str, field: str, staff_id: str | None) -> None:
@@ -685,17 +754,23 @@ class CentralStore:
                 staff_id=staff_id,
             )
 
-    def place_ship_to_home(self, command: ShipToHomeOrderCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+    def place_ship_to_home(
+        self, command: ShipToHomeOrderCommand, key: str, device_store: str, *, restoring: str | None = None
+    ) -> CommandAnswer:
+        """Place a ship-to-home order. `restoring` is the number the device was given for it before this centre was
+        restored from a backup: the order gets it again if `epochs.reusable` allows."""
         return self._idempotent(
             device_store,
             key,
             "ship-to-home",
             command.model_dump_json(),
-            lambda conn: self._ship_to_home(conn, command, device_store),
+            lambda conn: self._ship_to_home(conn, command, device_store, restoring),
             command.customer_id,
         )
 
-    def _ship_to_home(self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str) -> str:
+    def _ship_to_home(
+        self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str, restoring: str | None
+    ) -> str:
         now = utc_now()
         self._staff_of_store(conn, device_store, "placed_by", command.placed_by)
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (command.customer_id,)).fetchone() is None:
@@ -748,7 +823,7 @@ class CentralStore:
                 (quantity, iso(now), self.next_seq(conn), command.fulfilling_store, sku),
             )
         totals = rules.order_totals((Money.model_validate(line["unit_price"]), line["quantity"]) for line in lines)
-        number = f"ORD-{self.next_number(conn, 'order_number'):08d}"
+        number = self._number(conn, "ORD", "order_number", restoring)
         order = Order.model_validate(
             {
                 "number": number,
@@ -780,18 +855,22 @@ class CentralStore:
         self._add_to_scope(conn, command.customer_id, device_store, "buyer")
         return doc
 
-    def register_return(self, command: ReturnCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+    def register_return(
+        self, command: ReturnCommand, key: str, device_store: str, *, restoring: str | None = None
+    ) -> CommandAnswer:
         buyer = self.query_one("SELECT customer_id FROM orders WHERE id = ?", (command.order_number,))
         return self._idempotent(
             device_store,
             key,
             "return",
             command.model_dump_json(),
-            lambda conn: self._return(conn, command, device_store),
+            lambda conn: self._return(conn, command, device_store, restoring),
             buyer[0] if buyer else None,
         )
 
-    def _return(self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str) -> str:
+    def _return(
+        self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str, restoring: str | None
+    ) -> str:
         now = utc_now()
         self._staff_of_store(conn, device_store, "received_by", command.received_by)
         row = conn.execute("SELECT doc FROM orders WHERE id = ?", (command.order_number,)).fetchone()
@@ -814,7 +893,7 @@ class CentralStore:
                 self._restock(conn, device_store, line.sku, request.quantity, now)
         fully = all(line.returned_quantity == line.quantity for line in order.lines)
         order.status = "returned" if fully else "partially_returned"
-        number = f"RET-{self.next_number(conn, 'return_number'):08d}"
+        number = self._number(conn, "RET", "return_number", restoring)
         order.status_history.append(StatusChange(status=order.status, at=now, note=f"{number} at {device_store}"))
         order.updated_at = now
         self._touch(conn, "orders", order.number, order.model_dump_json())
@@ -832,23 +911,32 @@ class CentralStore:
         conn.execute("INSERT INTO returns VALUES (?, ?, ?, ?)", (number, order.number, iso(now), doc))
         return doc
 
-    def add_note(self, customer_id: str, command: AddNoteCommand, key: str, device_store: str) -> tuple[int, str, bool]:
+    def add_note(
+        self, customer_id: str, command: AddNoteCommand, key: str, device_store: str, *, restoring: str | None = None
+    ) -> CommandAnswer:
         body = f"{customer_id}\n{command.model_dump_json()}"
         return self._idempotent(
             device_store,
             key,
             "note",
             body,
-            lambda conn: self._note(conn, customer_id, command, device_store),
+            lambda conn: self._note(conn, customer_id, command, device_store, restoring),
             customer_id,
         )
 
-    def _note(self, conn: sqlite3.Connection, customer_id: str, command: AddNoteCommand, device_store: str) -> str:
+    def _note(
+        self,
+        conn: sqlite3.Connection,
+        customer_id: str,
+        command: AddNoteCommand,
+        device_store: str,
+        restoring: str | None,
+    ) -> str:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
         now = utc_now()
         note = CustomerNote(
-            id=f"N{self.next_number(conn, 'note_number'):08d}",
+            id=self._number(conn, "N", "note_number", restoring),
             customer_id=customer_id,
             text=command.text,
             author=command.author,
@@ -868,20 +956,31 @@ class CentralStore:
         ]
 
     def record_profile_view(
-        self, customer_id: str, command: ProfileViewCommand, key: str, device_store: str
-    ) -> tuple[int, str, bool]:
+        self,
+        customer_id: str,
+        command: ProfileViewCommand,
+        key: str,
+        device_store: str,
+        *,
+        restoring: str | None = None,
+    ) -> CommandAnswer:
         body = f"{customer_id}\n{command.model_dump_json()}"
         return self._idempotent(
             device_store,
             key,
             "profile-view",
             body,
-            lambda conn: self._profile_view(conn, customer_id, command, device_store),
+            lambda conn: self._profile_view(conn, customer_id, command, device_store, restoring),
             customer_id,
         )
 
     def _profile_view(
-        self, conn: sqlite3.Connection, customer_id: str, command: ProfileViewCommand, device_store: str
+        self,
+        conn: sqlite3.Connection,
+        customer_id: str,
+        command: ProfileViewCommand,
+        device_store: str,
+        restoring: str | None,
     ) -> str:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
@@ -898,7 +997,7 @@ class CentralStore:
                 latest=latest,
             )
         view = ProfileView(
-            id=f"V{self.next_number(conn, 'view_number'):08d}",
+            id=self._number(conn, "V", "view_number", restoring),
             customer_id=customer_id,
             staff_id=command.staff_id,
             store=device_store,
@@ -965,6 +1064,41 @@ def _return_problem(order: Order, refusal: rules.Refusal) -> ProblemError:
         line_no=line.line_no,
         returnable=params["left"],
     )
+
+
+class Backup(NamedTuple):
+    path: Path
+    bytes: int
+    seq: int  # the sequence value the copy holds: a restored centre's history ends here
+    seconds: float
+
+
+def backup(source: str | Path, target: str | Path, *, pages_per_step: int = 1024) -> Backup:
+    """A consistent copy of the centre's database `source` to `target`, also while the centre runs: SQLite's online
+    backup, a step of pages at a time, so writers wait at most one step, never the whole copy.
+
+    The copy is made beside the target and moved into place when whole, so a file at `target` is always a complete
+    backup. It is one self-contained file (no -wal beside it). It opens nothing for writing in `source` (it starts no
+    epoch). Restoring is copying it back while the centre is stopped (see the README); the devices notice by the
+    epochs (epochs.py) and send what the copy lacks again.
+    """
+    started = time.monotonic()
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    making = target.with_name(f".{target.name}.making")
+    making.unlink(missing_ok=True)
+    reader = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    copy = sqlite3.connect(making)
+    try:
+        reader.execute("PRAGMA busy_timeout=30000")
+        reader.backup(copy, pages=pages_per_step)
+        copy.execute("PRAGMA journal_mode=DELETE")
+        seq = int(copy.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+    finally:
+        copy.close()
+        reader.close()
+    os.replace(making, target)
+    return Backup(target, target.stat().st_size, seq, time.monotonic() - started)
 
 
 def card_or_problem(text: str) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlite_utils
 
-from clienteling.contract import SYNC_COLLECTIONS, utc_now
+from clienteling.contract import CURSOR_PATTERN, SYNC_COLLECTIONS, utc_now
 from clienteling.device.errors import CacheRebuilt, CentralRefused
 from clienteling.device.journal import LOCAL_COMMAND_COLUMNS, OUTBOX_COLUMNS, file_problem, is_damage, run_script
 from clienteling.text_search import folded, prefix_words
@@ -761,11 +761,7 @@ class Cache:
             if is_damage(error):
                 raise
             raise refused from None
-        if (
-            kind not in ("array", "integer")
-            or deleted_type != "array"
-            or not re.fullmatch(r"F?[0-9]{1,18}", str(cursor))
-        ):
+        if kind not in ("array", "integer") or deleted_type != "array" or not re.fullmatch(CURSOR_PATTERN, str(cursor)):
             raise refused
         deleted_ids = json.loads(deleted_text)
         if not all(isinstance(i, str) for i in deleted_ids):

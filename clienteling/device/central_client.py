@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from clienteling import __version__
-from clienteling.contract import CENTRE_HEADER, PROBLEM_MEDIA_TYPE
+from clienteling.contract import CENTRE_HEADER, POSITION_HEADER, PROBLEM_MEDIA_TYPE
 from clienteling.device.errors import CentralRefused, CentralUnreachable
 
 CAPTIVE_PORTAL, PROXY, NETWORK = "captive_portal", "proxy", "network"
@@ -41,6 +41,7 @@ class Answer:
     status: int
     body: bytes
     retry_after: float | None = None
+    position: str | None = None  # on an acceptance: where it lies in the centre's history (POSITION_HEADER)
 
     def json(self) -> Any:
         try:
@@ -90,16 +91,20 @@ class CentralClient:
         key: str | None = None,
         accept: str | None = None,
         timeout: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         """Send one request. Raises `CentralUnreachable` for anything worth retrying, `CentralRefused` for a bad token."""
-        headers = {name: value for name, value in (("Idempotency-Key", key), ("Accept", accept)) if value}
+        headers = {
+            **{name: value for name, value in (("Idempotency-Key", key), ("Accept", accept)) if value},
+            **(headers or {}),
+        }
         try:
             extra = {"timeout": httpx.Timeout(timeout)} if timeout is not None else {}  # a shorter wait than usual
             response = self._http.request(method, path, params=params, json=json_body, headers=headers, **extra)
             body = response.read()
         except httpx.HTTPError as error:
             raise CentralUnreachable(f"the centre did not answer ({type(error).__name__})") from None
-        answer = Answer(response.status_code, body, _retry_after(response))
+        answer = Answer(response.status_code, body, _retry_after(response), response.headers.get(POSITION_HEADER))
         trouble = not_the_centre(response, body)
         if trouble is not None:
             raise NotTheCentre(trouble, response.status_code)

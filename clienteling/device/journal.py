@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from clienteling.contract import utc_now
+from clienteling.contract import CentreInfo, utc_now
 from clienteling.device.errors import JournalDamaged
 
 COMMAND_PATHS = {
@@ -66,6 +66,12 @@ MIGRATIONS: list[str] = [
         acknowledged_at TEXT NOT NULL);
     CREATE INDEX acknowledged_at ON acknowledged(acknowledged_at);
     """,
+    # 2: where each acknowledged command lies in the centre's history (`<centre>.<epoch>.<seq>`), and, on a command
+    # queued again for a centre restored from a backup, the number the centre gave it the first time.
+    """
+    ALTER TABLE acknowledged ADD COLUMN position TEXT;
+    ALTER TABLE outbox ADD COLUMN restoring TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables (and their columns) a journal of each schema version has: anything else is not a journal of ours.
@@ -76,6 +82,11 @@ EXPECTED_TABLES = {
         "local_commands": tuple(c.strip() for c in LOCAL_COMMAND_COLUMNS.split(",")),
         "acknowledged": ("command_id", "kind", "path", "body", "answer", "acknowledged_at"),
     },
+}
+EXPECTED_TABLES[2] = {
+    **EXPECTED_TABLES[1],
+    "outbox": (*EXPECTED_TABLES[1]["outbox"], "restoring"),
+    "acknowledged": (*EXPECTED_TABLES[1]["acknowledged"], "position"),
 }
 _KEPT_TABLES = ("outbox", "local_commands", "acknowledged")
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -128,10 +139,13 @@ def file_problem(path: Path) -> str | None:
 
 
 def check_migration_keeps_commands(script: str) -> None:
-    """Refuse a journal migration that would drop, empty or rebuild the outbox, the local commands or the ledger."""
+    """Refuse a journal migration that would drop, empty or rebuild the outbox, the local commands or the ledger.
+    Adding a column is allowed: it keeps every row."""
     for table in _KEPT_TABLES:
         if re.search(
-            rf"\b(DROP\s+TABLE(\s+IF\s+EXISTS)?|DELETE\s+FROM|ALTER\s+TABLE)\s+{table}\b", script, re.IGNORECASE
+            rf"\b(DROP\s+TABLE(\s+IF\s+EXISTS)?|DELETE\s+FROM)\s+{table}\b|\bALTER\s+TABLE\s+{table}\s+(?!ADD\s)",
+            script,
+            re.IGNORECASE,
         ):
             raise RuntimeError(f"a journal migration may not drop, empty or rebuild the {table} table")
 
@@ -188,7 +202,9 @@ class Journal:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("BEGIN IMMEDIATE")
             run_script(conn, MIGRATIONS[0])
-            conn.execute("PRAGMA user_version = 1")
+            for number in range(1, SCHEMA_VERSION):
+                run_script(conn, MIGRATIONS[number])
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -288,11 +304,20 @@ class Journal:
         return rows[0] if rows else None
 
     @_guarded
-    def settle(self, command_id: str, state: str, *, answer: str | None = None, reason: str | None = None) -> None:
+    def settle(
+        self,
+        command_id: str,
+        state: str,
+        *,
+        answer: str | None = None,
+        reason: str | None = None,
+        position: str | None = None,
+    ) -> None:
         """Record the centre's answer and take the command out of the outbox, in one transaction.
 
-        A command the centre acknowledged (`sent`) goes into the ledger with its answer; the ledger's rows older
-        than the retention window leave it in the same transaction.
+        A command the centre acknowledged (`sent`) goes into the ledger with its answer and where it lies in the
+        centre's history (`position`); the ledger's rows older than the retention window leave it in the same
+        transaction.
         """
         now = self.clock()
         with self._write() as conn:
@@ -302,9 +327,9 @@ class Journal:
             )
             if state == "sent":
                 conn.execute(
-                    "INSERT OR REPLACE INTO acknowledged SELECT command_id, kind, path, body, ?, ? FROM outbox"
-                    " WHERE command_id = ?",
-                    (answer, now.isoformat(), command_id),
+                    "INSERT OR REPLACE INTO acknowledged (command_id, kind, path, body, answer, acknowledged_at, position)"
+                    " SELECT command_id, kind, path, body, ?, ?, ? FROM outbox WHERE command_id = ?",
+                    (answer, now.isoformat(), position, command_id),
                 )
                 conn.execute(
                     "DELETE FROM acknowledged WHERE acknowledged_at < ?", ((now - self.retention).isoformat(),)
@@ -405,6 +430,47 @@ class Journal:
         )
 
     @_guarded
+    def centre_seen(self) -> str | None:
+        """The centre and epoch (`<centre>.<epoch>`) the ledger was last checked against."""
+        rows = self._query("SELECT value FROM meta WHERE key = 'centre_seen'")
+        return rows[0][0] if rows else None
+
+    @_guarded
+    def send_again(self, centre: CentreInfo) -> int:
+        """Queue again, ahead of everything waiting, each acknowledged command of this centre that `centre` does not
+        hold (it was restored from a backup), in the order the centre first took them, with the number it gave them;
+        then remember this centre and epoch. Returns how many were queued. One transaction.
+
+        A command acknowledged by another centre is not this one's to hold and stays where it is; so does one
+        acknowledged before positions were kept (a journal of 0.3: which centre took it cannot be told, and sending
+        it to one that never had it would place it a second time).
+        """
+        cutoff = (self.clock() - self.retention).isoformat()
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT command_id, kind, path, body, answer, position FROM acknowledged WHERE acknowledged_at >= ?"
+                " AND command_id NOT IN (SELECT command_id FROM outbox) ORDER BY acknowledged_at, command_id",
+                (cutoff,),
+            ).fetchall()
+            lost = ("unknown_epoch", "beyond_epoch", "ahead")  # not "another_centre", nor "no_epoch" (from before 0.4)
+            again = [row for row in rows if centre.misses(row[5]) in lost]
+            first = conn.execute("SELECT coalesce(min(position), 1) FROM outbox").fetchone()[0]
+            now = self.clock().isoformat()
+            for at, (command_id, kind, path, body, answer, _) in enumerate(again):
+                conn.execute(
+                    f"INSERT INTO outbox (position, {OUTBOX_COLUMNS}, restoring) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?)",
+                    (first - len(again) + at, command_id, kind, path, body, now, _number_in(kind, answer)),
+                )
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('centre_seen', ?)", (f"{centre.centre}.{centre.epoch}",))
+        return len(again)
+
+    @_guarded
+    def restoring(self, command_id: str) -> str | None:
+        """The number to ask a restored centre for, on a command queued again by `send_again`."""
+        rows = self._query("SELECT restoring FROM outbox WHERE command_id = ?", (command_id,))
+        return rows[0][0] if rows else None
+
+    @_guarded
     def prune_acknowledged(self) -> int:
         """Forget acknowledged commands older than the retention window; returns how many."""
         with self._write() as conn:
@@ -439,9 +505,20 @@ class Journal:
             for command_id, kind, customer_id, body, state, answer, _, _, _, updated in local_commands:
                 if state == "sent" and updated >= cutoff and kind in COMMAND_PATHS:
                     conn.execute(
-                        "INSERT OR IGNORE INTO acknowledged VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO acknowledged (command_id, kind, path, body, answer, acknowledged_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
                         (command_id, kind, COMMAND_PATHS[kind].format(customer_id=customer_id), body, answer, updated),
                     )
+
+
+def _number_in(kind: str, answer: str | None) -> str | None:
+    """The number the centre gave a command, read from its stored answer."""
+    try:
+        found = json.loads(answer or "null")
+    except ValueError:
+        return None
+    value = found.get("id" if kind in ("note", "profile_view") else "number") if isinstance(found, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _companion(path: Path, suffix: str) -> Path:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 import threading
 import time
@@ -35,7 +36,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from clienteling.contract import SYNC_COLLECTIONS, CustomerNote, Order, ProfileView, Return, utc_now
+from clienteling.contract import (
+    CURSOR_PATTERN,
+    RESTORING_HEADER,
+    SYNC_COLLECTIONS,
+    CentreInfo,
+    CustomerNote,
+    Order,
+    ProfileView,
+    Return,
+    utc_now,
+)
 from clienteling.device.cache import Cache
 from clienteling.device.central_client import Answer, CentralClient, NotTheCentre, RetryLater
 from clienteling.device.errors import CentralRefused, CentralUnreachable
@@ -64,6 +75,7 @@ class SyncReport:
     attention: int = 0
     error: str | None = None
     answers: int = 0  # requests the centre answered: progress, even in a round that ends on a failure
+    sent_again: int = 0  # acknowledged commands queued again for a centre restored from a backup
 
     @property
     def ok(self) -> bool:
@@ -156,10 +168,12 @@ class Syncer:
             try:
                 if push:
                     self.push(report)
+                else:
+                    self.check_centre(report)
                 if pull:
                     self.pull(report)
                     if push and self.outbox.head() is not None:
-                        self.push(report)
+                        self.push(report, check=False)
                 self._reached()
             except CentralUnreachable as error:
                 report.error = self._unreached(str(error), error.trouble if isinstance(error, NotTheCentre) else None)
@@ -217,6 +231,28 @@ class Syncer:
             self.backoff.succeeded()
             self._answers += 1
             return answer
+
+    # ------------------------------------------------------------------ the centre's history
+
+    def check_centre(self, report: SyncReport | None = None) -> int:
+        """Ask the centre who it is and which history it holds; when that changed since the last time (a restart, or
+        a restore from a backup), queue again every acknowledged command it no longer holds, ahead of what waits
+        (`Journal.send_again`). Runs before every push, so that a command never reaches a restored centre before
+        the commands it builds on (a return before its order). Returns how many were queued again."""
+        answer = self._ask(lambda: self.client.request("GET", "/v1/centre"))
+        if answer.status != 200:
+            problem = answer.problem()
+            raise CentralRefused(f"the centre did not say which history it holds: {problem.detail or problem.code}")
+        try:
+            centre = CentreInfo.model_validate_json(answer.body)
+        except ValueError:
+            raise CentralUnreachable("the centre's answer was damaged on the way; it will be asked again") from None
+        if self.outbox.centre_seen() == f"{centre.centre}.{centre.epoch}":
+            return 0
+        again = self.outbox.send_again(centre)
+        if report is not None:
+            report.sent_again += again
+        return again
 
     # ------------------------------------------------------------------ pull
 
@@ -280,16 +316,22 @@ class Syncer:
         if cursor_at < 0 or more_at < 0:
             return None
         cursor = tail[cursor_at + 15 : tail.find('"', cursor_at + 15)]
-        return (cursor, tail[more_at + 11 :].startswith("true")) if cursor.lstrip("F").isdigit() else None
+        return (cursor, tail[more_at + 11 :].startswith("true")) if re.fullmatch(CURSOR_PATTERN, cursor) else None
 
     # ------------------------------------------------------------------ push
 
-    def push(self, report: SyncReport | None = None, *, only: str | None = None) -> SyncReport:
-        """Send waiting commands in order until the outbox is empty or the centre cannot be reached (see `_ask`)."""
+    def push(self, report: SyncReport | None = None, *, only: str | None = None, check: bool = True) -> SyncReport:
+        """Send waiting commands in order until the outbox is empty or the centre cannot be reached (see `_ask`).
+        First, unless `check` is off, what a restored centre no longer holds is queued again (`check_centre`)."""
         report = report or SyncReport()
         with exclusive(self.lock_path) as mine:
             if not mine:
                 return report  # another process of this device is sending
+            if check:
+                try:
+                    self.check_centre(report)
+                except CentralUnreachable:
+                    pass  # the commands go on (most likely they cannot get through either); checked before the next push
             while (head := self.outbox.head()) is not None:
                 command_id, kind, path, body = head
                 try:
@@ -298,7 +340,7 @@ class Syncer:
                     self.outbox.failed(command_id, str(error))
                     raise
                 if 200 <= answer.status < 300:
-                    self.outbox.settle(command_id, "sent", answer=answer.body.decode())
+                    self.outbox.settle(command_id, "sent", answer=answer.body.decode(), position=answer.position)
                     report.sent += 1
                 else:
                     problem = answer.problem()
@@ -315,7 +357,10 @@ class Syncer:
 
     def _send(self, command_id: str, kind: str, path: str, body: Any) -> Answer:
         """POST one command; an acceptance that does not read as the answer to it counts as network trouble."""
-        answer = self.client.request("POST", path, json_body=body, key=command_id)
+        restoring = self.outbox.restoring(command_id)
+        answer = self.client.request(
+            "POST", path, json_body=body, key=command_id, headers={RESTORING_HEADER: restoring} if restoring else None
+        )
         if 200 <= answer.status < 300:
             try:
                 ANSWER_MODELS[kind].model_validate_json(answer.body)

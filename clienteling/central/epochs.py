@@ -1,0 +1,146 @@
+"""The centre's identity and epochs: how a device tells whether the centre still holds what it saw.
+
+The identity (`centre_id` in `meta`) is made once and kept in the database, so it is the same after a restart and
+after a restore from a backup.
+
+An epoch begins every time a process opens the database (`begin`), at the sequence value it finds there. Epoch E's
+history runs up to where the next epoch began. Why every opening: a restore is the file (or a volume snapshot) copied
+back, which no command of ours sees, and the process that opens it next cannot tell a restore from a restart. What
+it can do is start a stretch of history of its own. After a restore, the epochs that ran after the backup are not in
+the file: a cursor or an acknowledgement from one of them names an epoch the centre does not know. One from the epoch
+the backup was taken in is honoured only up to where the restored file's next epoch began, which is the backup's
+sequence value. A restart costs nothing: cursors of earlier epochs stay good within their stretch.
+
+The epoch a process writes under is always the newest in the file, read inside the transaction that writes: a
+second process opening the file (a command-line tool next to the server) starts a stretch that the first one then
+continues in, so no stretch ever overlaps another.
+
+Numbers the centre gives (orders, returns, notes, profile views) carry the series of the epoch that gave them
+(`ORD-K7QM-00001080`). Each epoch draws a new random series that no epoch in the file and no number in the file has.
+A centre restored from a backup has forgotten the numbers it gave after the backup, but its new series differs from
+theirs (one chance in about 700,000 per lost epoch that it does not), so a number never names two things. A command
+a device sends again after a restore carries the number it was given (`Clienteling-Restoring`), and gets it back
+(`reusable`): numbers are only ever taken from the current epoch's series, so an unused number of an earlier series
+can be given back without ever naming a second thing.
+
+The feed's cursors and every acceptance carry `<centre>.<epoch>.<position>`; `CentreInfo.misses` (in the contract,
+shared with the devices) is the one rule that says whether the centre holds a position.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from clienteling.contract import SERIES, CentreInfo, Epoch
+
+EPOCHS_TABLE = """CREATE TABLE IF NOT EXISTS epochs (
+    ordinal INTEGER PRIMARY KEY AUTOINCREMENT, epoch TEXT NOT NULL UNIQUE, series TEXT NOT NULL UNIQUE,
+    from_seq INTEGER NOT NULL, started_at TEXT NOT NULL)"""
+LINEAGE_SHOWN = 500  # epochs `CentreInfo` lists; an acknowledgement from an older one is simply sent again
+
+_FIRST = "ABCDEFGHJKMNPQRSTVWXYZ"
+_REST = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Where numbers of each kind are kept, so that a new series is one that no number in the file has.
+NUMBERED = {"ORD": ("orders", "id"), "RET": ("returns", "id"), "N": ("notes", "id"), "V": ("profile_views", "id")}
+
+
+@dataclass(frozen=True)
+class Current:
+    centre: str
+    epoch: str
+    series: str
+    from_seq: int
+
+
+def centre_id(conn: sqlite3.Connection) -> str:
+    """The centre's id, made on first use (inside the caller's write transaction)."""
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('centre_id', ?)", (uuid.uuid4().hex,))
+    return conn.execute("SELECT value FROM meta WHERE key = 'centre_id'").fetchone()[0]
+
+
+def begin(conn: sqlite3.Connection, now: datetime) -> Current:
+    """Start a new epoch at the sequence value now (inside the caller's write transaction)."""
+    centre = centre_id(conn)
+    seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+    epoch, series = secrets.token_hex(8), _new_series(conn)
+    conn.execute(
+        "INSERT INTO epochs (epoch, series, from_seq, started_at) VALUES (?, ?, ?, ?)",
+        (epoch, series, seq, now.isoformat(timespec="seconds")),
+    )
+    return Current(centre, epoch, series, seq)
+
+
+def _new_series(conn: sqlite3.Connection) -> str:
+    while True:
+        series = secrets.choice(_FIRST) + "".join(secrets.choice(_REST) for _ in range(3))
+        if conn.execute("SELECT 1 FROM epochs WHERE series = ?", (series,)).fetchone():
+            continue
+        if any(
+            conn.execute(f"SELECT 1 FROM {table} WHERE {column} LIKE ? LIMIT 1", (f"{prefix}-{series}-%",)).fetchone()
+            for prefix, (table, column) in NUMBERED.items()
+        ):
+            continue
+        return series
+
+
+def current(conn: sqlite3.Connection) -> Current:
+    """The epoch the file is in: the newest."""
+    epoch, series, from_seq = conn.execute(
+        "SELECT epoch, series, from_seq FROM epochs ORDER BY ordinal DESC LIMIT 1"
+    ).fetchone()
+    centre = conn.execute("SELECT value FROM meta WHERE key = 'centre_id'").fetchone()[0]
+    return Current(centre, epoch, series, from_seq)
+
+
+def info(conn: sqlite3.Connection, *, around: str | None = None) -> CentreInfo:
+    """Who the centre is and what history it holds. With `around` (an epoch id), only what judging a position in that
+    epoch needs: it (ending where the next one began) and the current one; else the newest `LINEAGE_SHOWN` epochs."""
+    now = current(conn)
+    seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+    if around is None:
+        rows = conn.execute(
+            "SELECT epoch, from_seq FROM epochs ORDER BY ordinal DESC LIMIT ?", (LINEAGE_SHOWN,)
+        ).fetchall()[::-1]
+    else:
+        rows = conn.execute(
+            "SELECT epoch, from_seq FROM epochs WHERE ordinal >= (SELECT ordinal FROM epochs WHERE epoch = ?)"
+            " ORDER BY ordinal LIMIT 2",
+            (around,),
+        ).fetchall()
+    epochs = [
+        Epoch(epoch=epoch, from_seq=from_seq, to_seq=rows[at + 1][1] if at + 1 < len(rows) else None)
+        for at, (epoch, from_seq) in enumerate(rows)
+    ]
+    if around is not None:
+        epochs = epochs[:1]
+        if not epochs or epochs[0].epoch != now.epoch:
+            epochs.append(Epoch(epoch=now.epoch, from_seq=now.from_seq))
+    return CentreInfo(centre=now.centre, epoch=now.epoch, seq=seq, epochs=epochs)
+
+
+def take_number(conn: sqlite3.Connection, prefix: str, counter: str) -> str:
+    """The next number of a kind (`ORD`, `RET`, `N`, `V`) in the current epoch's series, e.g. `ORD-K7QM-00001080`."""
+    conn.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (counter,))
+    value = conn.execute(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING CAST(value AS INTEGER)",
+        (counter,),
+    ).fetchone()[0]
+    return f"{prefix}-{current(conn).series}-{value:08d}"
+
+
+def reusable(conn: sqlite3.Connection, prefix: str, number: str | None) -> bool:
+    """Whether `number`, which a device says this centre gave a command before it was restored from a backup, may be
+    given to that command again: a well-formed number of the kind, not of the current epoch's series (the only one
+    numbers are still taken from, so no number taken later can be it), and not in use."""
+    if not number:
+        return False
+    found = re.fullmatch(rf"{prefix}-({SERIES})-([0-9]{{8,12}})", number)
+    if found is None or found.group(1) == current(conn).series:
+        return False
+    table, column = NUMBERED[prefix]
+    return conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (number,)).fetchone() is None
