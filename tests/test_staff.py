@@ -554,3 +554,14 @@ def test_the_centre_checks_profile_views(centre):
     assert made.status_code == again.status_code == 201 and made.json() == again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert [v["id"] for v in views_at_centre(centre, "C0000002")] == [made.json()["id"]]
+
+
+def test_the_bench_says_what_one_guess_costs_on_a_devices_stored_row():
+    done = clienteling("bench", "--pins", "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["pin_stored_form"] == "sealed argon2id m=65536,t=3,p=1"
+    assert figures["pin_guess_testable_without_device_token"] is False
+    assert 0.02 <= figures["pin_guess_seconds"] <= 5  # memory-hard: no cheap hash passes, nor one staff wait on
+    years = figures["pin_6_digit_space_years_one_core"]
+    assert years == pytest.approx(10**6 * figures["pin_guess_seconds"] / (365.25 * 86400), abs=1e-4)
