@@ -178,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         from clienteling.bench import main as bench_main
 
         commands = args.commands or (20 if args.drain else 500)
-        return bench_main(args.json, args.customers, args.sync_customers, commands, drain_only=args.drain, pins_only=args.pins)
+        return bench_main(
+            args.json, args.customers, args.sync_customers, commands, drain_only=args.drain, pins_only=args.pins
+        )
     from clienteling.ui.app import run
 
     return run(web=args.web, host=args.host, port=args.port)
