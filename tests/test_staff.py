@@ -565,3 +565,26 @@ def test_the_bench_says_what_one_guess_costs_on_a_devices_stored_row():
     assert 0.02 <= figures["pin_guess_seconds"] <= 5  # memory-hard: no cheap hash passes, nor one staff wait on
     years = figures["pin_6_digit_space_years_one_core"]
     assert years == pytest.approx(10**6 * figures["pin_guess_seconds"] / (365.25 * 86400), abs=1e-4)
+
+
+def test_a_demo_made_before_the_six_digit_pins_gets_its_staff_anew(tmp_path):
+    from clienteling.central.demo import build_demo, ensure_demo
+
+    db = tmp_path / "demo.db"
+    build_demo(db, 30)
+    store = CentralStore(db)
+    try:  # as a demo of the 4-digit PBKDF2 days had it
+        old = [
+            m.model_copy(update={"pin_hash": f"pbkdf2_sha256$100000${'ab' * 16}${'cd' * 32}"}) for m in demo_staff()
+        ]
+        store.put_staff(old)
+    finally:
+        store.close()
+    assert ensure_demo(db, 30) is None  # kept, not made anew…
+    store = CentralStore(db)
+    try:  # …but with the staff the README names
+        kept = [StaffMember.model_validate_json(store.staff_doc(m.id)) for m in demo_staff()]
+    finally:
+        store.close()
+    assert kept == demo_staff()
+    assert all(m.pin_hash.startswith("$argon2id$") for m in kept)
