@@ -574,9 +574,7 @@ def test_a_demo_made_before_the_six_digit_pins_gets_its_staff_anew(tmp_path):
     build_demo(db, 30)
     store = CentralStore(db)
     try:  # as a demo of the 4-digit PBKDF2 days had it
-        old = [
-            m.model_copy(update={"pin_hash": f"pbkdf2_sha256$100000${'ab' * 16}${'cd' * 32}"}) for m in demo_staff()
-        ]
+        old = [m.model_copy(update={"pin_hash": f"pbkdf2_sha256$100000${'ab' * 16}${'cd' * 32}"}) for m in demo_staff()]
         store.put_staff(old)
     finally:
         store.close()

@@ -178,6 +178,9 @@ class Device:
                 code="staff_list_stale",
                 name=member.name,
             )
+        # Checked before the transaction below, not inside it: an argon2id hash takes about 0.2 s, and the cache's
+        # writer (a sync applying a page) must not wait on it. Whether it counts is judged in the transaction.
+        right = pins.verify_sealed(pin, member.pin_hash, self._pin_key)  # constant-time comparison of the seals
         now = utc_now()
         outcome: dict[str, Any] = {}
 
@@ -189,7 +192,7 @@ class Device:
             if locked_until is None or now >= locked_until:
                 if locked_until is not None:  # the lockout has run out: a new series of tries
                     failures, locked_until = 0, None
-                if pins.verify_sealed(pin, member.pin_hash, self._pin_key):  # constant-time comparison
+                if right:
                     outcome.update(signed_in=True)
                     return None
                 failures += 1
