@@ -6,7 +6,10 @@
 - one changed customer applied on top of the N;
 - the outbox drained to a local centre;
 - the outbox drained through a lossy link (a `FaultProxy` resetting 5 % and 30 % of connections), as a ratio to the
-  loss-free rate through the same proxy, measured in the same run (`clienteling bench --drain` runs only this).
+  loss-free rate through the same proxy, measured in the same run (`clienteling bench --drain` runs only this);
+- what one PIN guess costs on the form a device keeps (a staff row sealed to its token, `clienteling.pins`), and
+  the years the whole 6-digit space takes on one core, for someone who has the device's token as well as its
+  cache file; without the token a guess cannot be tested at all (`clienteling bench --pins` runs only this).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from clienteling import pins
 from clienteling.central.demo import ChainBuilder, dumps
 from clienteling.config import Settings
 from clienteling.device import Device
@@ -142,6 +146,51 @@ class LocalCentre:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+
+
+SECONDS_A_YEAR = 365.25 * 24 * 3600
+
+
+def bench_pins(stored: str | None = None, token: str = "a device token", guesses: int = 7) -> dict:
+    """Seconds one wrong guess costs against `stored`, a staff row as a device keeps it (sealed to `token`; one is
+    made as the centre makes it if None), and what the whole 6-digit space costs on one core. For comparison, the
+    same for the PBKDF2 hashes of 4-digit PINs that devices held before."""
+    key = pins.device_key(token)
+    stored = stored or pins.seal(pins.hash_pin("112233"), key)
+    timed = []
+    for n in range(guesses):
+        started = time.perf_counter()
+        if pins.verify_sealed(f"{n:06d}", stored, key):
+            raise RuntimeError("a wrong guess matched")
+        timed.append(time.perf_counter() - started)
+    cost = statistics.median(timed)
+    legacy = "pbkdf2_sha256$100000$" + "00" * 16 + "$" + "00" * 32
+    legacy_timed = []
+    for n in range(guesses):
+        started = time.perf_counter()
+        pins.verify_pin(f"{n:04d}", legacy)
+        legacy_timed.append(time.perf_counter() - started)
+    legacy_cost = statistics.median(legacy_timed)
+    return {
+        "pin_stored_form": " ".join(stored.split("$")[i] for i in (0, 2, 4)),  # sealed argon2id m=65536,t=3,p=1
+        "pin_guess_seconds": round(cost, 4),
+        "pin_6_digit_space_years_one_core": round(10**6 * cost / SECONDS_A_YEAR, 4),
+        "pin_6_digit_space_days_one_core": round(10**6 * cost / 86400, 2),
+        "pin_guess_testable_without_device_token": False,
+        "pin_legacy_pbkdf2_guess_seconds": round(legacy_cost, 4),
+        "pin_legacy_4_digit_space_seconds": round(10**4 * legacy_cost, 1),
+    }
+
+
+def describe_pins(results: dict) -> str:
+    return (
+        f"one PIN guess on a device's stored staff row ({results['pin_stored_form']}): "
+        f"{results['pin_guess_seconds']} s; every 6-digit PIN on one core: "
+        f"{results['pin_6_digit_space_years_one_core']} years ({results['pin_6_digit_space_days_one_core']} days), "
+        "and only with the device's token: without it, a copied cache file cannot test a single guess "
+        f"(before: pbkdf2, {results['pin_legacy_pbkdf2_guess_seconds']} s a guess, every 4-digit PIN in "
+        f"{results['pin_legacy_4_digit_space_seconds']} s, from the cache file alone)"
+    )
 
 
 def bench_sync(folder: Path, centre: LocalCentre) -> dict[str, float]:
@@ -288,6 +337,11 @@ def run(customers: int = 1_000_000, sync_customers: int = 50_000, commands: int 
             results.update(bench_drain(folder, centre))
         finally:
             centre.stop()
+        progress("one PIN guess on the synced device's staff row …")
+        synced = Settings.load(folder / "sync-device", device_token="demo-AMS01", store="AMS01")
+        with Device(synced) as device:
+            row = json.loads(device.cache.staff_doc("S0001") or "{}").get("pin_hash")
+        results.update(bench_pins(row, "demo-AMS01"))
         progress(f"filling a cache with {customers:,} customers …")
         with Device(Settings.load(folder / "lookup-device", store="AMS01")) as device:
             sample, fill_seconds = fill_cache(device.cache, customers)
@@ -328,12 +382,25 @@ def describe(results: dict) -> str:
             f"one changed customer applied on top: {results['delta_apply_ms']} ms",
             f"outbox drained to a local centre: {results['outbox_per_s']} commands/s ({results['outbox_commands']} commands)",
             describe_drain(results),
+            describe_pins(results),
         ]
     )
 
 
-def main(as_json: bool, customers: int, sync_customers: int, commands: int, *, drain_only: bool = False) -> int:
+def main(
+    as_json: bool,
+    customers: int,
+    sync_customers: int,
+    commands: int,
+    *,
+    drain_only: bool = False,
+    pins_only: bool = False,
+) -> int:
     progress = (lambda _: None) if as_json else print
+    if pins_only:
+        results = bench_pins()
+        print(json.dumps(results) if as_json else describe_pins(results))
+        return 0
     if drain_only:
         results = run_drain(commands=commands, progress=progress)
         print(json.dumps(results) if as_json else describe_drain(results))

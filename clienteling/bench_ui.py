@@ -115,7 +115,7 @@ def run(rounds: int = 30, progress=print, orders: int = 10) -> dict:
                 page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60000)
                 page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
                 page.locator("[flt-semantics-identifier^='staff-']", has_text="Lotte Visser").first.click(timeout=30000)
-                _filled(page, "PIN", "1111").press("Enter")
+                _filled(page, "PIN", "112233").press("Enter")
                 name = page.locator("[flt-semantics-identifier='customer-name']")
                 wishlist = page.locator("[flt-semantics-identifier='customer-body']")
                 times, whole = [], []

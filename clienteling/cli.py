@@ -121,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only Enter in the scan field to the customer screen, in Chromium (needs playwright)",
     )
     bench.add_argument("--rounds", type=int, default=30, help="with --ui: scans timed")
+    bench.add_argument(
+        "--pins",
+        action="store_true",
+        help="measure only what one PIN guess costs on a device's stored staff row, and the 6-digit space",
+    )
 
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
@@ -180,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         from clienteling.bench import main as bench_main
 
         commands = args.commands or (20 if args.drain else 500)
-        return bench_main(args.json, args.customers, args.sync_customers, commands, drain_only=args.drain)
+        return bench_main(
+            args.json, args.customers, args.sync_customers, commands, drain_only=args.drain, pins_only=args.pins
+        )
     from clienteling.ui.app import run
 
     return run(web=args.web, host=args.host, port=args.port)

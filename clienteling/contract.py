@@ -122,15 +122,22 @@ class Store(Contract):
 # --------------------------------------------------------------------------- staff
 
 StaffRole = Literal["associate", "service_desk", "manager"]
-PIN_HASH_PATTERN = r"^pbkdf2_sha256\$[0-9]{4,7}\$[0-9a-f]{32}\$[0-9a-f]{64}$"  # as clienteling.pins makes them
+# As clienteling.pins makes them: the centre keeps an argon2id hash (or, made before it, a PBKDF2 one); a device
+# gets it sealed to its own key (`sealed$<key id>$…`, the hash replaced by an HMAC of it).
+PIN_HASH_PATTERN = (
+    r"^(?:\$|sealed\$[0-9a-f]{16}\$)argon2id\$v=19\$m=[0-9]{1,7},t=[0-9]{1,2},p=[0-9]{1,2}"
+    r"\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$"
+    r"|^(?:sealed\$[0-9a-f]{16}\$)?pbkdf2_sha256\$[0-9]{4,7}\$[0-9a-f]{32}\$[0-9a-f]{64}$"
+)
 
 
 class StaffMember(Contract):
     """Someone who works in a store and signs in on its devices with a PIN.
 
-    Only the PIN's hash travels and is kept (see `clienteling.pins`); a device checks a PIN offline
-    against it. A member who leaves is made inactive rather than deleted, so that the orders, returns
-    and notes they made still name someone; a move to another store is a new member there.
+    Only the PIN's hash is kept (see `clienteling.pins`): at the centre an argon2id hash, on a device that hash
+    sealed to the device's own key, against which the device checks a PIN offline. A member who leaves is made
+    inactive rather than deleted, so that the orders, returns and notes they made still name someone; a move to
+    another store is a new member there.
     """
 
     id: StaffId
@@ -139,7 +146,11 @@ class StaffMember(Contract):
     role: StaffRole
     pin_hash: str = Field(
         pattern=PIN_HASH_PATTERN,
-        description="pbkdf2_sha256$<iterations>$<salt hex>$<key hex>: the PIN itself is never stored",
+        description=(
+            "At the centre $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>; in a device's staff feed the same"
+            " sealed to that device: sealed$<key id>$argon2id$…$<salt>$<HMAC of the hash>. The PIN itself is never"
+            " stored; centres made before argon2id may still hold pbkdf2_sha256$<iterations>$<salt hex>$<key hex>."
+        ),
     )
     active: bool = True
 

@@ -173,7 +173,7 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
     screen = Screen(browser, app.url)
     screen.see("sign-in-title")
     screen.shot("sign-in")
-    screen.sign_in("Lotte Visser", "1111")
+    screen.sign_in("Lotte Visser", "112233")
     screen.shot("lookup")
     box = screen.field("Scan card or enter email")
     box.fill("vries san")  # a name gives results as it is typed, before any Enter
@@ -256,7 +256,7 @@ def order_from_the_wishlist(screen: Screen) -> str:
 
 def test_ship_to_home_online_then_offline_then_sent_once(app, centre, browser, tmp_path):
     screen = Screen(browser, app.url)
-    screen.sign_in("Lotte Visser", "1111")
+    screen.sign_in("Lotte Visser", "112233")
     before = len(centre_orders(centre, "C0000001"))
     reviewed = order_from_the_wishlist(screen)
     number = re.search(r"ORD-[0-9-]+", screen.text_of("order-number")).group(0)
@@ -297,7 +297,7 @@ def test_a_return_at_the_service_desk(app, centre, browser):
     delivered = next(o for o in online if o["status"] == "delivered" and age[o["number"]] < timedelta(days=29))
     too_late = next(o for o in online if age[o["number"]] > RETURN_WINDOW)
     screen = Screen(browser, app.url)
-    screen.sign_in("Ruben Smit", "2222")
+    screen.sign_in("Ruben Smit", "223344")
     screen.see("nav-returns").click()
     screen.type_into("Order number or scan the order's QR code", "ORD-99999999")
     assert "ORD-99999999" in screen.text_of("returns-error")
@@ -337,11 +337,11 @@ def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browse
     pin.press_sequentially("a1b2")  # the field takes digits only
     wait_until(lambda: pin.input_value() == "12", 15, "the PIN field to drop the letters")
     pin.press("Enter")  # too short: refused, and no try is spent on it
-    assert "4 to 6 digits" in screen.text_of("sign-in-error")
-    screen.type_into("PIN", "9999")
+    assert "6 to 12 digits" in screen.text_of("sign-in-error")
+    screen.type_into("PIN", "999999")
     wait_until(lambda: "4 tries left" in screen.text_of("sign-in-error"), 15, "the first wrong PIN to count")
     screen.shot("sign-in-wrong-pin")
-    screen.type_into("PIN", "3333")
+    screen.type_into("PIN", "334455")
     screen.see("signed-in")
     screen.see("nav-settings").click()
     screen.see("setting-store")
@@ -356,10 +356,10 @@ def test_a_wrong_pin_says_so_and_a_manager_switches_the_app_to_dutch(app, browse
     assert "nobody@example.com" in screen.text_of("scan-error")
     # her choice sticks to her, without Save: a colleague signs in in the device's language, she in Dutch again
     screen.see("sign-out").click()
-    screen.sign_in("Lotte Visser", "1111")
+    screen.sign_in("Lotte Visser", "112233")
     assert screen.text_of("nav-lookup") == "Look up"
     screen.see("sign-out").click()
-    screen.sign_in("Fatima El Amrani", "3333")
+    screen.sign_in("Fatima El Amrani", "334455")
     wait_until(lambda: screen.text_of("nav-lookup") == "Opzoeken", 15, "her Dutch after signing in again")
     screen.close()
 
@@ -383,7 +383,7 @@ def test_nothing_leaves_the_machine_and_no_asset_of_the_app_is_missing(app, cent
     page.goto(app.url)
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
     page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
-    screen.sign_in("Ruben Smit", "2222")  # the service desk: every screen but the manager's settings
+    screen.sign_in("Ruben Smit", "223344")  # the service desk: every screen but the manager's settings
     screen.scan(SANNE_CARD)  # a customer with a wishlist, orders and chats: the most text, pictures and fonts
     screen.see("tab-chats").click()
     screen.page.locator("[flt-semantics-identifier^='chat-']").first.wait_for()
@@ -421,8 +421,8 @@ def test_a_hanging_centre_freezes_no_screen_and_no_other_tablet(app, centre, bro
     confirmation at once, and another tablet on the same `--web` server keeps answering; once the centre
     answers again the order reaches it, once, and the confirmation shows its number."""
     first, second = Screen(browser, app.url), Screen(browser, app.url)
-    first.sign_in("Lotte Visser", "1111")
-    second.sign_in("Ruben Smit", "2222")
+    first.sign_in("Lotte Visser", "112233")
+    second.sign_in("Ruben Smit", "223344")
     email = a_customer_here_with_a_wishlist(centre)
     with centre.client() as client:
         customer_id = client.get("/v1/customers/lookup", params={"email": email}).json()["id"]
@@ -453,7 +453,7 @@ def test_a_hanging_centre_freezes_no_screen_and_no_other_tablet(app, centre, bro
 def test_a_scan_as_the_screen_opens_is_never_lost(app, browser):
     """A keyboard-wedge scanner types the moment a screen appears: no key may be lost, without a retry."""
     screen = Screen(browser, app.url)
-    screen.sign_in("Lotte Visser", "1111")
+    screen.sign_in("Lotte Visser", "112233")
     screen.page.keyboard.type(SANNE_CARD)  # straight after sign-in, as the look-up screen is being built
     screen.page.keyboard.press("Enter")
     wait_until(lambda: screen.text_of("customer-name") == "Sanne de Vries", what="Sanne's screen")
@@ -484,7 +484,7 @@ def test_a_portrait_tablet_keeps_the_top_bar_on_one_line_and_targets_a_finger_ca
     page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
     screen = Screen.__new__(Screen)
     screen.page, screen.suffix = page, "portrait"
-    screen.sign_in("Fatima El Amrani", "3333")
+    screen.sign_in("Fatima El Amrani", "334455")
     names = ("nav-lookup", "nav-stock", "nav-returns", "nav-attention", "nav-settings", "sign-out")
     boxes = [screen.see(name).bounding_box() for name in names]
     middles = {round(box["y"] + box["height"] / 2) for box in boxes}

@@ -158,10 +158,10 @@ def test_every_screen_speaks_dutch(app, centre, browser):
     screen.see("sign-in-title")
     dutch(screen, "sign-in")
     screen.page.locator("[flt-semantics-identifier^='staff-']", has_text="Fatima El Amrani").first.click()
-    screen.type_into(STRINGS["nl"]["pin"], "9999")
+    screen.type_into(STRINGS["nl"]["pin"], "999999")
     assert "Nog 4 pogingen" in screen.text_of("sign-in-error")
     dutch(screen, "sign-in-wrong-pin")
-    screen.type_into(STRINGS["nl"]["pin"], "3333")
+    screen.type_into(STRINGS["nl"]["pin"], "334455")
     screen.see("signed-in")
 
     # Look up: the screen, a wrong card, an unknown email, a name.

@@ -286,7 +286,11 @@ def test_a_journal_from_before_positions_keeps_its_ledger_and_sends_again_only_w
             epochs=[{"epoch": epoch, "from_seq": 0, "to_seq": 5}, {"epoch": "f" * 16, "from_seq": 5}],
         )
         assert journal.send_again(restored) == 2
-        assert [row[0] for row in journal.waiting()] == ["beyond", "lost", "w"]  # as first taken (same second: by id), first
+        assert [row[0] for row in journal.waiting()] == [
+            "beyond",
+            "lost",
+            "w",
+        ]  # as first taken (same second: by id), first
         assert journal.restoring("beyond") == "ORD-K7QM-00000003" and journal.restoring("w") is None
         assert journal.centre_seen() == f"{centre}.{'f' * 16}"
         assert journal.send_again(restored) == 0  # already waiting: never twice in the outbox

@@ -243,15 +243,15 @@ def test_a_wrong_pin_gives_wrong_pin_with_the_tries_left_and_the_right_one_the_m
 
     lotte = next(m for m in device.staff_list() if m.name == "Lotte Visser")
     form = SignIn(device)
-    assert asyncio.run(form.sign_in("1111")) is None and form.error is None  # nobody picked yet
+    assert asyncio.run(form.sign_in("112233")) is None and form.error is None  # nobody picked yet
     form.pick(lotte.id)
-    form.typed("9a9b99")
-    assert form.pin == "9999"
+    form.typed("9a9b9999")
+    assert form.pin == "999999"
     assert asyncio.run(form.sign_in()) is None
     assert isinstance(form.error, WrongPin) and form.error.code == "wrong_pin" and form.error.tries_left == 4
     assert form.pin == "" and not form.busy
     assert asyncio.run(form.sign_in("12")) is None and isinstance(form.error, PinNotWellFormed)  # costs no try
-    member, language = asyncio.run(form.sign_in("1111"))
+    member, language = asyncio.run(form.sign_in("112233"))
     assert member.id == lotte.id and language == device.staff_language(lotte.id) and form.error is None
     form.pick(lotte.id)
     assert form.error is None and form.pin == ""
@@ -265,7 +265,7 @@ def test_a_second_tap_while_signing_in_is_ignored(device):
     form.pick(lotte.id)
 
     async def twice():
-        return await asyncio.gather(form.sign_in("1111"), form.sign_in("1111"))
+        return await asyncio.gather(form.sign_in("112233"), form.sign_in("112233"))
 
     first, second = asyncio.run(twice())
     assert first[0].id == lotte.id and second is None

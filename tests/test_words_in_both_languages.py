@@ -189,11 +189,11 @@ def test_look_up_errors_are_worded_with_their_details(device):
 def test_sign_in_errors_are_worded(device):
     lotte = next(m for m in device.staff_list() if m.name == "Lotte Visser")
     with pytest.raises(WrongPin) as wrong:
-        device.sign_in(lotte.id, "9999")
+        device.sign_in(lotte.id, "999999")
     assert worded(wrong.value, "4")["nl"].startswith("Die pincode klopt niet. Nog 4 pogingen")
-    device.sign_in(lotte.id, "1111")  # the count starts afresh
+    device.sign_in(lotte.id, "112233")  # the count starts afresh
     with pytest.raises(UnknownStaff) as stranger:
-        device.sign_in("S9999", "1111")
+        device.sign_in("S9999", "112233")
     assert worded(stranger.value)["nl"] == STRINGS["nl"]["error_unknown_staff"]
     one_left = WrongPin("…", staff_id=lotte.id, tries_left=1)
     assert worded(one_left)["nl"].startswith("Die pincode klopt niet. Nog 1 poging ")

@@ -5,6 +5,7 @@ store, which scopes the customer feeds and is the origin of stock distances. Eve
 error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 """
 
+import functools
 import json
 import logging
 import re
@@ -19,7 +20,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clienteling import __version__
+from clienteling import __version__, pins
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
 from clienteling.central.store import CentralStore, CommandAnswer, card_or_problem, hash_token
@@ -572,7 +573,7 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
     ):
         app.add_api_route(
             f"/v1/sync/{collection}",
-            _sync_route(store, collection, device_store),
+            _sync_route(store, collection, device_store, bearer),
             methods=["GET"],
             response_model=SyncPage[model],
             tags=["sync"],
@@ -615,18 +616,26 @@ def _variant_json(product_json: str, sku: str) -> str:
 NDJSON = "application/x-ndjson"
 
 
-def _sync_route(store: CentralStore, collection: str, device_store):
+def _sync_route(store: CentralStore, collection: str, device_store, bearer):
     def sync(
         request: Request,
         from_store: Annotated[str, Depends(device_store)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         after: Annotated[
             str, Query(pattern=CURSOR_PATTERN, description="The `next_cursor` of the previous page; 0 to start")
         ] = "0",
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> Response:
+        # Staff rows leave sealed to the calling device's token: a copied cache file cannot test a PIN (pins.py).
+        each = None
+        if collection == "staff":
+            assert credentials is not None  # device_store has refused a request without a token
+            each = functools.partial(pins.seal_staff_doc, key=pins.device_key(credentials.credentials))
         if NDJSON in request.headers.get("accept", ""):
-            return Response(store.sync_page(collection, after, limit, from_store, ndjson=True), media_type=NDJSON)
-        return _json(store.sync_page(collection, after, limit, from_store))
+            return Response(
+                store.sync_page(collection, after, limit, from_store, ndjson=True, each=each), media_type=NDJSON
+            )
+        return _json(store.sync_page(collection, after, limit, from_store, each=each))
 
     sync.__name__ = f"sync_{collection}"
     return sync

@@ -7,26 +7,29 @@ content is identical. Three customers are always there, for the docs and the tes
 Sanne de Vries, Daan Jansen and Emma Bakker.
 
 Every store has staff who sign in on its devices with a PIN; the DC has none (no
-clienteling happens there). A demo PIN is its role's digit four times, the same in
-every store: associates 1111, service desk 2222, managers 3333.
+clienteling happens there). A demo PIN has six digits, one PIN per role, the same in
+every store: associates 112233, service desk 223344, managers 334455.
 
     store  id     name                 role          PIN
-    AMS01  S0001  Lotte Visser         associate     1111
-    AMS01  S0002  Ruben Smit           service_desk  2222
-    AMS01  S0003  Fatima El Amrani     manager       3333
-    UTR01  S0004  Sem de Boer          associate     1111
-    UTR01  S0005  Noor Mulder          service_desk  2222
-    UTR01  S0006  Jeroen Bos           manager       3333
-    RTD01  S0007  Yara Dekker          associate     1111
-    RTD01  S0008  Milan Vermeulen      manager       3333
-    DHG01  S0009  Lieke van Dijk       associate     1111
-    DHG01  S0010  Bram Peters          manager       3333
-    EIN01  S0011  Femke Willems        associate     1111
-    EIN01  S0012  Luuk van den Berg    service_desk  2222
-    EIN01  S0013  Anouk Claessen       manager       3333
+    AMS01  S0001  Lotte Visser         associate     112233
+    AMS01  S0002  Ruben Smit           service_desk  223344
+    AMS01  S0003  Fatima El Amrani     manager       334455
+    UTR01  S0004  Sem de Boer          associate     112233
+    UTR01  S0005  Noor Mulder          service_desk  223344
+    UTR01  S0006  Jeroen Bos           manager       334455
+    RTD01  S0007  Yara Dekker          associate     112233
+    RTD01  S0008  Milan Vermeulen      manager       334455
+    DHG01  S0009  Lieke van Dijk       associate     112233
+    DHG01  S0010  Bram Peters          manager       334455
+    EIN01  S0011  Femke Willems        associate     112233
+    EIN01  S0012  Luuk van den Berg    service_desk  223344
+    EIN01  S0013  Anouk Claessen       manager       334455
 
-Only the PINs' hashes are stored, each with a salt of its own (derived from the seed and
-the staff id, so that the same seed makes the same file).
+Only the PINs' argon2id hashes are stored, each with a salt of its own (derived from the seed and
+the staff id, so that the same seed makes the same file). An argon2id hash takes about 0.2 s on
+purpose, so the default seed's thirteen are made once and shipped in `demo_pins.json` beside this
+module (`python -m clienteling.central.demo_pins` writes it anew; tests/test_staff.py checks it);
+another seed's are made when asked for, once a process.
 """
 
 from __future__ import annotations
@@ -47,10 +50,11 @@ from clienteling.central import demo_vocab as vocab
 from clienteling.central.store import INDEXES, SCHEMA, SCHEMA_VERSION, CentralStore, hash_token, iso
 from clienteling.codes import gs1_check_digit, make_card_number
 from clienteling.contract import Product, StaffMember
-from clienteling.pins import hash_pin
+from clienteling.pins import LEGACY_ALGORITHM, hash_pin
 from clienteling.rules import product_search_text
 
 DEMO_SEED = 20261123
+LEGACY_PIN_PREFIX = f"{LEGACY_ALGORITHM}$"  # how the demo's 4-digit PINs were hashed before argon2id
 MAX_CUSTOMERS = 1_000_000
 GTIN_PREFIX = "871234"  # a GS1 Netherlands company prefix, for the demo only
 
@@ -79,7 +83,7 @@ STAFF = (
     ("EIN01", "Luuk van den Berg", "service_desk"),
     ("EIN01", "Anouk Claessen", "manager"),
 )
-DEMO_PINS = {"associate": "1111", "service_desk": "2222", "manager": "3333"}
+DEMO_PINS = {"associate": "112233", "service_desk": "223344", "manager": "334455"}
 HOME_STORE_WEIGHTS = {"AMS01": 30, "RTD01": 22, "DHG01": 20, "UTR01": 16, "EIN01": 12}
 TIERS = (("basic", 60), ("silver", 25), ("gold", 12), ("platinum", 3))
 POINTS = {"basic": (0, 900), "silver": (1000, 2999), "gold": (3000, 7999), "platinum": (8000, 20000)}
@@ -128,11 +132,40 @@ def demo_staff(seed: int = DEMO_SEED) -> list[StaffMember]:
     ]
 
 
-@functools.cache
 def _demo_pin_hash(seed: int, staff_id: str, pin: str) -> str:
+    shipped = _shipped_demo_pin_hashes().get(f"{seed} {staff_id} {pin}")
+    return shipped if shipped is not None else make_demo_pin_hash(seed, staff_id, pin)
+
+
+@functools.cache
+def make_demo_pin_hash(seed: int, staff_id: str, pin: str) -> str:
     # A salt of each person's own, random-looking but fixed by the seed; hashing is slow on purpose, so once a process.
     salt = hashlib.sha256(f"clienteling demo {seed} {staff_id}".encode()).digest()[:16]
     return hash_pin(pin, salt=salt)
+
+
+DEMO_PIN_HASHES = Path(__file__).with_name("demo_pins.json")
+
+
+@functools.cache
+def _shipped_demo_pin_hashes() -> dict[str, str]:
+    """The default seed's demo PIN hashes, made once (`write_demo_pin_hashes`): "<seed> <staff id> <PIN>" → hash."""
+    try:
+        return dict(json.loads(DEMO_PIN_HASHES.read_text(encoding="utf-8"))["hashes"])
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def write_demo_pin_hashes(path: Path = DEMO_PIN_HASHES, seed: int = DEMO_SEED) -> Path:
+    """Make the demo staff's PIN hashes for `seed` and write them to `path` (run after DEMO_PINS or STAFF change)."""
+    hashes = {
+        f"{seed} S{number:04d} {DEMO_PINS[role]}": make_demo_pin_hash(seed, f"S{number:04d}", DEMO_PINS[role])
+        for number, (_, _, role) in enumerate(STAFF, start=1)
+    }
+    about = "argon2id hashes of the demo staff's PINs (clienteling/central/demo.py); made by write_demo_pin_hashes"
+    path.write_text(json.dumps({"about": about, "hashes": hashes}, indent=1) + "\n", encoding="utf-8")
+    _shipped_demo_pin_hashes.cache_clear()
+    return path
 
 
 def ascii_fold(text: str) -> str:
@@ -660,7 +693,8 @@ def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False)
     """Make the demo chain at `path` unless a demo chain is already there: that one is kept, with the orders,
     returns and notes made in it, whatever `customers` says (see `existing_demo`). Only `fresh` makes it anew.
 
-    A demo made before staff existed gets the demo staff added, so that someone can sign in.
+    A demo made before staff existed gets the demo staff added, so that someone can sign in; one made before the
+    demo PINs had six digits and argon2id hashes gets the demo staff anew, with the PINs the README names.
     """
     path = Path(path)
     if not fresh and existing_demo(path) is None and _is_a_centre(path):
@@ -668,7 +702,8 @@ def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False)
     if not fresh and existing_demo(path) is not None:
         store = CentralStore(path)  # adds the tables that a demo from an older version lacks
         try:
-            if store.query_one("SELECT 1 FROM staff LIMIT 1") is None:
+            legacy = store.query_one("SELECT 1 FROM staff WHERE instr(doc, ?) > 0 LIMIT 1", (f'"{LEGACY_PIN_PREFIX}',))
+            if store.query_one("SELECT 1 FROM staff LIMIT 1") is None or legacy is not None:
                 store.put_staff(demo_staff())
         finally:
             store.close()

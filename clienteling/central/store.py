@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from clienteling import codes, rules
+from clienteling import codes, pins, rules
 from clienteling.central import epochs
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
@@ -379,6 +379,8 @@ class CentralStore:
             for member in members:
                 if conn.execute("SELECT 1 FROM stores WHERE id = ?", (member.store,)).fetchone() is None:
                     raise ProblemError("unknown_store", f"there is no store {member.store!r}")
+                if not pins.is_centre_hash(member.pin_hash):  # a sealed row is a device's, never the centre's
+                    raise ProblemError("invalid_request", f"staff member {member.id}: pin_hash is not a centre's hash")
                 known = conn.execute("SELECT store FROM staff WHERE id = ?", (member.id,)).fetchone()
                 if known is not None and known[0] != member.store:
                     raise ProblemError(
@@ -509,11 +511,22 @@ class CentralStore:
 
     # ------------------------------------------------------------------ change feed
 
-    def sync_page(self, collection: str, cursor: str, limit: int, store: str, *, ndjson: bool = False) -> str:
+    def sync_page(
+        self,
+        collection: str,
+        cursor: str,
+        limit: int,
+        store: str,
+        *,
+        ndjson: bool = False,
+        each: Callable[[str], str] | None = None,
+    ) -> str:
         """One page of `collection` after `cursor`, as the JSON of a `SyncPage`.
 
         With `ndjson`, the same page as lines: first `{"deleted", "next_cursor", "has_more", "items": N}`,
         then each item's JSON on a line of its own, so that a device can store each item as it came.
+
+        `each` changes every item's JSON on its way out (the staff feed seals PIN hashes to the calling device).
 
         A cursor is `<centre>.<epoch>.<position>`, opaque to the caller (see epochs.py). `0` starts a
         fresh pass: its cursors carry an `F` until the pass is complete, and a fresh pass never needs
@@ -571,7 +584,7 @@ class CentralStore:
         page = merged[:limit]
         has_more = len(merged) > limit
         next_cursor = centre.position(page[-1][0], fresh=fresh) if has_more else centre.position(max(now, after))
-        docs = [doc for _, doc, gone in page if not gone]
+        docs = [doc if each is None else each(doc) for _, doc, gone in page if not gone]
         deleted_ids = [id_ for _, id_, gone in page if gone]
         if ndjson:
             head = {"deleted": deleted_ids, "next_cursor": next_cursor, "has_more": has_more, "items": len(docs)}

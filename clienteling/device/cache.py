@@ -948,6 +948,22 @@ class Cache:
     def staff_count(self) -> int:
         return int(self.scalar("SELECT count(*) FROM staff"))
 
+    def all_staff_docs(self) -> list[str]:
+        """Every staff row kept, of any store, active or not, as `StaffMember` JSON."""
+        return [r[0] for r in self.query("SELECT doc FROM staff")]
+
+    @_heals()
+    def forget_staff(self) -> None:
+        """Drop the staff list (its PIN hashes overwritten on disk, not only unlinked) and fetch it afresh at the
+        next sync: it was sealed for another device token, or kept unsealed by an older version."""
+        with self.write() as conn:
+            conn.execute("PRAGMA secure_delete = ON")
+            try:
+                conn.execute("DELETE FROM staff")
+                conn.execute("UPDATE cursors SET cursor = '0', gen = gen + 1, resetting = 0 WHERE collection = 'staff'")
+            finally:
+                conn.execute("PRAGMA secure_delete = OFF")
+
     @_heals()
     def count_sign_in(self, staff_id: str, judge: Callable[[int, str | None], tuple[int, str | None] | None]) -> None:
         """Read, judge and record one sign-in attempt in one transaction, so that no try goes uncounted.

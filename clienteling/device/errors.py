@@ -148,7 +148,9 @@ class NotConfigured(DeviceError):
 class UnknownStaff(DeviceError):
     """No one with that staff id can sign in on this store's devices (unknown here, or no longer active).
 
-    `code`: `unknown_staff`, `staff_inactive` or `no_staff_list` (nothing synced yet)."""
+    `code`: `unknown_staff`, `staff_inactive`, `no_staff_list` (nothing synced yet) or `staff_list_stale` (the
+    staff list on this device was sealed for another device token, or sent unsealed by an older centre: no PIN
+    can be checked against it until a sync fetches it afresh)."""
 
     default_code = "unknown_staff"
 
@@ -168,13 +170,14 @@ class WrongPin(DeviceError):
 
 
 class PinNotWellFormed(DeviceError):
-    """Not a PIN at all (not 4 to 6 digits): refused before it is checked, so it costs none of the tries."""
+    """Not a PIN at all (not `shortest` to `longest` digits: 6 to 12, or 4 to 6 for a PIN set before argon2id):
+    refused before it is checked, so it costs none of the tries."""
 
     default_code = "pin_form"
 
-    def __init__(self, message: str, *, staff_id: str) -> None:
-        super().__init__(message)
-        self.staff_id = staff_id
+    def __init__(self, message: str, *, staff_id: str, shortest: int = 6, longest: int = 12) -> None:
+        super().__init__(message, params={"shortest": shortest, "longest": longest})
+        self.staff_id, self.shortest, self.longest = staff_id, shortest, longest
 
 
 class StaffLocked(DeviceError):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from clienteling import codes, rules
+from clienteling import codes, pins, rules
 from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
@@ -77,7 +77,6 @@ from clienteling.device.views import (
     WishlistEntry,
 )
 from clienteling.geo import distance_km
-from clienteling.pins import PinError, check_pin_form, verify_pin
 
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
@@ -92,6 +91,8 @@ class Device:
     Raises `JournalDamaged` when the command journal is damaged (nothing is opened then).
     """
 
+    LONGEST_PIN = pins.NEW_PIN_DIGITS[1]  # digits: how many the sign-in screen's PIN field takes
+
     def __init__(self, settings: Settings, *, client: CentralClient | None = None) -> None:
         self.settings = settings
         self.journal = Journal(settings.journal_path)
@@ -102,6 +103,14 @@ class Device:
         except BaseException:
             self.journal.close()
             raise
+        # The staff list's PIN hashes come sealed to this key, derived from the device token (never in the cache
+        # file): see clienteling.pins. Rows sealed for another token (it changed) or not sealed at all (kept by an
+        # older version) can check no PIN: they go now, and the next sync fetches the staff list afresh.
+        self._pin_key = pins.device_key(settings.device_token) if settings.device_token else None
+        if self._pin_key is not None:
+            mine = pins.key_id(self._pin_key)
+            if any(pins.sealed_key_id(_pin_hash_of(doc)) != mine for doc in self.cache.all_staff_docs()):
+                self.cache.forget_staff()
         if client is None and settings.configured:
             client = CentralClient(settings.central_url, settings.device_token)
         self.client = client
@@ -142,16 +151,36 @@ class Device:
     def sign_in(self, staff_id: str, pin: str) -> StaffMember:
         """The staff member, if `pin` is theirs. Works offline, from the synced staff list.
 
-        Raises `UnknownStaff` (not on this store's list, or no longer active), `PinNotWellFormed` (not 4 to 6
-        digits: a slip of the finger, refused before it is checked, so it costs no try), `WrongPin` (with the
+        Raises `UnknownStaff` (not on this store's list, or no longer active; `staff_list_stale` when the list was
+        sealed for another device token), `PinNotWellFormed` (not 6 to 12 digits, or 4 to 6 for a PIN set before
+        argon2id: a slip of the finger, refused before it is checked, so it costs no try), `WrongPin` (with the
         tries left) or `StaffLocked` (after `MAX_WRONG_PINS` wrong PINs in a row, for `LOCKOUT`;
         while locked, not even the right PIN signs in). A right PIN starts the count afresh.
+
+        The PIN is checked against the member's row sealed to this device (`clienteling.pins`): one argon2id
+        hash, about 0.2 s, so a caller on an event loop runs this off it.
         """
         member = self._staff_member(staff_id, active_only=True)
         try:
-            check_pin_form(pin)
-        except PinError:
-            raise PinNotWellFormed("A PIN is 4 to 6 digits; that did not count as a try.", staff_id=member.id) from None
+            pins.check_pin_form(pin, pins.pin_digits(member.pin_hash))
+        except pins.PinError as form:
+            raise PinNotWellFormed(
+                f"A PIN is {form.shortest} to {form.longest} digits; that did not count as a try.",
+                staff_id=member.id,
+                shortest=form.shortest,
+                longest=form.longest,
+            ) from None
+        if self._pin_key is None or pins.sealed_key_id(member.pin_hash) != pins.key_id(self._pin_key):
+            raise UnknownStaff(
+                "This device cannot check PINs against its staff list: it was made for another device token"
+                " (or sent unsealed by an older centre). Connect to the network and sync.",
+                staff_id=member.id,
+                code="staff_list_stale",
+                name=member.name,
+            )
+        # Checked before the transaction below, not inside it: an argon2id hash takes about 0.2 s, and the cache's
+        # writer (a sync applying a page) must not wait on it. Whether it counts is judged in the transaction.
+        right = pins.verify_sealed(pin, member.pin_hash, self._pin_key)  # constant-time comparison of the seals
         now = utc_now()
         outcome: dict[str, Any] = {}
 
@@ -163,7 +192,7 @@ class Device:
             if locked_until is None or now >= locked_until:
                 if locked_until is not None:  # the lockout has run out: a new series of tries
                     failures, locked_until = 0, None
-                if verify_pin(pin, member.pin_hash):  # constant-time comparison of the derived keys
+                if right:
                     outcome.update(signed_in=True)
                     return None
                 failures += 1
@@ -712,6 +741,10 @@ def _refusal_words(order: Order, refusal: rules.Refusal) -> str:
         return f"Order {order.number} has no line {params['line_no']}" + (" twice." if params["twice"] else ".")
     line = next(line for line in order.lines if line.line_no == params["line_no"])
     return f"{line.name} ({line.size}): {params['left']} left to return, not {params['requested']}."
+
+
+def _pin_hash_of(doc: str) -> str:
+    return str(json.loads(doc).get("pin_hash", ""))
 
 
 def _store_time(moment: datetime) -> str:

@@ -191,7 +191,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "journal_problem_malformed": "parts of it are damaged",
         "journal_problem_schema": "it is not a file of this app",
         "journal_problem_missing": "it is missing, but its log is still there",
-        "error_pin_form": "A PIN is 4 to 6 digits. That did not count as a try.",
+        "error_pin_form": "A PIN is {shortest} to {longest} digits. That did not count as a try.",
         "other_store": "Another store's customer ({store})",
         "search_local_only": "The centre cannot be reached: only this store's customers were searched.",
         "error_unknown": "Something went wrong. Try again; if it keeps happening, tell a manager.",
@@ -226,6 +226,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_unknown_staff": "This person cannot sign in on this store's devices.",
         "error_staff_inactive": "{name} can no longer sign in in this store.",
         "error_no_staff_list": "This device has no staff list yet. Connect to the network and sync.",
+        "error_staff_list_stale": (
+            "This device cannot check PINs against its staff list: it was made for another device token. "
+            "Connect to the network and sync; if that does not help, ask IT."
+        ),
         "error_wrong_pin": "That PIN is not right. {tries_left} tries left before sign-in is locked for 5 minutes.",
         "error_wrong_pin_one": "That PIN is not right. 1 try left before sign-in is locked for 5 minutes.",
         "error_staff_locked": "Too many wrong PINs: try again in {minutes_left} minutes.",
@@ -468,7 +472,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "journal_problem_malformed": "delen ervan zijn beschadigd",
         "journal_problem_schema": "het is geen bestand van deze app",
         "journal_problem_missing": "het ontbreekt, maar het logbestand ervan staat er nog",
-        "error_pin_form": "Een pincode is 4 tot 6 cijfers. Dit telde niet als poging.",
+        "error_pin_form": "Een pincode is {shortest} tot {longest} cijfers. Dit telde niet als poging.",
         "other_store": "Klant van een andere winkel ({store})",
         "search_local_only": "De centrale is niet bereikbaar: alleen de klanten van deze winkel zijn doorzocht.",
         "error_unknown": "Er ging iets mis. Probeer het opnieuw; blijft het misgaan, meld het dan aan een"
@@ -504,6 +508,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_unknown_staff": "Deze persoon kan zich niet aanmelden op de apparaten van deze winkel.",
         "error_staff_inactive": "{name} kan zich niet meer aanmelden in deze winkel.",
         "error_no_staff_list": "Dit apparaat heeft nog geen medewerkerslijst. Maak verbinding en synchroniseer.",
+        "error_staff_list_stale": (
+            "Dit apparaat kan geen pincodes controleren met zijn medewerkerslijst: die is voor een ander apparaattoken"
+            " gemaakt. Maak verbinding en synchroniseer; helpt dat niet, vraag dan IT."
+        ),
         "error_wrong_pin": "Die pincode klopt niet. Nog {tries_left} pogingen voordat aanmelden 5 minuten"
         " geblokkeerd is.",
         "error_wrong_pin_one": "Die pincode klopt niet. Nog 1 poging voordat aanmelden 5 minuten geblokkeerd is.",

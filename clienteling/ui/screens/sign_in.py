@@ -65,7 +65,7 @@ def SignInScreen():
                     password=True,
                     autofocus=True,
                     width=240,
-                    max_length=6,
+                    max_length=device.LONGEST_PIN,
                     keyboard_type=ft.KeyboardType.NUMBER,
                     input_filter=ft.NumbersOnlyInputFilter(),  # digits only, also from a hardware keyboard
                     on_change=lambda e: form.typed(e.control.value),
