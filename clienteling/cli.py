@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
         "--customers", type=int, help="customers in a new demo chain (default 5000; an existing one is kept as it is)"
     )
     central.add_argument("--fresh", action="store_true", help="with --demo: make the demo chain anew")
-    central.add_argument("--db", type=Path, help="the database file (default: in the data folder)")
+    central.add_argument(
+        "--db",
+        type=_database,
+        help="the database: a SQLite file (default: in the data folder) or a PostgreSQL URL (postgresql://…)",
+    )
     central.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     central.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
     central.add_argument(
@@ -53,22 +57,22 @@ def _parser() -> argparse.ArgumentParser:
     add_device = admin.add_parser("add-device", help="register a device of a store and print its new token")
     add_device.add_argument("--store", required=True, help="store code, for example AMS01")
     add_device.add_argument("--label", help="a name to recognise the device by")
-    add_device.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    add_device.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     add_admin = admin.add_parser(
         "add-admin", help="register an administrator (reads the profile access log) and print the new token"
     )
     add_admin.add_argument("--label", help="who holds it, for example 'privacy officer'")
-    add_admin.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    add_admin.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     make_demo = admin.add_parser("make-demo", help="make the demo chain into a database file and say how long it took")
     make_demo.add_argument("--customers", type=int, dest="demo_customers", default=5000)
     make_demo.add_argument("--today", type=date.fromisoformat, help="anchor day of the chain's dates (default today)")
-    make_demo.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    make_demo.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     prune = admin.add_parser("prune-tombstones", help="drop old tombstones; devices behind them will fetch afresh")
     prune.add_argument("--days", type=int, required=True, help="keep the tombstones of the last DAYS days")
-    prune.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    prune.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     prune_expired = admin.add_parser(
         "prune", help="drop profile views older than a year and stored idempotency answers older than 30 days"
@@ -76,17 +80,17 @@ def _parser() -> argparse.ArgumentParser:
     prune_expired.add_argument(
         "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"
     )
-    prune_expired.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    prune_expired.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     backup = admin.add_parser(
         "backup", help="take a consistent copy of the centre's database, also while it runs (restore: see the README)"
     )
     backup.add_argument("target", type=Path, help="the file to write the copy to")
-    backup.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    backup.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     forget = admin.add_parser("forget-customer", help="erase a customer and their history (GDPR erasure)")
     forget.add_argument("customer_id")
-    forget.add_argument("--db", type=Path, dest="admin_db", help="the database file")
+    forget.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     card = commands.add_parser("card", help="draw a loyalty card's QR code, with its number under it")
     card.add_argument("number", help="the 13-digit card number")
@@ -169,6 +173,13 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _database(text: str) -> str | Path:
+    """A PostgreSQL URL as it is, anything else as a file path."""
+    from clienteling.central.db import is_postgres
+
+    return text if is_postgres(text) else Path(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "central":
@@ -249,6 +260,7 @@ def card(args: argparse.Namespace) -> int:
 
 
 def central(args: argparse.Namespace) -> int:
+    from clienteling.central.db import is_postgres
     from clienteling.central.demo import MAX_CUSTOMERS, NotADemo, build_demo, ensure_demo, existing_demo
     from clienteling.central.problems import ProblemError
     from clienteling.central.store import CentralStore
@@ -282,9 +294,11 @@ def central(args: argparse.Namespace) -> int:
             return _fail(f"{refusal}; --fresh with --demo replaces it with the demo chain")
         if made:
             print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
-    if not db.exists():
+    if not is_postgres(db) and not db.exists():
         return _fail(f"there is no central database at {db}; start with --demo to make the demo chain there")
     if args.admin == "backup":
+        if is_postgres(db):
+            return _fail("a PostgreSQL centre is backed up with PostgreSQL's own tools (see build/chain)")
         from clienteling.central.store import backup as take_backup
 
         try:

@@ -16,6 +16,60 @@ import httpx
 import pytest
 
 DEMO_CUSTOMERS = 400
+BACKENDS = ("sqlite", "postgresql")
+TEST_PG = os.environ.get("CLIENTELING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+"""The PostgreSQL server the PostgreSQL runs use: each centre gets a database of its own on it, dropped after."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module marked `both_backends` runs each of its centre tests on SQLite and on PostgreSQL."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The centre's database: `sqlite` unless the module runs on both (`pytest.mark.both_backends`)."""
+    return getattr(request, "param", "sqlite")
+
+
+def postgres_or_skip() -> str:
+    """`CLIENTELING_TEST_PG` if a PostgreSQL server answers there; else skip, or fail under CI (where it must be)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(TEST_PG, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        message = f"no PostgreSQL at {TEST_PG} ({type(error).__name__}); set CLIENTELING_TEST_PG"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}: under CI the PostgreSQL tests must run")
+        pytest.skip(message)
+    return TEST_PG
+
+
+def new_postgres_database() -> str:
+    """A new, empty database on the test server, as a URL; `drop_postgres_database` removes it."""
+    import psycopg
+
+    server = postgres_or_skip()
+    name = f"clienteling_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(TEST_PG, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def database_for(backend: str, folder: Path) -> str | Path:
+    """Where a test's centre keeps its data: a file in `folder`, or a new PostgreSQL database."""
+    return new_postgres_database() if backend == "postgresql" else folder / "central.db"
 
 
 def free_port() -> int:
@@ -29,7 +83,7 @@ class Central:
     """A running centre: its URL, its database file and its process."""
 
     url: str
-    db: Path
+    db: Path | str  # the SQLite file, or the PostgreSQL URL
     process: subprocess.Popen
 
     def client(self, token: str | None = "demo-AMS01") -> httpx.Client:
@@ -45,10 +99,14 @@ class Central:
             self.process.wait()
 
 
-def start_central(db: Path, *args: str, env: dict | None = None, port: int | None = None) -> Central:
-    """Start `clienteling central` on a (free) loopback port and wait until /health answers."""
+def start_central(
+    db: Path | str, *args: str, env: dict | None = None, port: int | None = None, log: Path | None = None
+) -> Central:
+    """Start `clienteling central` on a (free) loopback port and wait until /health answers. `db` is a SQLite file
+    or a PostgreSQL URL (then `log` says where its output goes; by default beside a file database)."""
     port = port or free_port()
-    with open(db.with_suffix(".log"), "ab") as log:  # the child keeps its own handle
+    log_path = log or (Path(db).with_suffix(".log") if isinstance(db, Path) else Path(f"/tmp/clienteling-{port}.log"))
+    with open(log_path, "ab") as output:  # the child keeps its own handle
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -63,7 +121,7 @@ def start_central(db: Path, *args: str, env: dict | None = None, port: int | Non
                 str(port),
                 *args,
             ],
-            stdout=log,
+            stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
@@ -71,7 +129,7 @@ def start_central(db: Path, *args: str, env: dict | None = None, port: int | Non
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the centre exited with {process.returncode}: {db.with_suffix('.log').read_text()}")
+            raise RuntimeError(f"the centre exited with {process.returncode}: {log_path.read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return Central(url, db, process)
@@ -82,20 +140,26 @@ def start_central(db: Path, *args: str, env: dict | None = None, port: int | Non
 
 
 @pytest.fixture(scope="session")
-def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
-    """One demo centre for the session; tests that change data use their own customers and SKUs."""
-    db = tmp_path_factory.mktemp("central") / "central.db"
-    server = start_central(db, "--demo", "--customers", str(DEMO_CUSTOMERS))
+def central(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Central]:
+    """One demo centre for the session (per backend); tests that change data use their own customers and SKUs."""
+    folder = tmp_path_factory.mktemp("central")
+    db = database_for(backend, folder)
+    server = start_central(db, "--demo", "--customers", str(DEMO_CUSTOMERS), log=folder / "central.log")
     yield server
     server.stop()
+    if backend == "postgresql":
+        drop_postgres_database(str(db))
 
 
 @pytest.fixture
-def fresh_central(tmp_path: Path) -> Iterator[Central]:
+def fresh_central(tmp_path: Path, backend: str) -> Iterator[Central]:
     """A demo centre of this test's own, for tests that count everything or prune the feed."""
-    server = start_central(tmp_path / "central.db", "--demo", "--customers", "60")
+    db = database_for(backend, tmp_path)
+    server = start_central(db, "--demo", "--customers", "60", log=tmp_path / "central.log")
     yield server
     server.stop()
+    if backend == "postgresql":
+        drop_postgres_database(str(db))
 
 
 @pytest.fixture

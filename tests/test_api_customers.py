@@ -8,6 +8,8 @@ from conftest import new_key
 from clienteling.codes import make_card_number
 from clienteling.contract import Conversation, Customer, CustomerSummary, Order, WishlistItem
 
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
+
 SANNE_CARD = "2700000000014"
 
 

@@ -11,6 +11,8 @@ from test_api_customers import assert_problem
 
 from clienteling.contract import Order
 
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
+
 ADDRESS = {"street": "Kalverstraat", "house_number": "1", "postcode": "1012NX", "city": "Amsterdam"}
 
 

@@ -8,6 +8,8 @@ from test_api_customers import assert_problem
 from clienteling.codes import gs1_check_digit
 from clienteling.contract import Product, ProductMatch, StockOverview
 
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
+
 
 def test_search_finds_products_by_words_of_name_category_or_colour(api):
     coats = [Product.model_validate(p) for p in api.get("/v1/products/search", params={"q": "coats"}).json()]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from conftest import new_key
 from test_api_customers import assert_problem
 
 from clienteling.contract import Order, Return, utc_now
+
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
 
 
 def orders_of(api, customer_id: str) -> list[Order]:

@@ -11,6 +11,8 @@ from test_api_customers import assert_problem
 
 from clienteling.contract import Customer, Order, Product, StockLevel, Store, SyncPage, WishlistItem
 
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
+
 MODELS = {
     "stores": Store,
     "products": Product,

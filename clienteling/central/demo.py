@@ -39,6 +39,7 @@ import hashlib
 import json
 import random
 import sqlite3
+import tempfile
 import time as clock
 import unicodedata
 from collections.abc import Iterator
@@ -47,7 +48,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from clienteling.central import demo_vocab as vocab
-from clienteling.central.store import INDEXES, SCHEMA, SCHEMA_VERSION, CentralStore, hash_token, iso
+from clienteling.central.migrations import INDEXES, SCHEMA, SCHEMA_VERSION
+from clienteling.central.db import is_postgres
+from clienteling.central.store import CentralStore, customer_search_text, hash_token, iso
 from clienteling.codes import gs1_check_digit, make_card_number
 from clienteling.contract import Product, StaffMember
 from clienteling.pins import LEGACY_ALGORITHM, hash_pin
@@ -599,9 +602,16 @@ def dumps(doc: dict) -> str:
 def build_demo(
     path: str | Path, customers: int = 5000, *, seed: int = DEMO_SEED, today: date | None = None
 ) -> DemoSummary:
-    """Write a fresh demo chain to `path` (replacing what is there) and return what was made."""
+    """Write a fresh demo chain to `path` (replacing what is there) and return what was made. `path` may be a
+    PostgreSQL URL: the chain is made in a SQLite file first (one generator for both) and copied in."""
     if not 3 <= customers <= MAX_CUSTOMERS:
         raise ValueError(f"the demo chain has from 3 to {MAX_CUSTOMERS:,} customers, not {customers:,}")
+    if is_postgres(path):
+        started = clock.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="clienteling-demo-") as folder:
+            made = build_demo(Path(folder) / "demo.db", customers, seed=seed, today=today)
+            copy_to_postgres(made.path, str(path))
+        return DemoSummary(made.path, customers, made.rows, clock.perf_counter() - started)
     started = clock.perf_counter()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -626,6 +636,52 @@ def build_demo(
     return DemoSummary(path, customers, builder.rows, clock.perf_counter() - started)
 
 
+# Tables a SQLite centre has that PostgreSQL does not (its full-text index) or makes itself (its epochs).
+_NOT_COPIED = ("epochs", "sqlite_sequence", "sqlite_stat1")
+
+
+def copy_to_postgres(source: Path, url: str) -> None:
+    """Replace the centre's tables at `url` by the rows of the SQLite centre `source` (made by this version), through
+    the schema's migrations; customers get the words they are found by (`customer_search_text`)."""
+    import psycopg
+
+    from clienteling.central.db import PostgresDatabase
+    from clienteling.central.migrations import POSTGRES_TABLES, migrate
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS " + ", ".join(POSTGRES_TABLES) + " CASCADE")
+    db = PostgresDatabase(url, min_size=1, max_size=2)
+    try:
+        migrate(db)
+    finally:
+        db.close()
+    lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        tables = [
+            name
+            for (name,) in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            if name in POSTGRES_TABLES and name not in _NOT_COPIED
+        ]
+        with psycopg.connect(url) as conn, conn.transaction():
+            conn.execute("DELETE FROM meta")
+            for table in tables:
+                columns = [row[1] for row in lite.execute(f"PRAGMA table_info({table})")]
+                rows = lite.execute(f"SELECT {', '.join(columns)} FROM {table}")
+                if table == "customers":
+                    columns = [*columns, "search_text"]
+                with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        if table == "customers":
+                            doc = json.loads(row[columns.index("doc")])
+                            name = f"{doc['first_name']} {doc['last_name']}"
+                            row = (*row, customer_search_text(name, doc["email"], doc.get("phone")))
+                        copy.write_row(row)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+    finally:
+        lite.close()
+
+
 @dataclass(frozen=True)
 class ExistingDemo:
     """A demo chain already in a file: how many customers it was made with, and what stores did in it since."""
@@ -644,6 +700,8 @@ def existing_demo(path: str | Path) -> ExistingDemo | None:
 
     Every order the chain is made with lies before its anchor day; every return and note is made later, in use.
     """
+    if is_postgres(path):
+        return _existing_demo_postgres(str(path))
     path = Path(path)
     if not path.exists():
         return None
@@ -665,12 +723,37 @@ def existing_demo(path: str | Path) -> ExistingDemo | None:
         conn.close()
 
 
+def _existing_demo_postgres(url: str) -> ExistingDemo | None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT to_regclass('meta')").fetchone()[0]:
+            return None
+        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('demo_customers', 'demo_anchor')"))
+        if "demo_customers" not in meta:
+            return None
+        anchor = meta.get("demo_anchor", "0000")
+        return ExistingDemo(
+            customers=int(meta["demo_customers"]),
+            orders=conn.execute("SELECT count(*) FROM orders WHERE created_at >= %s", (anchor,)).fetchone()[0],
+            returns=conn.execute("SELECT count(*) FROM returns").fetchone()[0],
+            notes=conn.execute("SELECT count(*) FROM notes").fetchone()[0],
+        )
+
+
 class NotADemo(Exception):
     """The file asked to hold the demo chain holds a real centre: it is never replaced by one."""
 
 
 def _is_a_centre(path: Path) -> bool:
     """A centre's database (a `meta` table with a sequence) that is readable: not something to write a demo over."""
+    if is_postgres(path):
+        import psycopg
+
+        with psycopg.connect(str(path), autocommit=True) as conn:
+            return bool(conn.execute("SELECT to_regclass('meta')").fetchone()[0]) and bool(
+                conn.execute("SELECT 1 FROM meta WHERE key = 'seq'").fetchone()
+            )
     if not path.exists():
         return False
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -696,13 +779,15 @@ def ensure_demo(path: str | Path, customers: int = 5000, *, fresh: bool = False)
     A demo made before staff existed gets the demo staff added, so that someone can sign in; one made before the
     demo PINs had six digits and argon2id hashes gets the demo staff anew, with the PINs the README names.
     """
-    path = Path(path)
+    path = path if is_postgres(path) else Path(path)
     if not fresh and existing_demo(path) is None and _is_a_centre(path):
         raise NotADemo(f"{path} holds a centre that is not the demo chain; it is left as it is")
     if not fresh and existing_demo(path) is not None:
         store = CentralStore(path)  # adds the tables that a demo from an older version lacks
         try:
-            legacy = store.query_one("SELECT 1 FROM staff WHERE instr(doc, ?) > 0 LIMIT 1", (f'"{LEGACY_PIN_PREFIX}',))
+            legacy = store.query_one(
+                "SELECT 1 FROM staff WHERE doc->>'pin_hash' LIKE ? LIMIT 1", (f"{LEGACY_PIN_PREFIX}%",)
+            )
             if store.query_one("SELECT 1 FROM staff LIMIT 1") is None or legacy is not None:
                 store.put_staff(demo_staff())
         finally:

@@ -31,16 +31,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from clienteling.central.db import Conn
 from clienteling.contract import SERIES, CentreInfo, Epoch
 
-EPOCHS_TABLE = """CREATE TABLE IF NOT EXISTS epochs (
-    ordinal INTEGER PRIMARY KEY AUTOINCREMENT, epoch TEXT NOT NULL UNIQUE, series TEXT NOT NULL UNIQUE,
-    from_seq INTEGER NOT NULL, started_at TEXT NOT NULL)"""
 LINEAGE_SHOWN = 500  # epochs `CentreInfo` lists; an acknowledgement from an older one is simply sent again
 
 _FIRST = "ABCDEFGHJKMNPQRSTVWXYZ"
@@ -57,13 +54,13 @@ class Current:
     from_seq: int
 
 
-def centre_id(conn: sqlite3.Connection) -> str:
+def centre_id(conn: Conn) -> str:
     """The centre's id, made on first use (inside the caller's write transaction)."""
-    conn.execute("INSERT OR IGNORE INTO meta VALUES ('centre_id', ?)", (uuid.uuid4().hex,))
+    conn.execute("INSERT INTO meta VALUES ('centre_id', ?) ON CONFLICT (key) DO NOTHING", (uuid.uuid4().hex,))
     return conn.execute("SELECT value FROM meta WHERE key = 'centre_id'").fetchone()[0]
 
 
-def begin(conn: sqlite3.Connection, now: datetime) -> Current:
+def begin(conn: Conn, now: datetime) -> Current:
     """Start a new epoch at the sequence value now (inside the caller's write transaction)."""
     centre = centre_id(conn)
     seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
@@ -75,7 +72,7 @@ def begin(conn: sqlite3.Connection, now: datetime) -> Current:
     return Current(centre, epoch, series, seq)
 
 
-def _new_series(conn: sqlite3.Connection) -> str:
+def _new_series(conn: Conn) -> str:
     while True:
         series = secrets.choice(_FIRST) + "".join(secrets.choice(_REST) for _ in range(3))
         if conn.execute("SELECT 1 FROM epochs WHERE series = ?", (series,)).fetchone():
@@ -88,7 +85,7 @@ def _new_series(conn: sqlite3.Connection) -> str:
         return series
 
 
-def current(conn: sqlite3.Connection) -> Current:
+def current(conn: Conn) -> Current:
     """The epoch the file is in: the newest."""
     epoch, series, from_seq = conn.execute(
         "SELECT epoch, series, from_seq FROM epochs ORDER BY ordinal DESC LIMIT 1"
@@ -97,7 +94,7 @@ def current(conn: sqlite3.Connection) -> Current:
     return Current(centre, epoch, series, from_seq)
 
 
-def info(conn: sqlite3.Connection, *, around: str | None = None) -> CentreInfo:
+def info(conn: Conn, *, around: str | None = None) -> CentreInfo:
     """Who the centre is and what history it holds. With `around` (an epoch id), only what judging a position in that
     epoch needs: it (ending where the next one began) and the current one; else the newest `LINEAGE_SHOWN` epochs."""
     now = current(conn)
@@ -123,17 +120,18 @@ def info(conn: sqlite3.Connection, *, around: str | None = None) -> CentreInfo:
     return CentreInfo(centre=now.centre, epoch=now.epoch, seq=seq, epochs=epochs)
 
 
-def take_number(conn: sqlite3.Connection, prefix: str, counter: str) -> str:
+def take_number(conn: Conn, prefix: str, counter: str) -> str:
     """The next number of a kind (`ORD`, `RET`, `N`, `V`) in the current epoch's series, e.g. `ORD-K7QM-00001080`."""
-    conn.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (counter,))
-    value = conn.execute(
-        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING CAST(value AS INTEGER)",
-        (counter,),
-    ).fetchone()[0]
+    conn.execute("INSERT INTO meta VALUES (?, '0') ON CONFLICT (key) DO NOTHING", (counter,))
+    value = int(
+        conn.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = ? RETURNING value", (counter,)
+        ).fetchone()[0]
+    )
     return f"{prefix}-{current(conn).series}-{value:08d}"
 
 
-def reusable(conn: sqlite3.Connection, prefix: str, number: str | None) -> bool:
+def reusable(conn: Conn, prefix: str, number: str | None) -> bool:
     """Whether `number`, which a device says this centre gave a command before it was restored from a backup, may be
     given to that command again: a well-formed number of the kind, not of the current epoch's series (the only one
     numbers are still taken from, so no number taken later can be it), and not in use."""

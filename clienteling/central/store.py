@@ -16,18 +16,17 @@ import json
 import os
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-import sqlite_utils
-
 from clienteling import codes, pins, rules
 from clienteling.central import epochs
+from clienteling.central.db import Conn, is_postgres, open_database
+from clienteling.central.migrations import SCHEMA_VERSION, migrate
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     SYNC_COLLECTIONS,
@@ -47,17 +46,7 @@ from clienteling.contract import (
     utc_now,
 )
 from clienteling.geo import distance_km
-from clienteling.text_search import fts_query
-
-SCHEMA_VERSION = 4  # 2: idempotency keys belong to a store; 3: a stored answer names the customer it concerns;
-# 4: epochs (clienteling.central.epochs), and a stored acceptance keeps where it lies in the history (`position`)
-
-# A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
-# customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
-# address) and refusals too.
-IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
-    store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
-    created_at TEXT NOT NULL, customer_id TEXT, position TEXT, PRIMARY KEY (store, key))"""
+from clienteling.text_search import fts_query, fts_words, prefix_words
 
 # How long the centre keeps what it records about a customer beyond their own data; `prune_expired` (run at every
 # start and by `clienteling central prune`) drops what is older.
@@ -71,76 +60,6 @@ after the centre is restored from a backup; every such resend must still find it
 second time. 30 days is that and the outbox's own retries with room to spare; older answers only hold personal data
 (the shipping address) that nothing needs any more."""
 
-SCHEMA = (
-    """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS devices (
-    token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS admins (
-    token_hash TEXT PRIMARY KEY, label TEXT, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS stores (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
-    doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS staff (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, search TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS stock (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL,
-    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS customers (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, card TEXT NOT NULL UNIQUE, email_lc TEXT NOT NULL UNIQUE,
-    home_store TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS customers_fts USING fts5(
-    name, email, phone, tokenize = "unicode61 remove_diacritics 2");
-CREATE TABLE IF NOT EXISTS customer_scope (
-    customer_id TEXT NOT NULL, store TEXT NOT NULL, reason TEXT NOT NULL,
-    PRIMARY KEY (customer_id, store)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS wishlists (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, created_at TEXT NOT NULL,
-    doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, updated_at TEXT NOT NULL,
-    doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS returns (
-    id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS notes (
-    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
-CREATE TABLE IF NOT EXISTS profile_views (
-    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL,
-    viewed_at TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS profile_views_customer ON profile_views(customer_id, viewed_at);
-CREATE TABLE IF NOT EXISTS tombstones (
-    seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
-"""
-    + IDEMPOTENCY_TABLE
-    + ";\n"
-    + epochs.EPOCHS_TABLE
-    + ";\n"
-)
-
-# Made after a bulk load, so that loading does not pay for them row by row.
-INDEXES = """
-CREATE INDEX IF NOT EXISTS stores_seq ON stores(seq);
-CREATE INDEX IF NOT EXISTS staff_store_seq ON staff(store, seq);
-CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
-CREATE INDEX IF NOT EXISTS stock_seq ON stock(seq);
-CREATE INDEX IF NOT EXISTS stock_sku ON stock(sku);
-CREATE INDEX IF NOT EXISTS customers_seq ON customers(seq);
-CREATE INDEX IF NOT EXISTS customer_scope_store ON customer_scope(store);
-CREATE INDEX IF NOT EXISTS wishlists_seq ON wishlists(seq);
-CREATE INDEX IF NOT EXISTS wishlists_customer ON wishlists(customer_id);
-CREATE INDEX IF NOT EXISTS orders_seq ON orders(seq);
-CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, created_at);
-CREATE INDEX IF NOT EXISTS conversations_seq ON conversations(seq);
-CREATE INDEX IF NOT EXISTS conversations_customer ON conversations(customer_id, updated_at);
-CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
-CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
-"""
 
 # Collections whose rows belong to a customer, and so to the stores in that customer's scope.
 CUSTOMER_SCOPED = {
@@ -154,8 +73,8 @@ CUSTOMER_SCOPED = {
 STORE_SCOPED = {"staff"}
 
 _STOCK_DOC = (
-    "json_object('store', store, 'sku', sku, 'on_hand', on_hand, 'reserved', reserved, "
-    "'available', max(on_hand - reserved, 0), 'as_of', as_of)"
+    "{json_object}('store', store, 'sku', sku, 'on_hand', on_hand, 'reserved', reserved, "
+    "'available', CASE WHEN on_hand > reserved THEN on_hand - reserved ELSE 0 END, 'as_of', as_of)"
 )
 
 
@@ -194,103 +113,32 @@ class CommandAnswer(NamedTuple):
 class CentralStore:
     """The centre's database. Safe to share between threads: reads use one connection per thread."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> None:
-        self.path = Path(path)
+    def __init__(self, where: str | Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+        """The centre's storage at `where`: a SQLite file path, or a PostgreSQL URL (`postgresql://…`). The schema
+        is brought up to date first (migrations.py), then an epoch begins (epochs.py)."""
+        self.db = open_database(where)
+        self.path = None if is_postgres(where) else Path(where)  # the file, for SQLite
         self.clock = clock  # the centre's "now" (UTC): settable, so that a test can stand at any moment
-        self._local = threading.local()
-        self._write_lock = threading.Lock()
-        self._writer = self._connect()
-        db = sqlite_utils.Database(self._writer)
-        db.enable_wal()
-        db.executescript(SCHEMA)
-        db.executescript(INDEXES)
-        self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
-        self._writer.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        self._writer.commit()
-        self._migrate()
-        with self.write() as conn:  # every opening starts an epoch: see epochs.py for why
-            self.centre = epochs.begin(conn, self.clock()).centre
-
-    def _migrate(self) -> None:
-        """Bring a file made by an older centre up to this schema, in one transaction (safe to run again).
-
-        Version 2 keys the idempotency record by (store, key): a key belongs to the store whose device sent it.
-        A stored answer that was a success names its store (every command's answer carries `store`), so it keeps
-        replaying for that store. A stored refusal names none; it changed nothing at the centre, so it is dropped:
-        the same request sent again is judged afresh for the store that sends it.
-        Version 3 adds the customer a stored answer concerns, taken from the answers that name one.
-        Version 4 adds the epochs table (made with the schema) and where a stored acceptance lies in the history; an
-        acceptance stored before has none, and a device sends that command again after the next restart: it is
-        answered from the stored answer.
-        """
-        with self.write() as conn:
-            columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
-            if "store" not in columns:
-                conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
-                conn.execute(IDEMPOTENCY_TABLE)
-                conn.execute(
-                    "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id)"
-                    " SELECT body->>'store', key, request_hash, status, body, created_at, body->>'customer_id'"
-                    " FROM idempotency_v1"
-                    " WHERE status < 400 AND json_valid(body) AND body->>'store' IS NOT NULL"
-                )
-                conn.execute("DROP TABLE idempotency_v1")
-                columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
-            if "customer_id" not in columns:
-                conn.execute("ALTER TABLE idempotency ADD COLUMN customer_id TEXT")
-                conn.execute(
-                    "UPDATE idempotency SET customer_id = body->>'customer_id' WHERE json_valid(body)"
-                    " AND json_type(body, '$.customer_id') = 'text'"
-                )
-            if "position" not in columns:
-                conn.execute("ALTER TABLE idempotency ADD COLUMN position TEXT")
-            if int(self._meta_in(conn, "schema_version") or 0) < SCHEMA_VERSION:
-                self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
-
-    @staticmethod
-    def _meta_in(conn: sqlite3.Connection, key: str) -> str | None:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    # ------------------------------------------------------------------ connections
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
-
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
+        try:
+            self.migrated = migrate(self.db)
+            with self.write() as conn:  # every opening starts an epoch: see epochs.py for why
+                self.centre = epochs.begin(conn, self.clock()).centre
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
-        self._writer.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
+        self.db.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; the sequence moves only inside one of these."""
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def write(self) -> AbstractContextManager[Conn]:
+        """One write transaction; the sequence moves only inside one of these (see db.py for how it stays gap-free)."""
+        return self.db.write()
 
     def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
-        return self._reader().execute(sql, params).fetchall()
+        return self.db.query(sql, params)
 
     def query_one(self, sql: str, params: tuple | list = ()) -> tuple | None:
-        return self._reader().execute(sql, params).fetchone()
+        return self.db.query_one(sql, params)
 
     # ------------------------------------------------------------------ meta and sequence
 
@@ -299,19 +147,22 @@ class CentralStore:
         return row[0] if row else default
 
     @staticmethod
-    def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    def set_meta(conn: Conn, key: str, value: str) -> None:
         conn.execute(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
         )
 
     @staticmethod
-    def next_seq(conn: sqlite3.Connection) -> int:
-        return conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING CAST(value AS INTEGER)"
-        ).fetchone()[0]
+    def next_seq(conn: Conn) -> int:
+        """The next position of the change feed, under the lock of the counter's row until the transaction ends."""
+        return int(
+            conn.execute(
+                "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'seq' RETURNING value"
+            ).fetchone()[0]
+        )
 
     @staticmethod
-    def _number(conn: sqlite3.Connection, prefix: str, counter: str, restoring: str | None) -> str:
+    def _number(conn: Conn, prefix: str, counter: str, restoring: str | None) -> str:
         """A new number of a kind in the current series, or `restoring` if the command had it before a restore."""
         if epochs.reusable(conn, prefix, restoring):
             assert restoring is not None
@@ -320,12 +171,8 @@ class CentralStore:
 
     def centre_info(self) -> CentreInfo:
         """Who this centre is and which history it holds (`GET /v1/centre`)."""
-        conn = self._reader()
-        conn.execute("BEGIN")
-        try:
+        with self.db.read() as conn:
             return epochs.info(conn)
-        finally:
-            conn.execute("COMMIT")
 
     @property
     def is_demo(self) -> bool:
@@ -344,9 +191,10 @@ class CentralStore:
             )
         return token
 
-    def add_demo_devices(self, conn: sqlite3.Connection, stores: list[str]) -> None:
+    def add_demo_devices(self, conn: Conn, stores: list[str]) -> None:
         conn.executemany(
-            "INSERT OR REPLACE INTO devices VALUES (?, ?, 'demo', 1, ?)",
+            "INSERT INTO devices VALUES (?, ?, 'demo', 1, ?) ON CONFLICT (token_hash) DO UPDATE SET store = excluded.store,"
+            " label = excluded.label, demo = excluded.demo, created_at = excluded.created_at",
             [(hash_token(f"demo-{code}"), code, iso(utc_now())) for code in stores],
         )
 
@@ -417,15 +265,29 @@ class CentralStore:
 
     def search_customers(self, text: str, limit: int = 50) -> list[str]:
         """Customers whose name, email or phone starts with the words of `text`, as summaries."""
-        query = fts_query(text)
-        if query is None:
+        summary = (
+            f"{self.db.json_object}('id', c.id, 'first_name', c.doc->>'first_name', 'last_name', c.doc->>'last_name',"
+            " 'email', c.doc->>'email', 'phone', c.doc->>'phone', 'home_store', c.home_store, 'tier', c.doc->>'tier')"
+        )
+        if self.db.dialect == "postgresql":  # a text search over the folded words (customer_search_text)
+            words = [w.replace("'", "").replace("\\", "") for w in prefix_words(text)]
+            query = " & ".join(f"'{w}':*" for w in words if w)
+            if not query:
+                return []
+            rows = self.query(
+                f"SELECT {summary}::text FROM customers c WHERE to_tsvector('simple', c.search_text)"
+                " @@ to_tsquery('simple', ?) ORDER BY ts_rank(to_tsvector('simple', c.search_text),"
+                " to_tsquery('simple', ?)) DESC, c.id LIMIT ?",
+                (query, query, limit),
+            )
+            return [r[0] for r in rows]
+        fts = fts_query(text)
+        if fts is None:
             return []
         rows = self.query(
-            "SELECT json_object('id', c.id, 'first_name', c.doc->>'first_name', 'last_name', c.doc->>'last_name',"
-            " 'email', c.doc->>'email', 'phone', c.doc->>'phone', 'home_store', c.home_store,"
-            " 'tier', c.doc->>'tier') FROM customers_fts f JOIN customers c ON c.rowid = f.rowid"
+            f"SELECT {summary} FROM customers_fts f JOIN customers c ON c.rowid = f.rowid"
             " WHERE customers_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            (query, limit),
+            (fts, limit),
         )
         return [r[0] for r in rows]
 
@@ -463,9 +325,10 @@ class CentralStore:
         words = rules.product_search_words(text)
         if not words:
             return []
-        where = " AND ".join("instr(search, ?) > 0" for _ in words)
+        where = " AND ".join("search LIKE ? ESCAPE '!'" for _ in words)
+        patterns = ["%" + w.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%" for w in words]
         return [
-            r[0] for r in self.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*words, limit))
+            r[0] for r in self.query(f"SELECT doc FROM products WHERE {where} ORDER BY id LIMIT ?", (*patterns, limit))
         ]
 
     def product_by_code(self, code: str) -> tuple[str, str] | None:
@@ -542,9 +405,7 @@ class CentralStore:
             raise ProblemError("collection_not_found", f"there is no sync collection {collection!r}")
         fresh = cursor == "0" or cursor.startswith("F")
         after = int(cursor.rpartition(".")[2].lstrip("F"))
-        conn = self._reader()
-        conn.execute("BEGIN")  # one snapshot for rows, tombstones, the floor and the sequence
-        try:
+        with self.db.read() as conn:  # one snapshot for rows, tombstones, the floor and the sequence
             centre = epochs.info(conn, around=cursor.lstrip("F").split(".")[1] if "." in cursor else "")
             now = centre.seq
             why = centre.misses(cursor) if cursor != "0" else None
@@ -578,8 +439,6 @@ class CentralStore:
                 if after > 0
                 else []
             )
-        finally:
-            conn.execute("COMMIT")
         merged = sorted([(seq, doc, False) for seq, doc in items] + [(seq, id_, True) for seq, id_ in deleted])
         page = merged[:limit]
         has_more = len(merged) > limit
@@ -597,10 +456,10 @@ class CentralStore:
             + f',"next_cursor":"{next_cursor}","has_more":{"true" if has_more else "false"}}}'
         )
 
-    @staticmethod
-    def _feed_sql(collection: str) -> str:
+    def _feed_sql(self, collection: str) -> str:
+        json_object = self.db.json_object
         if collection == "stock":
-            return f"SELECT seq, {_STOCK_DOC} FROM stock WHERE seq > ? ORDER BY seq LIMIT ?"
+            return f"SELECT seq, {_STOCK_DOC.format(json_object=json_object)} FROM stock WHERE seq > ? ORDER BY seq LIMIT ?"
         if collection in CUSTOMER_SCOPED:
             key = CUSTOMER_SCOPED[collection]
             return (
@@ -611,7 +470,7 @@ class CentralStore:
             return f"SELECT seq, doc FROM {collection} WHERE seq > ? AND store = ? ORDER BY seq LIMIT ?"
         return f"SELECT seq, doc FROM {collection} WHERE seq > ? ORDER BY seq LIMIT ?"
 
-    def delete(self, conn: sqlite3.Connection, collection: str, row_id: str) -> bool:
+    def delete(self, conn: Conn, collection: str, row_id: str) -> bool:
         """Delete one row of a synced collection, leaving a tombstone. True if it existed."""
         if conn.execute(f"DELETE FROM {collection} WHERE id = ?", (row_id,)).rowcount == 0:
             return False
@@ -628,10 +487,12 @@ class CentralStore:
         A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
         """
         with self.write() as conn:
-            row = conn.execute("SELECT rowid FROM customers WHERE id = ?", (customer_id,)).fetchone()
-            if row is None:
+            if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
                 return False
-            conn.execute("DELETE FROM customers_fts WHERE rowid = ?", (row[0],))
+            if self.db.dialect == "sqlite":
+                conn.execute(
+                    "DELETE FROM customers_fts WHERE rowid = (SELECT rowid FROM customers WHERE id = ?)", (customer_id,)
+                )
             conn.execute(
                 "DELETE FROM returns WHERE order_number IN (SELECT id FROM orders WHERE customer_id = ?)",
                 (customer_id,),
@@ -679,16 +540,18 @@ class CentralStore:
             ).rowcount
         return views, answers
 
-    def _touch(self, conn: sqlite3.Connection, collection: str, row_id: str, doc: str | None = None) -> None:
+    def _touch(self, conn: Conn, collection: str, row_id: str, doc: str | None = None) -> None:
         """Give a row the next sequence value (and a new doc), so that the feed sends it again."""
         if doc is None:
             conn.execute(f"UPDATE {collection} SET seq = ? WHERE id = ?", (self.next_seq(conn), row_id))
         else:
             conn.execute(f"UPDATE {collection} SET seq = ?, doc = ? WHERE id = ?", (self.next_seq(conn), doc, row_id))
 
-    def _add_to_scope(self, conn: sqlite3.Connection, customer_id: str, store: str, reason: str) -> None:
+    def _add_to_scope(self, conn: Conn, customer_id: str, store: str, reason: str) -> None:
         """Bring a customer into a store's scope; their rows go out again so that store's devices get them."""
-        if conn.execute("INSERT OR IGNORE INTO customer_scope VALUES (?, ?, ?)", (customer_id, store, reason)).rowcount:
+        if conn.execute(
+            "INSERT INTO customer_scope VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (customer_id, store, reason)
+        ).rowcount:
             self._touch(conn, "customers", customer_id)
             for collection in ("wishlists", "orders", "conversations"):
                 for (row_id,) in conn.execute(
@@ -712,6 +575,7 @@ class CentralStore:
         """
         request_hash = hashlib.sha256(f"{endpoint}\n{body}".encode()).hexdigest()
         with self.write() as conn:
+            self.db.lock(conn, f"idempotency\n{store}\n{key}")  # one at a time per key, across processes
             seen = conn.execute(
                 "SELECT request_hash, status, body, position FROM idempotency WHERE store = ? AND key = ?",
                 (store, key),
@@ -750,7 +614,7 @@ class CentralStore:
         return CommandAnswer(status, answer, False, position)
 
     @staticmethod
-    def _staff_of_store(conn: sqlite3.Connection, store: str, field: str, staff_id: str | None) -> None:
+    def _staff_of_store(conn: Conn, store: str, field: str, staff_id: str | None) -> None:
         """Refuse a command whose `field` names anyone but a staff member of `store`, the calling device's store.
 
         Inactive members count (a command made offline before they left still arrives). The detail does not say
@@ -782,7 +646,7 @@ class CentralStore:
         )
 
     def _ship_to_home(
-        self, conn: sqlite3.Connection, command: ShipToHomeOrderCommand, device_store: str, restoring: str | None
+        self, conn: Conn, command: ShipToHomeOrderCommand, device_store: str, restoring: str | None
     ) -> str:
         now = utc_now()
         self._staff_of_store(conn, device_store, "placed_by", command.placed_by)
@@ -831,10 +695,24 @@ class CentralStore:
                 lines=short,
             )
         for sku, quantity in wanted.items():
-            conn.execute(
-                "UPDATE stock SET reserved = reserved + ?, as_of = ?, seq = ? WHERE store = ? AND sku = ?",
-                (quantity, iso(now), self.next_seq(conn), command.fulfilling_store, sku),
-            )
+            # Reserved only if still there: the condition is checked again under the row's lock, so two centre
+            # processes selling the last one never both get it (on SQLite writers are one at a time anyway).
+            taken = conn.execute(
+                "UPDATE stock SET reserved = reserved + ?, as_of = ?, seq = ? WHERE store = ? AND sku = ?"
+                " AND on_hand - reserved >= ?",
+                (quantity, iso(now), self.next_seq(conn), command.fulfilling_store, sku, quantity),
+            ).rowcount
+            if not taken:
+                level = conn.execute(
+                    "SELECT on_hand - reserved FROM stock WHERE store = ? AND sku = ?", (command.fulfilling_store, sku)
+                ).fetchone()
+                available = max(level[0], 0) if level else 0
+                raise ProblemError(
+                    "out_of_stock",
+                    f"not enough stock at {command.fulfilling_store} ({sku}: {quantity} wanted, {available} available)",
+                    store=command.fulfilling_store,
+                    lines=[{"sku": sku, "requested": quantity, "available": available}],
+                )
         totals = rules.order_totals((Money.model_validate(line["unit_price"]), line["quantity"]) for line in lines)
         number = self._number(conn, "ORD", "order_number", restoring)
         order = Order.model_validate(
@@ -881,9 +759,7 @@ class CentralStore:
             buyer[0] if buyer else None,
         )
 
-    def _return(
-        self, conn: sqlite3.Connection, command: ReturnCommand, device_store: str, restoring: str | None
-    ) -> str:
+    def _return(self, conn: Conn, command: ReturnCommand, device_store: str, restoring: str | None) -> str:
         now = utc_now()
         self._staff_of_store(conn, device_store, "received_by", command.received_by)
         row = conn.execute("SELECT doc FROM orders WHERE id = ?", (command.order_number,)).fetchone()
@@ -939,7 +815,7 @@ class CentralStore:
 
     def _note(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         customer_id: str,
         command: AddNoteCommand,
         device_store: str,
@@ -989,7 +865,7 @@ class CentralStore:
 
     def _profile_view(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         customer_id: str,
         command: ProfileViewCommand,
         device_store: str,
@@ -1033,10 +909,10 @@ class CentralStore:
             )
         ]
 
-    def _restock(self, conn: sqlite3.Connection, store: str, sku: str, quantity: int, now: datetime) -> None:
+    def _restock(self, conn: Conn, store: str, sku: str, quantity: int, now: datetime) -> None:
         conn.execute(
             "INSERT INTO stock VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(id) DO UPDATE SET"
-            " on_hand = on_hand + excluded.on_hand, as_of = excluded.as_of, seq = excluded.seq",
+            " on_hand = stock.on_hand + excluded.on_hand, as_of = excluded.as_of, seq = excluded.seq",
             (f"{store}:{sku}", self.next_seq(conn), store, sku, quantity, iso(now)),
         )
 
@@ -1112,6 +988,11 @@ def backup(source: str | Path, target: str | Path, *, pages_per_step: int = 1024
         reader.close()
     os.replace(making, target)
     return Backup(target, target.stat().st_size, seq, time.monotonic() - started)
+
+
+def customer_search_text(name: str, email: str, phone: str | None) -> str:
+    """The words a customer is found by on PostgreSQL: the same words SQLite's full-text index makes of them."""
+    return " ".join(fts_words(f"{name} {email} {phone or ''}"))
 
 
 def card_or_problem(text: str) -> str:

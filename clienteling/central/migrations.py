@@ -1,0 +1,272 @@
+"""The centre's schema and its versioned migrations, for both backends (`clienteling central migrate`; also run at
+every start: every step is safe to run on a live database and none drops data a command made).
+
+A database records its schema version in `meta.schema_version`. A SQLite file made by an older centre is brought up
+step by step (the steps below). A PostgreSQL database is made at the current version directly: there never was an
+older one. A database of a newer centre than this one is refused with a message, never touched.
+
+Versions:
+1. the tables of 0.1–0.3 (the change feed, customers, catalogue and stock, orders and returns, devices, staff).
+2. an idempotency key belongs to the store whose device sent it.
+3. a stored answer names the customer it concerns (erased with them).
+4. epochs (clienteling.central.epochs), and where a stored acceptance lies in the history (`position`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clienteling.central.db import Conn, Database, SqliteDatabase
+
+SCHEMA_VERSION = 4
+
+# A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
+# customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
+# address) and refusals too.
+IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
+    store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    created_at TEXT NOT NULL, customer_id TEXT, position TEXT, PRIMARY KEY (store, key))"""
+
+EPOCHS_TABLE_SQLITE = """CREATE TABLE IF NOT EXISTS epochs (
+    ordinal INTEGER PRIMARY KEY AUTOINCREMENT, epoch TEXT NOT NULL UNIQUE, series TEXT NOT NULL UNIQUE,
+    from_seq INTEGER NOT NULL, started_at TEXT NOT NULL)"""
+
+SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admins (
+    token_hash TEXT PRIMARY KEY, label TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stores (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, search TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stock (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL,
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, card TEXT NOT NULL UNIQUE, email_lc TEXT NOT NULL UNIQUE,
+    home_store TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS customers_fts USING fts5(
+    name, email, phone, tokenize = "unicode61 remove_diacritics 2");
+CREATE TABLE IF NOT EXISTS customer_scope (
+    customer_id TEXT NOT NULL, store TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (customer_id, store)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wishlists (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, created_at TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, customer_id TEXT NOT NULL, updated_at TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS returns (
+    id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
+CREATE TABLE IF NOT EXISTS profile_views (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL,
+    viewed_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS profile_views_customer ON profile_views(customer_id, viewed_at);
+CREATE TABLE IF NOT EXISTS tombstones (
+    seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
+"""
+    + IDEMPOTENCY_TABLE
+    + ";\n"
+    + EPOCHS_TABLE_SQLITE
+    + ";\n"
+)
+
+# Made after a bulk load, so that loading does not pay for them row by row.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS stores_seq ON stores(seq);
+CREATE INDEX IF NOT EXISTS staff_store_seq ON staff(store, seq);
+CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
+CREATE INDEX IF NOT EXISTS stock_seq ON stock(seq);
+CREATE INDEX IF NOT EXISTS stock_sku ON stock(sku);
+CREATE INDEX IF NOT EXISTS customers_seq ON customers(seq);
+CREATE INDEX IF NOT EXISTS customer_scope_store ON customer_scope(store);
+CREATE INDEX IF NOT EXISTS wishlists_seq ON wishlists(seq);
+CREATE INDEX IF NOT EXISTS wishlists_customer ON wishlists(customer_id);
+CREATE INDEX IF NOT EXISTS orders_seq ON orders(seq);
+CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, created_at);
+CREATE INDEX IF NOT EXISTS conversations_seq ON conversations(seq);
+CREATE INDEX IF NOT EXISTS conversations_customer ON conversations(customer_id, updated_at);
+CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
+CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
+"""
+
+POSTGRES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admins (token_hash TEXT PRIMARY KEY, label TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stores (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, latitude DOUBLE PRECISION NOT NULL, longitude DOUBLE PRECISION NOT NULL,
+    doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS staff (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, store TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, search TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stock (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL,
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, card TEXT NOT NULL UNIQUE, email_lc TEXT NOT NULL UNIQUE,
+    home_store TEXT NOT NULL, doc JSON NOT NULL, search_text TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS customer_scope (
+    customer_id TEXT NOT NULL, store TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (customer_id, store));
+CREATE TABLE IF NOT EXISTS wishlists (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, updated_at TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS returns (id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc JSON NOT NULL);
+CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
+CREATE TABLE IF NOT EXISTS profile_views (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL,
+    viewed_at TEXT NOT NULL, doc JSON NOT NULL);
+CREATE INDEX IF NOT EXISTS profile_views_customer ON profile_views(customer_id, viewed_at);
+CREATE TABLE IF NOT EXISTS tombstones (
+    seq BIGINT PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, deleted_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    store TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+    created_at TEXT NOT NULL, customer_id TEXT, position TEXT, PRIMARY KEY (store, key));
+CREATE TABLE IF NOT EXISTS epochs (
+    ordinal BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, epoch TEXT NOT NULL UNIQUE, series TEXT NOT NULL UNIQUE,
+    from_seq BIGINT NOT NULL, started_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS customers_search ON customers USING gin (to_tsvector('simple', search_text));
+"""
+
+POSTGRES_TABLES = tuple(
+    line.split("EXISTS ", 1)[1].split(" ", 1)[0].split("(", 1)[0]
+    for line in POSTGRES_SCHEMA.splitlines()
+    if line.startswith("CREATE TABLE")
+)
+
+# The indexes are the same on both (INDEXES above); a PostgreSQL bulk load makes them after the rows too.
+POSTGRES_INDEXES = INDEXES
+
+
+@dataclass(frozen=True)
+class Migrated:
+    where: str
+    before: int  # 0: a new database
+    after: int
+    steps: list[str]
+
+
+class NewerSchema(RuntimeError):
+    """The database was made by a newer centre than this one: it is left as it is."""
+
+
+def _meta(conn: Conn, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def version_of(db: Database) -> int:
+    """The schema version of `db` (0 if it has no schema yet)."""
+    with db.read() as conn:
+        if db.dialect == "sqlite":
+            has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        else:
+            has_meta = conn.execute("SELECT to_regclass('meta')").fetchone()[0]
+        if not has_meta:
+            return 0
+        value = _meta(conn, "schema_version")
+        if value is None:  # a file of 0.1, before versions were kept
+            return 1 if conn.execute("SELECT 1 FROM meta WHERE key = 'seq'").fetchone() else 0
+        return int(value)
+
+
+def migrate(db: Database) -> Migrated:
+    """Bring `db` to `SCHEMA_VERSION` (make it if it is new). Safe to run again; refuses a newer database."""
+    before = version_of(db)
+    if before > SCHEMA_VERSION:
+        raise NewerSchema(
+            f"the database at {db.where} has schema version {before}, made by a newer centre; this centre knows up "
+            f"to {SCHEMA_VERSION}: upgrade the centre"
+        )
+    steps: list[str] = []
+    if db.dialect == "sqlite":
+        assert isinstance(db, SqliteDatabase)
+        raw = db.raw_writer()
+        raw.executescript(SCHEMA)  # every table of the current version that is missing (IF NOT EXISTS)
+        raw.executescript(INDEXES)
+        with db.write() as conn:
+            steps = _upgrade_sqlite(conn) if before else ["made the schema"]
+            _finish(conn)
+    else:
+        with db.write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('clienteling schema', 0))")
+            if before == 0 or version_of_in(conn) == 0:
+                for statement in filter(str.strip, POSTGRES_SCHEMA.split(";")):
+                    conn.execute(statement)
+                for statement in filter(str.strip, POSTGRES_INDEXES.split(";")):
+                    conn.execute(statement)
+                steps = ["made the schema"]
+            _finish(conn)
+    return Migrated(db.where, before, SCHEMA_VERSION, steps)
+
+
+def version_of_in(conn: Conn) -> int:
+    """The schema version as seen inside a transaction that holds the schema lock (another process may have just
+    made it)."""
+    if not conn.execute("SELECT to_regclass('meta')").fetchone()[0]:
+        return 0
+    value = _meta(conn, "schema_version")
+    return int(value) if value else 0
+
+
+def _finish(conn: Conn) -> None:
+    conn.execute("INSERT INTO meta VALUES ('seq', '0') ON CONFLICT (key) DO NOTHING")
+    conn.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(SCHEMA_VERSION),),
+    )
+
+
+def _upgrade_sqlite(conn: Conn) -> list[str]:
+    """The steps a SQLite file of an older centre needs, in one transaction.
+
+    Version 2 keys the idempotency record by (store, key): a key belongs to the store whose device sent it.
+    A stored answer that was a success names its store (every command's answer carries `store`), so it keeps
+    replaying for that store. A stored refusal names none; it changed nothing at the centre, so it is dropped:
+    the same request sent again is judged afresh for the store that sends it.
+    Version 3 adds the customer a stored answer concerns, taken from the answers that name one.
+    Version 4 adds the epochs table (made with the schema) and where a stored acceptance lies in the history; an
+    acceptance stored before has none: a replay of it says where the centre holds it now.
+    """
+    steps = []
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
+    if "store" not in columns:
+        conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
+        conn.execute(IDEMPOTENCY_TABLE)
+        conn.execute(
+            "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id)"
+            " SELECT body->>'store', key, request_hash, status, body, created_at, body->>'customer_id'"
+            " FROM idempotency_v1"
+            " WHERE status < 400 AND json_valid(body) AND body->>'store' IS NOT NULL"
+        )
+        conn.execute("DROP TABLE idempotency_v1")
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(idempotency)")]
+        steps.append("2: idempotency keys belong to a store")
+    if "customer_id" not in columns:
+        conn.execute("ALTER TABLE idempotency ADD COLUMN customer_id TEXT")
+        conn.execute(
+            "UPDATE idempotency SET customer_id = body->>'customer_id' WHERE json_valid(body)"
+            " AND json_type(body, '$.customer_id') = 'text'"
+        )
+        steps.append("3: stored answers name their customer")
+    if "position" not in columns:
+        conn.execute("ALTER TABLE idempotency ADD COLUMN position TEXT")
+        steps.append("4: epochs, and positions of stored acceptances")
+    return steps
