@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     prune_expired.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
+    migrate = admin.add_parser(
+        "migrate", help="bring the database's schema up to this version (also done at every start) and say what changed"
+    )
+    migrate.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
     backup = admin.add_parser(
         "backup", help="take a consistent copy of the centre's database, also while it runs (restore: see the README)"
     )
@@ -183,7 +188,12 @@ def _database(text: str) -> str | Path:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "central":
-        return central(args)
+        from clienteling.central.db import Unreachable
+
+        try:
+            return central(args)
+        except Unreachable as refusal:  # a PostgreSQL URL that leads nowhere: said, never a stack trace
+            return _fail(str(refusal))
     if args.command == "card":
         return card(args)
     if args.command == "sync":
@@ -260,7 +270,7 @@ def card(args: argparse.Namespace) -> int:
 
 
 def central(args: argparse.Namespace) -> int:
-    from clienteling.central.db import is_postgres
+    from clienteling.central.db import Unreachable, is_postgres
     from clienteling.central.demo import MAX_CUSTOMERS, NotADemo, build_demo, ensure_demo, existing_demo
     from clienteling.central.problems import ProblemError
     from clienteling.central.store import CentralStore
@@ -290,10 +300,31 @@ def central(args: argparse.Namespace) -> int:
                 )
         try:
             made = ensure_demo(db, args.customers, fresh=args.fresh)
+        except Unreachable as refusal:
+            return _fail(str(refusal))
         except NotADemo as refusal:
             return _fail(f"{refusal}; --fresh with --demo replaces it with the demo chain")
         if made:
             print(f"made the demo chain ({args.customers:,} customers) in {made.seconds:.1f} s: {db}", flush=True)
+    if args.admin == "migrate":
+        from clienteling.central.db import Unreachable, open_database
+        from clienteling.central.migrations import NewerSchema, migrate
+
+        try:
+            database = open_database(db)
+        except Unreachable as refusal:
+            return _fail(str(refusal))
+        try:
+            done = migrate(database)
+        except NewerSchema as refusal:
+            return _fail(str(refusal))
+        finally:
+            database.close()
+        if done.before == done.after and not done.steps:
+            print(f"{done.where}: schema version {done.after}, up to date")
+        else:
+            print(f"{done.where}: schema version {done.before} → {done.after}: {'; '.join(done.steps) or 'recorded'}")
+        return 0
     if not is_postgres(db) and not db.exists():
         return _fail(f"there is no central database at {db}; start with --demo to make the demo chain there")
     if args.admin == "backup":
@@ -310,7 +341,13 @@ def central(args: argparse.Namespace) -> int:
         )
         return 0
     now = getattr(args, "now", None)
-    store = CentralStore(db) if now is None else CentralStore(db, clock=lambda: now)
+    from clienteling.central.db import Unreachable
+    from clienteling.central.migrations import NewerSchema
+
+    try:
+        store = CentralStore(db) if now is None else CentralStore(db, clock=lambda: now)
+    except (NewerSchema, Unreachable) as refusal:
+        return _fail(str(refusal))
     try:
         if args.admin == "add-device":
             print(store.add_device(args.store, args.label))

@@ -32,6 +32,22 @@ from typing import Any
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
+class Unreachable(RuntimeError):
+    """The database cannot be reached or opened; the message says where and why, without a password."""
+
+
+def connect_postgres(url: str, **options: Any) -> Any:
+    """A psycopg connection to `url`, or `Unreachable` saying where (without a password) and why."""
+    import psycopg
+
+    try:
+        return psycopg.connect(url, connect_timeout=5, **options)
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        where = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+        raise Unreachable(f"cannot reach PostgreSQL at {where}: {reason}") from None
+
+
 def is_postgres(url: str | Path) -> bool:
     return str(url).startswith(POSTGRES_SCHEMES)
 
@@ -178,6 +194,7 @@ class PostgresDatabase(Database):
                 conn.adapters.register_loader(name, TextLoader)
             conn.autocommit = True  # transactions are explicit (`conn.transaction()`)
 
+        connect_postgres(url).close()  # a wrong URL or a server that is down is said at once, not after 30 s
         self.pool = ConnectionPool(
             url, min_size=min_size, max_size=max_size, configure=configure, open=True, timeout=30, name="clienteling"
         )

@@ -48,8 +48,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from clienteling.central import demo_vocab as vocab
+from clienteling.central.db import connect_postgres, is_postgres
 from clienteling.central.migrations import INDEXES, SCHEMA, SCHEMA_VERSION
-from clienteling.central.db import is_postgres
 from clienteling.central.store import CentralStore, customer_search_text, hash_token, iso
 from clienteling.codes import gs1_check_digit, make_card_number
 from clienteling.contract import Product, StaffMember
@@ -643,12 +643,11 @@ _NOT_COPIED = ("epochs", "sqlite_sequence", "sqlite_stat1")
 def copy_to_postgres(source: Path, url: str) -> None:
     """Replace the centre's tables at `url` by the rows of the SQLite centre `source` (made by this version), through
     the schema's migrations; customers get the words they are found by (`customer_search_text`)."""
-    import psycopg
 
     from clienteling.central.db import PostgresDatabase
     from clienteling.central.migrations import POSTGRES_TABLES, migrate
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with connect_postgres(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS " + ", ".join(POSTGRES_TABLES) + " CASCADE")
     db = PostgresDatabase(url, min_size=1, max_size=2)
     try:
@@ -662,7 +661,7 @@ def copy_to_postgres(source: Path, url: str) -> None:
             for (name,) in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             if name in POSTGRES_TABLES and name not in _NOT_COPIED
         ]
-        with psycopg.connect(url) as conn, conn.transaction():
+        with connect_postgres(url) as conn, conn.transaction():
             conn.execute("DELETE FROM meta")
             for table in tables:
                 columns = [row[1] for row in lite.execute(f"PRAGMA table_info({table})")]
@@ -676,7 +675,7 @@ def copy_to_postgres(source: Path, url: str) -> None:
                             name = f"{doc['first_name']} {doc['last_name']}"
                             row = (*row, customer_search_text(name, doc["email"], doc.get("phone")))
                         copy.write_row(row)
-        with psycopg.connect(url, autocommit=True) as conn:
+        with connect_postgres(url, autocommit=True) as conn:
             conn.execute("ANALYZE")
     finally:
         lite.close()
@@ -724,9 +723,8 @@ def existing_demo(path: str | Path) -> ExistingDemo | None:
 
 
 def _existing_demo_postgres(url: str) -> ExistingDemo | None:
-    import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with connect_postgres(url, autocommit=True) as conn:
         if not conn.execute("SELECT to_regclass('meta')").fetchone()[0]:
             return None
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('demo_customers', 'demo_anchor')"))
@@ -748,9 +746,7 @@ class NotADemo(Exception):
 def _is_a_centre(path: Path) -> bool:
     """A centre's database (a `meta` table with a sequence) that is readable: not something to write a demo over."""
     if is_postgres(path):
-        import psycopg
-
-        with psycopg.connect(str(path), autocommit=True) as conn:
+        with connect_postgres(str(path), autocommit=True) as conn:
             return bool(conn.execute("SELECT to_regclass('meta')").fetchone()[0]) and bool(
                 conn.execute("SELECT 1 FROM meta WHERE key = 'seq'").fetchone()
             )

@@ -63,7 +63,9 @@ def centre_id(conn: Conn) -> str:
 def begin(conn: Conn, now: datetime) -> Current:
     """Start a new epoch at the sequence value now (inside the caller's write transaction)."""
     centre = centre_id(conn)
-    seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+    # Taken under the counter row's lock (as positions are, see db.py): no position can be in flight across the
+    # epoch's start, so every position below it is of the epoch before and every one above of this one.
+    seq = int(conn.execute("UPDATE meta SET value = value WHERE key = 'seq' RETURNING value").fetchone()[0])
     epoch, series = secrets.token_hex(8), _new_series(conn)
     conn.execute(
         "INSERT INTO epochs (epoch, series, from_seq, started_at) VALUES (?, ?, ?, ?)",

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from clienteling import codes, pins, rules
 from clienteling.central import epochs
 from clienteling.central.db import Conn, is_postgres, open_database
-from clienteling.central.migrations import SCHEMA_VERSION, migrate
+from clienteling.central.migrations import migrate
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     SYNC_COLLECTIONS,
@@ -604,8 +604,9 @@ class CentralStore:
                 status, answer = refusal.status, refusal.to_json()
             position = None
             if status < 400:
+                seq = self.next_seq(conn)  # first the position (under the counter's lock), then its epoch
                 now = epochs.current(conn)
-                position = f"{now.centre}.{now.epoch}.{self.next_seq(conn)}"
+                position = f"{now.centre}.{now.epoch}.{seq}"
             conn.execute(
                 "INSERT INTO idempotency (store, key, request_hash, status, body, created_at, customer_id, position)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
