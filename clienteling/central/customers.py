@@ -1,0 +1,238 @@
+"""Customers: profiles, their wishlists and chats, the customer search, notes, the log of who viewed a profile,
+erasure and retention.
+"""
+
+from __future__ import annotations
+
+from clienteling import rules
+from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTION, CommandAnswer, StoreBase, iso
+from clienteling.central.db import Conn
+from clienteling.central.problems import ProblemError
+from clienteling.contract import (
+    AddNoteCommand,
+    CustomerNote,
+    ProfileView,
+    ProfileViewCommand,
+    utc_now,
+)
+from clienteling.text_search import fts_query, fts_words, prefix_words
+
+
+def customer_search_text(name: str, email: str, phone: str | None) -> str:
+    """The words a customer is found by on PostgreSQL: the same words SQLite's full-text index makes of them."""
+    return " ".join(fts_words(f"{name} {email} {phone or ''}"))
+
+
+class Customers(StoreBase):
+    """Customers and what is recorded about them."""
+
+    def customer_by_id(self, customer_id: str) -> str | None:
+        row = self.query_one("SELECT doc FROM customers WHERE id = ?", (customer_id,))
+        return row[0] if row else None
+
+    def customer_by_card(self, card: str) -> str | None:
+        row = self.query_one("SELECT doc FROM customers WHERE card = ?", (card,))
+        return row[0] if row else None
+
+    def customer_by_email(self, email: str) -> str | None:
+        row = self.query_one("SELECT doc FROM customers WHERE email_lc = ?", (email.strip().lower(),))
+        return row[0] if row else None
+
+    def search_customers(self, text: str, limit: int = 50) -> list[str]:
+        """Customers whose name, email or phone starts with the words of `text`, as summaries."""
+        summary = (
+            f"{self.db.json_object}('id', c.id, 'first_name', c.doc->>'first_name', 'last_name', c.doc->>'last_name',"
+            " 'email', c.doc->>'email', 'phone', c.doc->>'phone', 'home_store', c.home_store, 'tier', c.doc->>'tier')"
+        )
+        if self.db.dialect == "postgresql":  # a text search over the folded words (customer_search_text)
+            words = [w.replace("'", "").replace("\\", "") for w in prefix_words(text)]
+            query = " & ".join(f"'{w}':*" for w in words if w)
+            if not query:
+                return []
+            rows = self.query(
+                f"SELECT {summary}::text FROM customers c WHERE to_tsvector('simple', c.search_text)"
+                " @@ to_tsquery('simple', ?) ORDER BY ts_rank(to_tsvector('simple', c.search_text),"
+                " to_tsquery('simple', ?)) DESC, c.id LIMIT ?",
+                (query, query, limit),
+            )
+            return [r[0] for r in rows]
+        fts = fts_query(text)
+        if fts is None:
+            return []
+        rows = self.query(
+            f"SELECT {summary} FROM customers_fts f JOIN customers c ON c.rowid = f.rowid"
+            " WHERE customers_fts MATCH ? ORDER BY f.rank LIMIT ?",
+            (fts, limit),
+        )
+        return [r[0] for r in rows]
+
+    def wishlist(self, customer_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM wishlists WHERE customer_id = ? ORDER BY doc->>'added_at' DESC", (customer_id,)
+            )
+        ]
+
+    def conversations(self, customer_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM conversations WHERE customer_id = ? ORDER BY updated_at DESC, id DESC",
+                (customer_id,),
+            )
+        ]
+
+    def forget_customer(self, customer_id: str) -> bool:
+        """Erase a customer and everything personal about them (a GDPR erasure), with tombstones.
+
+        Besides their synced rows: the notes staff made about them, the returns of their orders, the log of who
+        viewed their profile, and every stored idempotency answer about them (an order's answer holds the address).
+        A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
+        """
+        with self.write() as conn:
+            if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+                return False
+            if self.db.dialect == "sqlite":
+                conn.execute(
+                    "DELETE FROM customers_fts WHERE rowid = (SELECT rowid FROM customers WHERE id = ?)", (customer_id,)
+                )
+            conn.execute(
+                "DELETE FROM returns WHERE order_number IN (SELECT id FROM orders WHERE customer_id = ?)",
+                (customer_id,),
+            )
+            for table in ("notes", "profile_views", "idempotency"):
+                conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
+            for collection in ("wishlists", "orders", "conversations"):
+                for (row_id,) in conn.execute(
+                    f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
+                ).fetchall():
+                    self.delete(conn, collection, row_id)
+            self.delete(conn, "customers", customer_id)
+            conn.execute("DELETE FROM customer_scope WHERE customer_id = ?", (customer_id,))
+        return True
+
+    def prune_expired(self) -> tuple[int, int]:
+        """Drop profile views and stored idempotency answers older than their retention at the centre's clock.
+
+        Returns (views dropped, answers dropped). A view's age counts from when it happened, an answer's from when
+        it was given.
+        """
+        now = self.clock()
+        with self.write() as conn:
+            views = conn.execute(
+                "DELETE FROM profile_views WHERE viewed_at < ?", (iso(now - PROFILE_VIEW_RETENTION),)
+            ).rowcount
+            answers = conn.execute(
+                "DELETE FROM idempotency WHERE created_at < ?", (iso(now - IDEMPOTENCY_RETENTION),)
+            ).rowcount
+        return views, answers
+
+    def add_note(
+        self, customer_id: str, command: AddNoteCommand, key: str, device_store: str, *, restoring: str | None = None
+    ) -> CommandAnswer:
+        body = f"{customer_id}\n{command.model_dump_json()}"
+        return self._idempotent(
+            device_store,
+            key,
+            "note",
+            body,
+            lambda conn: self._note(conn, customer_id, command, device_store, restoring),
+            customer_id,
+        )
+
+    def _note(
+        self,
+        conn: Conn,
+        customer_id: str,
+        command: AddNoteCommand,
+        device_store: str,
+        restoring: str | None,
+    ) -> str:
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
+        now = utc_now()
+        note = CustomerNote(
+            id=self._number(conn, "N", "note_number", restoring),
+            customer_id=customer_id,
+            text=command.text,
+            author=command.author,
+            store=device_store,
+            created_at=now,
+        )
+        doc = note.model_dump_json()
+        conn.execute("INSERT INTO notes VALUES (?, ?, ?, ?)", (note.id, customer_id, iso(now), doc))
+        return doc
+
+    def notes(self, customer_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM notes WHERE customer_id = ? ORDER BY created_at DESC, id DESC", (customer_id,)
+            )
+        ]
+
+    def record_profile_view(
+        self,
+        customer_id: str,
+        command: ProfileViewCommand,
+        key: str,
+        device_store: str,
+        *,
+        restoring: str | None = None,
+    ) -> CommandAnswer:
+        body = f"{customer_id}\n{command.model_dump_json()}"
+        return self._idempotent(
+            device_store,
+            key,
+            "profile-view",
+            body,
+            lambda conn: self._profile_view(conn, customer_id, command, device_store, restoring),
+            customer_id,
+        )
+
+    def _profile_view(
+        self,
+        conn: Conn,
+        customer_id: str,
+        command: ProfileViewCommand,
+        device_store: str,
+        restoring: str | None,
+    ) -> str:
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
+        self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
+        now = self.clock()
+        refusal = rules.implausible_view_time(command.viewed_at, now)
+        if refusal is not None:
+            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
+            why = "is in the future" if refusal.code == "in_the_future" else "was too long ago"
+            raise ProblemError(
+                "implausible_time",
+                f"viewed_at {iso(command.viewed_at)} {why}: the centre records views from {earliest} to {latest}",
+                earliest=earliest,
+                latest=latest,
+            )
+        view = ProfileView(
+            id=self._number(conn, "V", "view_number", restoring),
+            customer_id=customer_id,
+            staff_id=command.staff_id,
+            store=device_store,
+            viewed_at=command.viewed_at,
+            recorded_at=now,
+        )
+        doc = view.model_dump_json()
+        conn.execute(
+            "INSERT INTO profile_views VALUES (?, ?, ?, ?, ?, ?)",
+            (view.id, customer_id, view.staff_id, device_store, iso(view.viewed_at), doc),
+        )
+        return doc
+
+    def profile_views(self, customer_id: str) -> list[str]:
+        """Who opened this customer's profile, where and when: newest first."""
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM profile_views WHERE customer_id = ? ORDER BY viewed_at DESC, id DESC", (customer_id,)
+            )
+        ]
