@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -85,10 +86,21 @@ class Central:
     url: str
     db: Path | str  # the SQLite file, or the PostgreSQL URL
     process: subprocess.Popen
+    log: Path | None = None  # where its output goes
 
     def client(self, token: str | None = "demo-AMS01") -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of the centre's database as it holds them now, on either backend (`?` placeholders)."""
+        if isinstance(self.db, Path):
+            with sqlite3.connect(f"{self.db.resolve().as_uri()}?mode=ro", uri=True, timeout=30) as conn:
+                return conn.execute(sql, params).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.db) as conn:
+            return conn.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -132,7 +144,7 @@ def start_central(
             raise RuntimeError(f"the centre exited with {process.returncode}: {log_path.read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return Central(url, db, process)
+                return Central(url, db, process, log_path)
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()

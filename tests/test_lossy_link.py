@@ -5,14 +5,16 @@ that grew while nothing got through is back to 0 as soon as something does.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import Central
 
 from clienteling.config import Settings
 from clienteling.device import Device
 from clienteling.faultproxy import FaultProxy
+
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
 
 MARK = "S0003"  # a staff member of AMS01 (the device's store) whom nothing else in this centre names
 COMMANDS = 40
@@ -72,12 +74,9 @@ def test_a_queue_drains_exactly_once_through_a_link_that_resets_30_percent(
     with Device(settings) as again:
         sent = {c.command_id: c for c in again.commands() if c.staff == MARK}
     assert set(sent) == set(orders + notes) and all(c.state == "sent" for c in sent.values())
-    with sqlite3.connect(fresh_central.db) as conn:
-        keys = {row[0] for row in conn.execute("SELECT key FROM idempotency")}
-        made = {
-            row[0] for row in conn.execute("SELECT id FROM orders WHERE json_extract(doc, '$.placed_by') = ?", (MARK,))
-        }
-        noted = conn.execute("SELECT count(*) FROM notes WHERE json_extract(doc, '$.author') = ?", (MARK,)).fetchone()
+    keys = {row[0] for row in fresh_central.rows("SELECT key FROM idempotency")}
+    made = {row[0] for row in fresh_central.rows("SELECT id FROM orders WHERE doc->>'placed_by' = ?", (MARK,))}
+    noted = fresh_central.rows("SELECT count(*) FROM notes WHERE doc->>'author' = ?", (MARK,))[0]
     assert set(orders + notes) <= keys
     assert made == {sent[command_id].number for command_id in orders} and len(made) == len(orders)
     assert noted[0] == len(notes)

@@ -7,13 +7,12 @@ exactly once. The centre signs every answer with its `Clienteling-Centre` header
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Central, start_central
+from conftest import Central, database_for, drop_postgres_database, start_central
 
 from clienteling.central.app import create_app
 from clienteling.central.demo import demo_staff
@@ -25,6 +24,8 @@ from clienteling.device.central_client import CentralClient, NotTheCentre
 from clienteling.device.views import SyncState
 from clienteling.faultproxy import FaultProxy
 from clienteling.ui.i18n import STRINGS, tr
+
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
 
 SIGN_IN_PAGE = (
     b"<!doctype html><html><body><h1>Welcome to Store Wi-Fi</h1>"
@@ -161,10 +162,14 @@ def test_the_centre_signs_every_answer_with_one_stable_id(central: Central) -> N
 
 
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
-    server = start_central(tmp_path_factory.mktemp("refusals") / "central.db", "--demo", "--customers", "60")
+def centre(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Central]:
+    folder = tmp_path_factory.mktemp("refusals")
+    db = database_for(backend, folder)
+    server = start_central(db, "--demo", "--customers", "60", log=folder / "central.log")
     yield server
     server.stop()
+    if backend == "postgresql":
+        drop_postgres_database(str(db))
 
 
 USED_SKUS: set[str] = set()
@@ -210,11 +215,9 @@ def staff_of_its_own(db: Path, number: int) -> str:
     return member.id
 
 
-def at_centre(db: Path, command_ids: list[str]) -> set[str]:
+def at_centre(centre: Central, command_ids: list[str]) -> set[str]:
     """The command ids the centre has answered (its idempotency record, one row per key)."""
-    with sqlite3.connect(db) as conn:
-        keys = {row[0] for row in conn.execute("SELECT key FROM idempotency")}
-    return keys & set(command_ids)
+    return {row[0] for row in centre.rows("SELECT key FROM idempotency")} & set(command_ids)
 
 
 def assert_no_attention(device: Device) -> None:
@@ -246,14 +249,14 @@ def test_answers_in_the_centres_place_never_refuse_and_every_command_arrives_onc
         assert state.waiting == 3 and b"Welcome" not in (report.error or "").encode()
         assert tr("nl", state.status_key) != tr("nl", "online")
         assert_no_attention(device)
-        assert at_centre(centre.db, staff.made) == set()
+        assert at_centre(centre, staff.made) == set()
 
         # After the centre committed: it placed the order, but the device hears the stand-in.
         proxy.set_faults(answer_after=1.0)
         report = device.sync_now()
         assert not report.ok and device.sync_state().trouble == trouble
         assert_no_attention(device)
-        assert staff.made[0] in at_centre(centre.db, staff.made)  # committed, but not shown as refused
+        assert staff.made[0] in at_centre(centre, staff.made)  # committed, but not shown as refused
 
         # Some requests of each kind, while staff go on working.
         staff.make(orders=3, notes=2)
@@ -275,11 +278,8 @@ def test_answers_in_the_centres_place_never_refuse_and_every_command_arrives_onc
     with Device(settings) as again:
         sent = {c.command_id: c for c in again.commands() if c.staff == mark}
     assert set(sent) == set(staff.made) and all(c.state == "sent" for c in sent.values())
-    assert at_centre(centre.db, staff.made) == set(staff.made)
-    with sqlite3.connect(centre.db) as conn:
-        orders = {
-            row[0] for row in conn.execute("SELECT id FROM orders WHERE json_extract(doc, '$.placed_by') = ?", (mark,))
-        }
-        notes = conn.execute("SELECT count(*) FROM notes WHERE json_extract(doc, '$.author') = ?", (mark,)).fetchone()
+    assert at_centre(centre, staff.made) == set(staff.made)
+    orders = {row[0] for row in centre.rows("SELECT id FROM orders WHERE doc->>'placed_by' = ?", (mark,))}
+    notes = centre.rows("SELECT count(*) FROM notes WHERE doc->>'author' = ?", (mark,))[0]
     assert orders == {sent[command_id].number for command_id in staff.orders} and len(orders) == len(staff.orders)
     assert notes[0] == len(staff.notes)
