@@ -706,15 +706,8 @@ def existing_demo(path: str | Path) -> ExistingDemo | None:
         return None
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('demo_customers', 'demo_anchor')"))
-        if "demo_customers" not in meta:
-            return None
-        anchor = meta.get("demo_anchor", "0000")
-        return ExistingDemo(
-            customers=int(meta["demo_customers"]),
-            orders=conn.execute("SELECT count(*) FROM orders WHERE created_at >= ?", (anchor,)).fetchone()[0],
-            returns=conn.execute("SELECT count(*) FROM returns").fetchone()[0],
-            notes=_count_or_zero(conn, "notes"),
+        return _demo_in(
+            lambda sql, params=(): conn.execute(sql, params).fetchall(), notes=_count_or_zero(conn, "notes")
         )
     except sqlite3.DatabaseError:
         return None
@@ -723,20 +716,23 @@ def existing_demo(path: str | Path) -> ExistingDemo | None:
 
 
 def _existing_demo_postgres(url: str) -> ExistingDemo | None:
-
     with connect_postgres(url, autocommit=True) as conn:
         if not conn.execute("SELECT to_regclass('meta')").fetchone()[0]:
             return None
-        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('demo_customers', 'demo_anchor')"))
-        if "demo_customers" not in meta:
-            return None
-        anchor = meta.get("demo_anchor", "0000")
-        return ExistingDemo(
-            customers=int(meta["demo_customers"]),
-            orders=conn.execute("SELECT count(*) FROM orders WHERE created_at >= %s", (anchor,)).fetchone()[0],
-            returns=conn.execute("SELECT count(*) FROM returns").fetchone()[0],
-            notes=conn.execute("SELECT count(*) FROM notes").fetchone()[0],
-        )
+        return _demo_in(lambda sql, params=(): conn.execute(sql.replace("?", "%s"), params).fetchall())
+
+
+def _demo_in(rows, *, notes: int | None = None) -> ExistingDemo | None:
+    """The demo chain a database holds, read with `rows(sql, params)`; None if it holds none."""
+    meta = dict(rows("SELECT key, value FROM meta WHERE key IN ('demo_customers', 'demo_anchor')"))
+    if "demo_customers" not in meta:
+        return None
+    return ExistingDemo(
+        customers=int(meta["demo_customers"]),
+        orders=rows("SELECT count(*) FROM orders WHERE created_at >= ?", (meta.get("demo_anchor", "0000"),))[0][0],
+        returns=rows("SELECT count(*) FROM returns")[0][0],
+        notes=rows("SELECT count(*) FROM notes")[0][0] if notes is None else notes,
+    )
 
 
 class NotADemo(Exception):
