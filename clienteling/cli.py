@@ -133,6 +133,17 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only what one PIN guess costs on a device's stored staff row, and the 6-digit space",
     )
 
+    bench.add_argument(
+        "--centre",
+        action="store_true",
+        help="measure only the centre under load: simulated devices and order writers against SQLite with one "
+        "process and with 2 workers (and PostgreSQL with --pg)",
+    )
+    bench.add_argument("--devices", type=int, default=200, help="with --centre: simulated devices (default 200)")
+    bench.add_argument("--writers", type=int, default=10, help="with --centre: order writers (default 10)")
+    bench.add_argument("--seconds", type=float, default=20.0, help="with --centre: seconds measured a target")
+    bench.add_argument("--pg", metavar="URL", help="with --centre: also measure PostgreSQL at URL, with 2 workers")
+
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
     parser.set_defaults(web=False, host=APP_HOST, port=APP_PORT)
@@ -184,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sync":
         return sync(args)
     if args.command == "bench":
+        if args.centre:
+            from clienteling.bench_centre import main as centre_bench_main
+
+            return centre_bench_main(args.json, args.devices, args.seconds, args.writers, 5000, args.pg)
         if args.ui:
             from clienteling.bench_ui import main as ui_bench_main
 
