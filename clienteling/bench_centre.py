@@ -3,10 +3,11 @@
 N simulated store devices (default 200) each loop without pause: poll the change feed of a few collections from
 their cursor (at the head, as a device that has synced), look up a customer by card or email, and ask the stock of a
 SKU. Beside them a few order writers place ship-to-home orders (each with its own Idempotency-Key, one item of a SKU
-in stock at DC01). The load runs against a centre this command starts in its own process on a copy of one demo
-database (`clienteling central make-demo`), once per target, and reports requests/s, p50/p99 per kind and overall,
-errors, and the CPU the load generator and the centre used, as a share of the machine: on a small machine the
-generator competes with the centre, and the figures are read with that in mind.
+in stock at DC01). The load runs against centres this command starts in processes of their own, one per target,
+each on a copy of one demo database (`clienteling central make-demo`); the targets take turns in short rounds
+(default 4), so that a shared machine's changing load falls on each alike. It reports requests/s, p50/p99 per kind
+and overall, errors, and the CPU the load generator and the centre used, as a share of the machine: on a small
+machine the generator competes with the centre, and the figures are read with that in mind.
 
 Targets are data (`TARGETS`): SQLite with one process and with 2 workers today; `--pg URL` adds PostgreSQL with 2
 workers (the centre is started with `--db URL --demo --fresh`). A target whose centre does not start is skipped with
@@ -22,6 +23,7 @@ import os
 import random
 import resource
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -40,7 +42,7 @@ KINDS = ("sync", "lookup", "stock", "order")
 WRITER_STORE, WRITER_STAFF, SHIP_FROM = "AMS01", "S0001", "DC01"
 ADDRESS = {"street": "Kalverstraat", "house_number": "1", "postcode": "1012NX", "city": "Amsterdam"}
 NO_LIMIT = "1000000,1000000"  # --profile-reads for the centre under test: see the module's docstring
-WARM_UP_SECONDS = 2.0
+WARM_UP_SECONDS = 1.0  # each round's, on fresh connections; not recorded
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,9 @@ class Tally:
     errors: dict[str, int] = field(default_factory=dict)
     refused_orders: int = 0
 
-    def record(self, kind: str, seconds: float, status: int | None) -> None:
-        if not self.recording:
+    def record(self, kind: str, seconds: float, status: int | None, *, began_recording: bool) -> None:
+        """Count a request that began and ended inside the recorded window (not one of the warm-up's)."""
+        if not (began_recording and self.recording):
             return
         if kind == "order" and status == 409:  # out of stock: an answer, not an error
             self.refused_orders += 1
@@ -188,21 +191,28 @@ class Tally:
 
 
 async def _timed(tally: Tally, kind: str, request) -> httpx.Response | None:
-    started = time.perf_counter()
+    began, started = tally.recording, time.perf_counter()
     try:
         response = await request
     except httpx.HTTPError:
-        tally.record(kind, time.perf_counter() - started, None)
+        tally.record(kind, time.perf_counter() - started, None, began_recording=began)
         return None
-    tally.record(kind, time.perf_counter() - started, response.status_code)
+    tally.record(kind, time.perf_counter() - started, response.status_code, began_recording=began)
     return response
 
 
-async def device(url: str, number: int, chain: Chain, tally: Tally) -> None:
-    store = STORES[number % len(STORES)]
-    cursors = dict(chain.cursors[store])
-    rng = random.Random(number)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer demo-{store}"}, timeout=60) as client:
+def _client(url: str, store: str, tls: ssl.SSLContext) -> httpx.AsyncClient:
+    """A device's own client (its own connection). One TLS context for all: httpx would load the CA bundle for each
+    client otherwise, which for 200 clients stalls the event loop for seconds (the centre is plain HTTP anyway)."""
+    return httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer demo-{store}"}, timeout=60, verify=tls, trust_env=False
+    )
+
+
+async def device(
+    client: httpx.AsyncClient, cursors: dict[str, str], rng: random.Random, chain: Chain, tally: Tally
+) -> None:
+    async with client:
         while not tally.stop:
             for collection in POLLED:
                 answer = await _timed(
@@ -218,10 +228,8 @@ async def device(url: str, number: int, chain: Chain, tally: Tally) -> None:
             await _timed(tally, "stock", client.get(f"/v1/stock/{rng.choice(chain.skus)}"))
 
 
-async def writer(url: str, customer: str, skus: list[str], tally: Tally) -> None:
-    async with httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer demo-{WRITER_STORE}"}, timeout=60
-    ) as client:
+async def writer(client: httpx.AsyncClient, customer: str, skus: list[str], tally: Tally) -> None:
+    async with client:
         while not tally.stop and skus:
             body = {
                 "customer_id": customer,
@@ -234,24 +242,68 @@ async def writer(url: str, customer: str, skus: list[str], tally: Tally) -> None
             await _timed(tally, "order", client.post("/v1/orders/ship-to-home", json=body, headers=headers))
 
 
-async def load(url: str, chain: Chain, devices: int, writers: int, seconds: float, tally: Tally) -> float:
-    """Run the load: a warm-up, then `seconds` recorded; the seconds recorded, as measured."""
-    skus = list(chain.orderable)
-    shares = [skus[n::writers] for n in range(writers)]
-    tasks = [asyncio.create_task(device(url, n, chain, tally)) for n in range(devices)]
-    tasks += [
-        asyncio.create_task(writer(url, chain.customers[n % len(chain.customers)], shares[n], tally))
-        for n in range(writers)
-    ]
-    await asyncio.sleep(WARM_UP_SECONDS)
-    tally.recording = True
-    started = time.perf_counter()
-    await asyncio.sleep(seconds)
-    tally.recording = False
-    elapsed = time.perf_counter() - started
-    tally.stop = True
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return elapsed
+class Load:
+    """The simulated devices and writers of one target. Their state (each device's cursors and random choices, each
+    writer's SKUs left, what was measured) lasts over the rounds: `round` runs them all once for a warm-up and
+    `seconds` recorded, with fresh connections."""
+
+    def __init__(self, centre: Centre, chain: Chain, devices: int, writers: int) -> None:
+        self.centre, self.chain = centre, chain
+        self.stores = [STORES[n % len(STORES)] for n in range(devices)]
+        self.cursors = [dict(chain.cursors[store]) for store in self.stores]
+        self.rngs = [random.Random(n) for n in range(devices)]
+        self.shares = [chain.orderable[n::writers] for n in range(writers)]
+        self.customers = [chain.customers[n % len(chain.customers)] for n in range(writers)]
+        self.tally = Tally()
+        self.recorded = self.wall = self.own_cpu = self.centre_cpu = 0.0
+
+    def round(self, seconds: float) -> None:
+        own, served, wall = _own_cpu(), _process_tree_cpu(self.centre.process.pid), time.perf_counter()
+        self.recorded += asyncio.run(self._round(seconds))
+        self.wall += time.perf_counter() - wall
+        self.own_cpu += _own_cpu() - own
+        self.centre_cpu += _process_tree_cpu(self.centre.process.pid) - served
+
+    async def _round(self, seconds: float) -> float:
+        tally, url, tls = self.tally, self.centre.url, ssl.create_default_context()
+        tally.stop = False
+        tasks = [
+            asyncio.create_task(device(_client(url, store, tls), cursors, rng, self.chain, tally))
+            for store, cursors, rng in zip(self.stores, self.cursors, self.rngs, strict=True)
+        ]
+        tasks += [
+            asyncio.create_task(writer(_client(url, WRITER_STORE, tls), customer, skus, tally))
+            for customer, skus in zip(self.customers, self.shares, strict=True)
+        ]
+        await asyncio.sleep(WARM_UP_SECONDS)
+        tally.recording = True
+        started = time.perf_counter()
+        await asyncio.sleep(seconds)
+        tally.recording = False
+        recorded = time.perf_counter() - started
+        tally.stop = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return recorded
+
+    def figures(self) -> dict:
+        tally, elapsed, cores = self.tally, self.recorded, os.cpu_count() or 1
+        every = [s for samples in tally.latencies.values() for s in samples]
+        return {
+            "requests": len(every),
+            "requests_per_s": round(len(every) / elapsed, 1),
+            **_ms(every),
+            "errors": sum(tally.errors.values()),
+            "orders_refused_out_of_stock": tally.refused_orders,
+            "kinds": {
+                kind: {"requests": len(samples), "requests_per_s": round(len(samples) / elapsed, 1), **_ms(samples)}
+                for kind, samples in tally.latencies.items()
+            },
+            "errors_by_kind": tally.errors,
+            # over the whole rounds, warm-ups included: shares of the machine, so that is fair enough
+            "generator_cpu_share": round(self.own_cpu / (self.wall * cores), 3),
+            "centre_cpu_share": round(self.centre_cpu / (self.wall * cores), 3),
+            "cores": cores,
+        }
 
 
 # ------------------------------------------------------------------ CPU
@@ -293,34 +345,6 @@ def _ms(samples: list[float]) -> dict[str, float | None]:
     return {"p50_ms": round(percentile(samples, 0.5) * 1000, 1), "p99_ms": round(percentile(samples, 0.99) * 1000, 1)}
 
 
-def measure(centre: Centre, chain: Chain, devices: int, writers: int, seconds: float) -> dict:
-    tally = Tally()
-    cores = os.cpu_count() or 1
-    own, served = _own_cpu(), _process_tree_cpu(centre.process.pid)
-    # the CPU figures include the warm-up, as the recorded seconds do not: they are shares, so that is fair enough
-    wall = time.perf_counter()
-    elapsed = asyncio.run(load(centre.url, chain, devices, writers, seconds, tally))
-    wall = time.perf_counter() - wall
-    own, served = _own_cpu() - own, _process_tree_cpu(centre.process.pid) - served
-    every = [s for samples in tally.latencies.values() for s in samples]
-    result = {
-        "requests": len(every),
-        "requests_per_s": round(len(every) / elapsed, 1),
-        **_ms(every),
-        "errors": sum(tally.errors.values()),
-        "orders_refused_out_of_stock": tally.refused_orders,
-        "kinds": {
-            kind: {"requests": len(samples), "requests_per_s": round(len(samples) / elapsed, 1), **_ms(samples)}
-            for kind, samples in tally.latencies.items()
-        },
-        "errors_by_kind": tally.errors,
-        "generator_cpu_share": round(own / (wall * cores), 3),
-        "centre_cpu_share": round(served / (wall * cores), 3),
-        "cores": cores,
-    }
-    return result
-
-
 def run(
     devices: int = 200,
     seconds: float = 20.0,
@@ -328,11 +352,19 @@ def run(
     customers: int = 5000,
     pg: str | None = None,
     *,
+    rounds: int = 4,
     targets: list[Target] | None = None,
     progress=print,
 ) -> dict:
-    """Measure each target in turn (`targets_for(pg)` unless `targets` says otherwise); the figures as a dict."""
-    results: dict = {"devices": devices, "writers": writers, "seconds": seconds, "demo_customers": customers}
+    """Measure the targets (`targets_for(pg)` unless `targets` says otherwise), each `seconds` in all, in `rounds`
+    rounds that take turns between them; the figures as a dict."""
+    results: dict = {
+        "devices": devices,
+        "writers": writers,
+        "seconds": seconds,
+        "rounds": rounds,
+        "demo_customers": customers,
+    }
     measured: dict[str, dict] = {}
     skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="clienteling-bench-centre-") as tmp:
@@ -348,20 +380,31 @@ def run(
         )
         if made.returncode != 0:
             raise RuntimeError(f"could not make the demo chain: {made.stderr.strip()}")
-        for target in targets or targets_for(pg):
-            progress(f"{target.name}: starting the centre …")
-            try:
-                centre = start_centre(target, folder, template, customers)
-            except CentreFailed as failure:
-                progress(f"{target.name}: skipped: {failure}")
-                skipped[target.name] = str(failure)
-                continue
-            try:
-                chain = read_chain(centre.url)
-                progress(f"{target.name}: {devices} devices and {writers} order writers for {seconds:g} s …")
-                measured[target.name] = {"workers": target.workers, **measure(centre, chain, devices, writers, seconds)}
-                progress("  " + describe_target(target.name, measured[target.name]))
-            finally:
+        centres: dict[str, tuple[Target, Centre]] = {}
+        try:
+            for target in targets or targets_for(pg):
+                progress(f"{target.name}: starting the centre …")
+                try:
+                    centres[target.name] = (target, start_centre(target, folder, template, customers))
+                except CentreFailed as failure:
+                    progress(f"{target.name}: skipped: {failure}")
+                    skipped[target.name] = str(failure)
+            loads = {
+                name: Load(centre, read_chain(centre.url), devices, writers) for name, (_, centre) in centres.items()
+            }
+            names = list(loads)
+            progress(
+                f"{devices} devices and {writers} order writers, {seconds:g} s a target in {rounds} rounds, the targets"
+                " taking turns …"
+            )
+            for turn in range(rounds if names else 0):  # taking turns, so a shared machine's load falls on each alike
+                for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                    loads[name].round(seconds / rounds)
+            for name, load in loads.items():
+                measured[name] = {"workers": centres[name][0].workers, **load.figures()}
+                progress("  " + describe_target(name, measured[name]))
+        finally:
+            for _, centre in centres.values():
                 centre.stop()
     results["targets"] = measured
     results["skipped"] = skipped
