@@ -143,6 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--writers", type=int, default=10, help="with --centre: order writers (default 10)")
     bench.add_argument("--seconds", type=float, default=20.0, help="with --centre: seconds measured a target")
     bench.add_argument("--pg", metavar="URL", help="with --centre: also measure PostgreSQL at URL, with 2 workers")
+    bench.add_argument(
+        "--httpx", action="store_true", help="with --centre: simulate the devices with httpx (costs more CPU)"
+    )
 
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
@@ -198,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.centre:
             from clienteling.bench_centre import main as centre_bench_main
 
-            return centre_bench_main(args.json, args.devices, args.seconds, args.writers, 5000, args.pg)
+            return centre_bench_main(
+                args.json, args.devices, args.seconds, args.writers, 5000, args.pg, use_httpx=args.httpx
+            )
         if args.ui:
             from clienteling.bench_ui import main as ui_bench_main
 

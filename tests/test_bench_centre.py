@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import clienteling
 
 from clienteling.bench_centre import KINDS, TARGETS, Target, run
 
 
-def test_the_centre_bench_measures_every_kind_on_both_sqlite_targets():
-    answer = clienteling("bench", "--centre", "--devices", "6", "--writers", "2", "--seconds", "1", "--json")
+@pytest.mark.parametrize("client", ["lean", "httpx"])
+def test_the_centre_bench_measures_every_kind_on_both_sqlite_targets(client):
+    options = ["--httpx"] if client == "httpx" else []
+    answer = clienteling("bench", "--centre", "--devices", "6", "--writers", "2", "--seconds", "2", "--json", *options)
     assert answer.returncode == 0, answer.stderr
     results = json.loads(answer.stdout)
+    assert results["client"] == client
     assert list(results["targets"]) == [target.name for target in TARGETS] and results["skipped"] == {}
     for figures in results["targets"].values():
         assert figures["errors"] == 0, figures["errors_by_kind"]
