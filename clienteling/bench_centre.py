@@ -95,12 +95,17 @@ def start_centre(target: Target, folder: Path, template: Path, customers: int) -
         made = ["--db", target.db, "--demo", "--fresh", "--customers", str(customers)]
     port = free_port()
     log = folder / f"{slug}.log"
+    # In a folder of its own, so that a centre without the PostgreSQL backend, which takes the URL for a relative
+    # SQLite file name, is caught (below) instead of measured as PostgreSQL.
+    workdir = folder / f"{slug}-cwd"
+    workdir.mkdir()
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "clienteling", "central", *made, "--port", str(port)]
             + ["--workers", str(target.workers), "--profile-reads", NO_LIMIT],
             stdout=out,
             stderr=subprocess.STDOUT,
+            cwd=workdir,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -109,7 +114,11 @@ def start_centre(target: Target, folder: Path, template: Path, customers: int) -
             break
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return Centre(process, url, log)
+                centre = Centre(process, url, log)
+                if target.db is not None and any(workdir.iterdir()):
+                    centre.stop()
+                    raise CentreFailed(f"this centre took {target.db} for a SQLite file: it has no PostgreSQL backend")
+                return centre
         except httpx.TransportError:
             time.sleep(0.2)
     if process.poll() is None:

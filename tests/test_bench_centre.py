@@ -35,3 +35,13 @@ def test_a_target_whose_centre_does_not_start_is_skipped_with_the_reason(tmp_pat
     assert results["targets"] == {}
     assert "the centre did not start" in results["skipped"]["nowhere"]
     assert any(line.startswith("nowhere: skipped: the centre did not start") for line in lines), lines
+
+
+def test_a_postgresql_target_is_never_measured_on_sqlite_instead():
+    """A centre without the PostgreSQL backend takes the URL for a SQLite file name; one with it cannot reach this
+    server (nothing listens on port 1): either way the target is skipped, with the reason."""
+    lines: list[str] = []
+    target = Target("postgresql, nowhere", db="postgresql://nobody@127.0.0.1:1/none")
+    results = run(devices=2, seconds=0.5, writers=1, customers=60, targets=[target], progress=lines.append)
+    assert results["targets"] == {} and list(results["skipped"]) == ["postgresql, nowhere"]
+    assert any(line.startswith("postgresql, nowhere: skipped: ") for line in lines), lines
