@@ -175,7 +175,7 @@ def read_chain(url: str) -> Chain:
                 cursors[store][collection] = after
     rng = random.Random(12)
     rng.shuffle(orderable)
-    return Chain(cursors, customers, cards, [e for e in emails if e], sorted(skus), orderable)
+    return Chain(cursors, customers, [c for c in cards if c], [e for e in emails if e], sorted(skus), orderable)
 
 
 # ------------------------------------------------------------------ the load
