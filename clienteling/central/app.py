@@ -224,9 +224,8 @@ def create_app(
     centre = store.centre  # made once, kept in the database: the same after restarts and restores
     profile_reads = profile_reads or ProfileReadLimiter()
     app.add_middleware(RefusesBodiesThatAreNotUtf8)
-    app.add_middleware(
-        SignedByTheCentre, centre=centre, worker=worker
-    )  # added last, so outermost: it signs the refusals above
+    # added last, so outermost: it signs the refusals above
+    app.add_middleware(SignedByTheCentre, centre=centre, worker=worker)
 
     # ------------------------------------------------------------------ errors
 
