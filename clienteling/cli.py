@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     central.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     central.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
     central.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes serving the same database (default 1); each takes requests of its own",
+    )
+    central.add_argument(
         "--profile-reads",
         metavar="BURST,PER_SECOND",
         help="customer profile reads a device token may make at once and per second after that (default 60,10); "
@@ -136,6 +142,20 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only what one PIN guess costs on a device's stored staff row, and the 6-digit space",
     )
 
+    bench.add_argument(
+        "--centre",
+        action="store_true",
+        help="measure only the centre under load: simulated devices and order writers against SQLite with one "
+        "process and with 2 workers (and PostgreSQL with --pg)",
+    )
+    bench.add_argument("--devices", type=int, default=200, help="with --centre: simulated devices (default 200)")
+    bench.add_argument("--writers", type=int, default=10, help="with --centre: order writers (default 10)")
+    bench.add_argument("--seconds", type=float, default=20.0, help="with --centre: seconds measured a target")
+    bench.add_argument("--pg", metavar="URL", help="with --centre: also measure PostgreSQL at URL, with 2 workers")
+    bench.add_argument(
+        "--httpx", action="store_true", help="with --centre: simulate the devices with httpx (costs more CPU)"
+    )
+
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
     parser.set_defaults(web=False, host=APP_HOST, port=APP_PORT)
@@ -199,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sync":
         return sync(args)
     if args.command == "bench":
+        if args.centre:
+            from clienteling.bench_centre import main as centre_bench_main
+
+            return centre_bench_main(
+                args.json, args.devices, args.seconds, args.writers, 5000, args.pg, use_httpx=args.httpx
+            )
         if args.ui:
             from clienteling.bench_ui import main as ui_bench_main
 
@@ -373,23 +399,35 @@ def central(args: argparse.Namespace) -> int:
     limit = _profile_read_limit(args.profile_reads)
     if isinstance(limit, str):
         return _fail(limit)
+    if args.workers < 1:
+        return _fail("--workers must be 1 or more")
     views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron
     if views or answers:
         print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
+    if args.workers > 1:
+        store.close()  # each worker opens the database itself
+        return serve_workers(
+            db, args.workers, host=args.host, port=args.port, demo=args.demo, profile_reads=args.profile_reads
+        )
     return serve_central(store, host=args.host, port=args.port, demo=args.demo, profile_reads=limit)
 
 
 def _profile_read_limit(text: str | None):
     """`--profile-reads BURST,PER_SECOND` as a limiter (None: the defaults), or a message saying what is wrong."""
-    from clienteling.central.readlimit import ProfileReadLimiter
+    from clienteling.central.readlimit import parse_limit
 
     if text is None:
         return None
     try:
-        burst, per_second = text.split(",")
-        return ProfileReadLimiter(int(burst), float(per_second))
+        return parse_limit(text)
     except ValueError:
         return f"--profile-reads wants BURST,PER_SECOND (for example 60,10), not {text!r}"
+
+
+def _announce(host: str, port: int, demo: bool, workers: int = 1) -> None:
+    demo_line = " (demo: device tokens are demo-<STORE>, for example demo-AMS01)" if demo else ""
+    workers_line = f" in {workers} worker processes" if workers > 1 else ""
+    print(f"central API on http://{host}:{port}{workers_line}{demo_line}; OpenAPI at /docs", flush=True)
 
 
 def serve_central(store, *, host: str, port: int, demo: bool, profile_reads=None) -> int:
@@ -402,7 +440,34 @@ def serve_central(store, *, host: str, port: int, demo: bool, profile_reads=None
     # The centre's own warnings (a possible export of profiles, an unhandled error) go to its output, with the time.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    demo_line = " (demo: device tokens are demo-<STORE>, for example demo-AMS01)" if demo else ""
-    print(f"central API on http://{host}:{port}{demo_line}; OpenAPI at /docs", flush=True)
+    _announce(host, port, demo)
     uvicorn.run(create_app(store, demo=demo, profile_reads=profile_reads), host=host, port=port, log_level="warning")
+    return 0
+
+
+def serve_workers(db: Path, workers: int, *, host: str, port: int, demo: bool, profile_reads: str | None) -> int:
+    """Serve the centre in `workers` processes on one socket (uvicorn's supervisor; the system spreads the
+    connections). Each worker builds its app with `app_from_environment` from the variables set here; the demo chain
+    was made above, once, before any worker starts."""
+    import os
+
+    import uvicorn
+
+    from clienteling.central.app import WORKER_DB, WORKER_DEMO, WORKER_PROFILE_READS
+
+    os.environ[WORKER_DB] = str(db)
+    os.environ[WORKER_DEMO] = "1" if demo else "0"
+    if profile_reads:
+        os.environ[WORKER_PROFILE_READS] = profile_reads
+    else:
+        os.environ.pop(WORKER_PROFILE_READS, None)
+    _announce(host, port, demo, workers)
+    uvicorn.run(
+        "clienteling.central.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+    )
     return 0

@@ -139,9 +139,11 @@ class SignedByTheCentre:
     that carries it for the centre's word; anything else came from something in between (a Wi-Fi sign-in page, a
     proxy) and is retried, never shown as a refusal."""
 
-    def __init__(self, app: ASGIApp, centre: str) -> None:
+    def __init__(self, app: ASGIApp, centre: str, worker: str | None = None) -> None:
         self.app = app
-        self.header = (CENTRE_HEADER.lower().encode("latin-1"), centre.encode("latin-1"))
+        self.headers = [(CENTRE_HEADER.lower().encode("latin-1"), centre.encode("latin-1"))]
+        if worker is not None:  # with --workers N: which process answered (the tests check that each one serves)
+            self.headers.append((WORKER_HEADER.lower().encode("latin-1"), worker.encode("latin-1")))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,7 +152,7 @@ class SignedByTheCentre:
 
         async def signed(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), self.header]}
+                message = {**message, "headers": [*message.get("headers", ()), *self.headers]}
             await send(message)
 
         await self.app(scope, receive, signed)
@@ -200,9 +202,16 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def create_app(store: CentralStore, *, demo: bool = False, profile_reads: ProfileReadLimiter | None = None) -> FastAPI:
+def create_app(
+    store: CentralStore,
+    *,
+    demo: bool = False,
+    profile_reads: ProfileReadLimiter | None = None,
+    worker: str | None = None,
+) -> FastAPI:
     """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in. `profile_reads` limits how fast a
-    device token reads customer profiles (default: `readlimit`'s burst and rate on the monotonic clock)."""
+    device token reads customer profiles (default: `readlimit`'s burst and rate on the monotonic clock). `worker`,
+    if given, is sent in `Clienteling-Worker` on every answer."""
     app = FastAPI(
         title="Clienteling central API",
         version=__version__,
@@ -215,7 +224,8 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
     centre = store.centre  # made once, kept in the database: the same after restarts and restores
     profile_reads = profile_reads or ProfileReadLimiter()
     app.add_middleware(RefusesBodiesThatAreNotUtf8)
-    app.add_middleware(SignedByTheCentre, centre=centre)  # added last, so outermost: it signs the refusals above
+    # added last, so outermost: it signs the refusals above
+    app.add_middleware(SignedByTheCentre, centre=centre, worker=worker)
 
     # ------------------------------------------------------------------ errors
 
@@ -597,6 +607,34 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+# `clienteling central --workers N` hands its settings to the N worker processes in these variables (the workers are
+# started by uvicorn, which can only name the app by an import string): they are set by the command, not by users.
+WORKER_DB = "CLIENTELING_CENTRAL_WORKER_DB"
+WORKER_DEMO = "CLIENTELING_CENTRAL_WORKER_DEMO"
+WORKER_PROFILE_READS = "CLIENTELING_CENTRAL_WORKER_PROFILE_READS"
+WORKER_HEADER = "Clienteling-Worker"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `clienteling central --workers N` (uvicorn's `factory=True`): the database,
+    demo mode and profile read limit come from the WORKER_* variables. Each worker opens the database itself, which
+    starts an epoch (epochs.py): harmless, as every write continues in the newest. Writes are serialised across the
+    processes by the database (SQLite: `BEGIN IMMEDIATE`), so idempotency, stock and numbers hold across them. Each
+    worker keeps its own profile read buckets: a device spread over N workers may read up to N times the limit."""
+    import os
+
+    from clienteling.central.readlimit import parse_limit
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    limit = os.environ.get(WORKER_PROFILE_READS)
+    return create_app(
+        CentralStore(os.environ[WORKER_DB]),
+        demo=os.environ.get(WORKER_DEMO) == "1",
+        profile_reads=parse_limit(limit) if limit else None,
+        worker=str(os.getpid()),
+    )
 
 
 def _methods_at(app: FastAPI, path: str) -> set[str]:

@@ -96,3 +96,9 @@ class ProfileReadLimiter:
                 refused=bucket.refused,
                 seconds=now - bucket.run_started,
             )
+
+
+def parse_limit(text: str) -> ProfileReadLimiter:
+    """`BURST,PER_SECOND` (as `--profile-reads` takes it) as a limiter; ValueError if it is not that."""
+    burst, per_second = text.split(",")
+    return ProfileReadLimiter(int(burst), float(per_second))
