@@ -90,7 +90,7 @@ def test_a_pin_hash_is_argon2id_carries_its_parameters_and_never_the_pin():
 def test_a_changed_hash_never_matches():
     pin_hash = hash_pin("246802")
     head, salt, digest = pin_hash.rsplit("$", 2)
-    flipped = digest[:-1] + ("A" if digest[-1] != "A" else "B")
+    flipped = ("A" if digest[0] != "A" else "B") + digest[1:]  # the first character: all six of its bits count
     for changed in (
         f"{head.replace('t=3', 't=4')}${salt}${digest}",
         f"{head}${salt[::-1]}${digest}",

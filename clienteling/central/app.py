@@ -5,129 +5,33 @@ store, which scopes the customer feeds and is the origin of stock distances. Eve
 error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 """
 
-import functools
-import json
 import logging
-import re
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Any
 
-from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.convertors import Convertor, register_url_convertor
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clienteling import __version__, pins
+from clienteling import __version__
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
-from clienteling.central.store import CentralStore, CommandAnswer, card_or_problem, hash_token
+from clienteling.central.routes import catalogue, customers, orders, sync
+from clienteling.central.routes.common import Settings
+from clienteling.central.store import CentralStore
 from clienteling.contract import (
     CENTRE_HEADER,
-    CURSOR_PATTERN,
-    ORDER_NUMBER,
-    POSITION_HEADER,
-    RESTORING_HEADER,
-    AddNoteCommand,
-    CentreInfo,
-    Conversation,
-    Customer,
-    CustomerNote,
-    CustomerSummary,
     Health,
-    Order,
     Problem,
-    Product,
-    ProductMatch,
-    ProfileView,
-    ProfileViewCommand,
-    Return,
-    ReturnCommand,
-    ShipToHomeOrderCommand,
-    StaffMember,
-    StockLevel,
-    StockOverview,
-    Store,
-    SyncPage,
-    WishlistItem,
 )
 
 log = logging.getLogger("clienteling.central")
 
 
-class _OrderNumberConvertor(Convertor):
-    """Lets `/v1/orders/{number}` match only order numbers, so it never shadows `/v1/orders/ship-to-home`."""
-
-    regex = ORDER_NUMBER
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("order_number", _OrderNumberConvertor())
-
-JSON = "application/json"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
-
-NO_NUL = r"^[^\u0000]*$"  # typed text never holds a NUL character
-CustomerIdPath = Annotated[str, Path(pattern=r"^C[0-9]{7,}$", examples=["C0000001"])]
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:-]+$",
-        description="A client-made unique id (UUIDv7 or ULID); the same key with the same body gives the same answer",
-    ),
-]
-Restoring = Annotated[
-    str | None,
-    Header(
-        alias=RESTORING_HEADER,
-        max_length=40,
-        pattern=r"^[A-Z]{1,3}-(?:[A-Z0-9]{4}-)?[0-9]{8,12}$",
-        description=(
-            "Only on a command sent again because the centre was restored from a backup: the number the centre gave it "
-            "before. It gets that number again if no number of this centre's own series can be it."
-        ),
-    ),
-]
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem responses a route can give."""
-    titles = {
-        400: "Malformed request",
-        401: "No valid device token",
-        403: "The token may not do this",
-        404: "Not found",
-        409: "Conflict",
-        410: "Gone",
-        422: "Not valid",
-        429: "Too many profiles read too fast: retry after Retry-After seconds",
-    }
-    return {
-        status: {
-            "description": titles.get(status, "Problem"),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
-
-
-def _json(body: str, status: int = 200, **headers: str) -> Response:
-    return Response(content=body, status_code=status, media_type=JSON, headers=headers or None)
-
-
-def _list(docs: list[str]) -> Response:
-    return _json("[" + ",".join(docs) + "]")
 
 
 def _problem_response(problem: ProblemError, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -220,9 +124,8 @@ def create_app(
             "stores, products and stock, as store devices see it. Errors are RFC 9457 problem documents."
         ),
     )
-    bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
+    app.state.centre = Settings(store, demo, profile_reads or ProfileReadLimiter())
     centre = store.centre  # made once, kept in the database: the same after restarts and restores
-    profile_reads = profile_reads or ProfileReadLimiter()
     app.add_middleware(RefusesBodiesThatAreNotUtf8)
     # added last, so outermost: it signs the refusals above
     app.add_middleware(SignedByTheCentre, centre=centre, worker=worker)
@@ -260,58 +163,6 @@ def create_app(
             {CENTRE_HEADER: centre},
         )
 
-    def device_store(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-        if credentials is None:
-            raise ProblemError("unauthorized", "send the device token as 'Authorization: Bearer <token>'")
-        found = store.device_store(credentials.credentials, allow_demo=demo)
-        if found is None:
-            raise ProblemError("unauthorized", "this device token is not known to the centre")
-        return found
-
-    DeviceStore = Annotated[str, Depends(device_store)]
-
-    def profile_reader(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], from_store: DeviceStore
-    ) -> str:
-        """The device's store, once the device's token has a profile read left (see `readlimit`); else a 429."""
-        assert credentials is not None  # device_store has refused a request without a token
-        device = hash_token(credentials.credentials)[:12]  # names the device in the log; the token itself never
-        verdict = profile_reads.take(device)
-        if verdict.allowed:
-            return from_store
-        if verdict.log:
-            log.warning(
-                "possible export of customer profiles: device %s of store %s read %d profile(s) in %.1f s and was "
-                "refused %d more (limit: %d at once, %g a second); answering 429",
-                device,
-                from_store,
-                verdict.reads,
-                verdict.seconds,
-                verdict.refused,
-                profile_reads.burst,
-                profile_reads.per_second,
-            )
-        problem = ProblemError(
-            "too_many_profile_reads",
-            f"this device has read customer profiles faster than a person could; retry in {verdict.retry_after} s",
-            retry_after=verdict.retry_after,
-        )
-        problem.headers["Retry-After"] = str(verdict.retry_after)
-        raise problem
-
-    ProfileReader = Annotated[str, Depends(profile_reader)]
-
-    def administrator(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if credentials is None:
-            raise ProblemError("unauthorized", "send an administrator's token as 'Authorization: Bearer <token>'")
-        if store.is_admin(credentials.credentials):
-            return
-        if store.device_store(credentials.credentials, allow_demo=demo) is not None:
-            raise ProblemError(
-                "forbidden", "only an administrator's token reads this (clienteling central add-admin), not a device's"
-            )
-        raise ProblemError("unauthorized", "this token is not known to the centre")
-
     # ------------------------------------------------------------------ the routes
 
     @app.get("/health", response_model=Health, tags=["health"])
@@ -325,278 +176,8 @@ def create_app(
         status, title = CATALOGUE[code]
         return {"code": code, "status": status, "title": title}
 
-    @app.get(
-        "/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422, 429)
-    )
-    def lookup_customer(
-        _: ProfileReader,
-        card: Annotated[
-            str | None,
-            Query(
-                pattern=r"^[0-9][0-9 -]{11,22}[0-9]$",
-                description="Loyalty card number: 13 digits, spaces and dashes allowed",
-                examples=["2700000000014"],
-            ),
-        ] = None,
-        email: Annotated[
-            str | None,
-            Query(
-                max_length=254,
-                pattern=NO_NUL,
-                description="Email address, any case",
-                examples=["sanne.devries@example.com"],
-            ),
-        ] = None,
-    ) -> Response:
-        if (card is None) == (email is None):
-            raise ProblemError("invalid_request", "give either card or email, not both and not neither")
-        if card is not None:
-            number = card_or_problem(card)
-            doc = store.customer_by_card(number)
-            missing = f"no customer has card number {number}"
-        else:
-            if not _EMAIL.match(email.strip()):
-                raise ProblemError("invalid_request", f"{email!r} is not an email address")
-            doc = store.customer_by_email(email)
-            missing = f"no customer has the email address {email.strip()}"
-        if doc is None:
-            raise ProblemError("customer_not_found", missing)
-        return _json(doc)
-
-    @app.get(
-        "/v1/customers/search",
-        response_model=list[CustomerSummary],
-        tags=["customers"],
-        responses=_problems(401, 422, 429),
-    )
-    def search_customers(
-        _: ProfileReader,
-        q: Annotated[
-            str,
-            Query(min_length=2, max_length=100, pattern=NO_NUL, description="Start of a name, email or phone"),
-        ],
-    ) -> Response:
-        return _list(store.search_customers(q, 50))
-
-    @app.get(
-        "/v1/customers/{customer_id}",
-        response_model=Customer,
-        tags=["customers"],
-        responses=_problems(401, 404, 422, 429),
-    )
-    def get_customer(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
-        return _json(_customer_or_404(customer_id))
-
-    def _customer_or_404(customer_id: str) -> str:
-        doc = store.customer_by_id(customer_id)
-        if doc is None:
-            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
-        return doc
-
-    @app.get(
-        "/v1/customers/{customer_id}/wishlist",
-        response_model=list[WishlistItem],
-        tags=["customers"],
-        responses=_problems(401, 404, 422, 429),
-    )
-    def get_wishlist(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
-        _customer_or_404(customer_id)
-        return _list(store.wishlist(customer_id))
-
-    @app.get(
-        "/v1/customers/{customer_id}/orders",
-        response_model=list[Order],
-        tags=["customers"],
-        responses=_problems(401, 404, 422, 429),
-    )
-    def get_orders(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
-        _customer_or_404(customer_id)
-        return _list(store.orders(customer_id))
-
-    @app.get(
-        "/v1/customers/{customer_id}/conversations",
-        response_model=list[Conversation],
-        tags=["customers"],
-        responses=_problems(401, 404, 422, 429),
-    )
-    def get_conversations(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
-        _customer_or_404(customer_id)
-        return _list(store.conversations(customer_id))
-
-    @app.get(
-        "/v1/customers/{customer_id}/notes",
-        response_model=list[CustomerNote],
-        tags=["customers"],
-        responses=_problems(401, 404, 422, 429),
-    )
-    def get_notes(_: ProfileReader, customer_id: CustomerIdPath) -> Response:
-        _customer_or_404(customer_id)
-        return _list(store.notes(customer_id))
-
-    @app.post(
-        "/v1/customers/{customer_id}/notes",
-        response_model=CustomerNote,
-        status_code=201,
-        tags=["customers"],
-        responses=_problems(400, 401, 404, 422),
-    )
-    def add_note(
-        from_store: DeviceStore,
-        customer_id: CustomerIdPath,
-        command: AddNoteCommand,
-        key: IdempotencyKey,
-        restoring: Restoring = None,
-    ) -> Response:
-        return _command_answer(store.add_note(customer_id, command, key, from_store, restoring=restoring))
-
-    @app.get(
-        "/v1/customers/{customer_id}/views",
-        response_model=list[ProfileView],
-        tags=["customers"],
-        responses=_problems(401, 403, 404, 422),
-        summary="Who opened this customer's profile, where and when (newest first)",
-        description="Read only with an administrator's token (`clienteling central add-admin`), never a device's.",
-        dependencies=[Depends(administrator)],
-    )
-    def get_profile_views(customer_id: CustomerIdPath) -> Response:
-        _customer_or_404(customer_id)
-        return _list(store.profile_views(customer_id))
-
-    @app.post(
-        "/v1/customers/{customer_id}/views",
-        response_model=ProfileView,
-        status_code=201,
-        tags=["customers"],
-        responses=_problems(400, 401, 404, 422),
-        summary="Record that a member of staff opened this customer's profile",
-    )
-    def record_profile_view(
-        from_store: DeviceStore,
-        customer_id: CustomerIdPath,
-        command: ProfileViewCommand,
-        key: IdempotencyKey,
-        restoring: Restoring = None,
-    ) -> Response:
-        return _command_answer(store.record_profile_view(customer_id, command, key, from_store, restoring=restoring))
-
-    @app.get("/v1/products/search", response_model=list[Product], tags=["products"], responses=_problems(401, 422))
-    def search_products(
-        _: DeviceStore,
-        q: Annotated[
-            str,
-            Query(
-                min_length=1, max_length=100, pattern=NO_NUL, description="Words of a name, style, category or colour"
-            ),
-        ],
-    ) -> Response:
-        return _list(store.search_products(q))
-
-    @app.get(
-        "/v1/products/by-code/{code}",
-        response_model=ProductMatch,
-        tags=["products"],
-        responses=_problems(401, 404, 422),
-    )
-    def product_by_code(
-        _: DeviceStore,
-        code: Annotated[
-            str, Path(max_length=64, description="A GTIN (8, 12, 13 or 14 digits) or a SKU", examples=["CT01-NVY-M"])
-        ],
-    ) -> Response:
-        found = store.product_by_code(code)
-        if found is None:
-            raise ProblemError("product_not_found", f"no product has the code {code!r}")
-        product, sku = found
-        return _json(f'{{"product":{product},"variant":' + _variant_json(product, sku) + "}")
-
-    @app.get("/v1/stock/{sku}", response_model=StockOverview, tags=["stock"], responses=_problems(401, 404, 422))
-    def stock(
-        from_store: DeviceStore, sku: Annotated[str, Path(max_length=40, examples=["CT01-NVY-M"])]
-    ) -> StockOverview:
-        levels = store.stock_overview(sku, from_store)
-        if levels is None:
-            raise ProblemError("product_not_found", f"there is no product with SKU {sku!r}")
-        return StockOverview(sku=sku, from_store=from_store, levels=levels)
-
-    @app.get(
-        "/v1/orders/{number:order_number}", response_model=Order, tags=["orders"], responses=_problems(401, 404, 422)
-    )
-    def get_order(
-        _: DeviceStore, number: Annotated[str, Path(pattern=rf"^{ORDER_NUMBER}$", examples=["ORD-K7QM-00000001"])]
-    ) -> Response:
-        doc = store.order_doc(number)
-        if doc is None:
-            raise ProblemError("order_not_found", f"there is no order {number}")
-        return _json(doc)
-
-    @app.post(
-        "/v1/orders/ship-to-home",
-        response_model=Order,
-        status_code=201,
-        tags=["orders"],
-        responses=_problems(400, 401, 409, 422),
-    )
-    def ship_to_home(
-        from_store: DeviceStore, command: ShipToHomeOrderCommand, key: IdempotencyKey, restoring: Restoring = None
-    ) -> Response:
-        return _command_answer(store.place_ship_to_home(command, key, from_store, restoring=restoring))
-
-    @app.post(
-        "/v1/returns", response_model=Return, status_code=201, tags=["returns"], responses=_problems(400, 401, 404, 422)
-    )
-    def register_return(
-        from_store: DeviceStore, command: ReturnCommand, key: IdempotencyKey, restoring: Restoring = None
-    ) -> Response:
-        return _command_answer(store.register_return(command, key, from_store, restoring=restoring))
-
-    def _command_answer(answer: CommandAnswer) -> Response:
-        media_type = JSON if answer.status < 400 else PROBLEM_MEDIA_TYPE
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-        if answer.position:
-            headers[POSITION_HEADER] = answer.position
-        return Response(content=answer.body, status_code=answer.status, media_type=media_type, headers=headers or None)
-
-    @app.get(
-        "/v1/centre",
-        response_model=CentreInfo,
-        tags=["sync"],
-        responses=_problems(401),
-        summary="Who this centre is and which history it holds",
-        description=(
-            "The centre's id, its current epoch and the epochs its database holds. A device checks the positions of "
-            "the commands the centre acknowledged against it (`CentreInfo.misses`) and sends again what a centre "
-            "restored from a backup no longer holds."
-        ),
-    )
-    def centre_info(_: DeviceStore) -> Response:
-        return _json(store.centre_info().model_dump_json())
-
-    for collection, model in (
-        ("stores", Store),
-        ("staff", StaffMember),
-        ("products", Product),
-        ("stock", StockLevel),
-        ("customers", Customer),
-        ("wishlists", WishlistItem),
-        ("orders", Order),
-        ("conversations", Conversation),
-    ):
-        app.add_api_route(
-            f"/v1/sync/{collection}",
-            _sync_route(store, collection, device_store, bearer),
-            methods=["GET"],
-            response_model=SyncPage[model],
-            tags=["sync"],
-            summary=f"Changes to {collection} after a cursor",
-            description=(
-                "The page as one JSON document, or with `Accept: application/x-ndjson` as lines: first "
-                '`{"deleted", "next_cursor", "has_more", "items": N}`, then the N items, one JSON object a line.'
-            ),
-            responses={
-                **_problems(401, 410, 422),
-                200: {"content": {NDJSON: {"schema": {"type": "string"}}}},
-            },
-        )
+    for router in (customers.router, catalogue.router, orders.router, sync.router):
+        app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -637,43 +218,20 @@ def app_from_environment() -> FastAPI:
     )
 
 
+def _every_route(routes: list) -> Iterator[Any]:
+    """The routes, those of included routers too (FastAPI keeps an included router as one entry; none has a prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _every_route(inner.routes)
+        else:
+            yield route
+
+
 def _methods_at(app: FastAPI, path: str) -> set[str]:
     methods: set[str] = set()
-    for route in app.routes:
+    for route in _every_route(app.routes):
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path):
             methods.update(getattr(route, "methods", None) or ())
     return methods
-
-
-def _variant_json(product_json: str, sku: str) -> str:
-    variant = next(v for v in json.loads(product_json)["variants"] if v["sku"] == sku)
-    return json.dumps(variant, separators=(",", ":"), ensure_ascii=False)
-
-
-NDJSON = "application/x-ndjson"
-
-
-def _sync_route(store: CentralStore, collection: str, device_store, bearer):
-    def sync(
-        request: Request,
-        from_store: Annotated[str, Depends(device_store)],
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        after: Annotated[
-            str, Query(pattern=CURSOR_PATTERN, description="The `next_cursor` of the previous page; 0 to start")
-        ] = "0",
-        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    ) -> Response:
-        # Staff rows leave sealed to the calling device's token: a copied cache file cannot test a PIN (pins.py).
-        each = None
-        if collection == "staff":
-            assert credentials is not None  # device_store has refused a request without a token
-            each = functools.partial(pins.seal_staff_doc, key=pins.device_key(credentials.credentials))
-        if NDJSON in request.headers.get("accept", ""):
-            return Response(
-                store.sync_page(collection, after, limit, from_store, ndjson=True, each=each), media_type=NDJSON
-            )
-        return _json(store.sync_page(collection, after, limit, from_store, each=each))
-
-    sync.__name__ = f"sync_{collection}"
-    return sync

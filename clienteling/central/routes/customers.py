@@ -1,0 +1,209 @@
+"""Customers: look-up, search, the profile and its history, notes, the log of who viewed a profile."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from clienteling.central.problems import ProblemError
+from clienteling.central.routes.common import (
+    NO_NUL,
+    CustomerIdPath,
+    DeviceStore,
+    IdempotencyKey,
+    ProfileReader,
+    Restoring,
+    Storage,
+    _command_answer,
+    _json,
+    _list,
+    _problems,
+    administrator,
+)
+from clienteling.central.store import CentralStore, card_or_problem
+from clienteling.contract import (
+    AddNoteCommand,
+    Conversation,
+    Customer,
+    CustomerNote,
+    CustomerSummary,
+    Order,
+    ProfileView,
+    ProfileViewCommand,
+    WishlistItem,
+)
+
+router = APIRouter()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@router.get(
+    "/v1/customers/lookup", response_model=Customer, tags=["customers"], responses=_problems(401, 404, 422, 429)
+)
+def lookup_customer(
+    store: Storage,
+    _: ProfileReader,
+    card: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9][0-9 -]{11,22}[0-9]$",
+            description="Loyalty card number: 13 digits, spaces and dashes allowed",
+            examples=["2700000000014"],
+        ),
+    ] = None,
+    email: Annotated[
+        str | None,
+        Query(
+            max_length=254,
+            pattern=NO_NUL,
+            description="Email address, any case",
+            examples=["sanne.devries@example.com"],
+        ),
+    ] = None,
+) -> Response:
+    if (card is None) == (email is None):
+        raise ProblemError("invalid_request", "give either card or email, not both and not neither")
+    if card is not None:
+        number = card_or_problem(card)
+        doc = store.customer_by_card(number)
+        missing = f"no customer has card number {number}"
+    else:
+        if not _EMAIL.match(email.strip()):
+            raise ProblemError("invalid_request", f"{email!r} is not an email address")
+        doc = store.customer_by_email(email)
+        missing = f"no customer has the email address {email.strip()}"
+    if doc is None:
+        raise ProblemError("customer_not_found", missing)
+    return _json(doc)
+
+
+@router.get(
+    "/v1/customers/search",
+    response_model=list[CustomerSummary],
+    tags=["customers"],
+    responses=_problems(401, 422, 429),
+)
+def search_customers(
+    store: Storage,
+    _: ProfileReader,
+    q: Annotated[
+        str,
+        Query(min_length=2, max_length=100, pattern=NO_NUL, description="Start of a name, email or phone"),
+    ],
+) -> Response:
+    return _list(store.search_customers(q, 50))
+
+
+@router.get(
+    "/v1/customers/{customer_id}",
+    response_model=Customer,
+    tags=["customers"],
+    responses=_problems(401, 404, 422, 429),
+)
+def get_customer(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
+    return _json(_customer_or_404(store, customer_id))
+
+
+def _customer_or_404(store: CentralStore, customer_id: str) -> str:
+    doc = store.customer_by_id(customer_id)
+    if doc is None:
+        raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
+    return doc
+
+
+@router.get(
+    "/v1/customers/{customer_id}/wishlist",
+    response_model=list[WishlistItem],
+    tags=["customers"],
+    responses=_problems(401, 404, 422, 429),
+)
+def get_wishlist(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.wishlist(customer_id))
+
+
+@router.get(
+    "/v1/customers/{customer_id}/orders",
+    response_model=list[Order],
+    tags=["customers"],
+    responses=_problems(401, 404, 422, 429),
+)
+def get_orders(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.orders(customer_id))
+
+
+@router.get(
+    "/v1/customers/{customer_id}/conversations",
+    response_model=list[Conversation],
+    tags=["customers"],
+    responses=_problems(401, 404, 422, 429),
+)
+def get_conversations(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.conversations(customer_id))
+
+
+@router.get(
+    "/v1/customers/{customer_id}/notes",
+    response_model=list[CustomerNote],
+    tags=["customers"],
+    responses=_problems(401, 404, 422, 429),
+)
+def get_notes(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.notes(customer_id))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/notes",
+    response_model=CustomerNote,
+    status_code=201,
+    tags=["customers"],
+    responses=_problems(400, 401, 404, 422),
+)
+def add_note(
+    store: Storage,
+    from_store: DeviceStore,
+    customer_id: CustomerIdPath,
+    command: AddNoteCommand,
+    key: IdempotencyKey,
+    restoring: Restoring = None,
+) -> Response:
+    return _command_answer(store.add_note(customer_id, command, key, from_store, restoring=restoring))
+
+
+@router.get(
+    "/v1/customers/{customer_id}/views",
+    response_model=list[ProfileView],
+    tags=["customers"],
+    responses=_problems(401, 403, 404, 422),
+    summary="Who opened this customer's profile, where and when (newest first)",
+    description="Read only with an administrator's token (`clienteling central add-admin`), never a device's.",
+    dependencies=[Depends(administrator)],
+)
+def get_profile_views(store: Storage, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.profile_views(customer_id))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/views",
+    response_model=ProfileView,
+    status_code=201,
+    tags=["customers"],
+    responses=_problems(400, 401, 404, 422),
+    summary="Record that a member of staff opened this customer's profile",
+)
+def record_profile_view(
+    store: Storage,
+    from_store: DeviceStore,
+    customer_id: CustomerIdPath,
+    command: ProfileViewCommand,
+    key: IdempotencyKey,
+    restoring: Restoring = None,
+) -> Response:
+    return _command_answer(store.record_profile_view(customer_id, command, key, from_store, restoring=restoring))
