@@ -353,5 +353,12 @@ def serve_central(store, *, host: str, port: int, demo: bool, profile_reads=None
 
     demo_line = " (demo: device tokens are demo-<STORE>, for example demo-AMS01)" if demo else ""
     print(f"central API on http://{host}:{port}{demo_line}; OpenAPI at /docs", flush=True)
-    uvicorn.run(create_app(store, demo=demo, profile_reads=profile_reads), host=host, port=port, log_level="warning")
+    # A held long poll (GET /v1/sync/wait) would hold a stop for up to 30 s: give requests 3 s, then end them.
+    uvicorn.run(
+        create_app(store, demo=demo, profile_reads=profile_reads),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
     return 0

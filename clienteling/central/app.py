@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clienteling import __version__, pins
+from clienteling.central import watch
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
 from clienteling.central.store import CentralStore, CommandAnswer, card_or_problem, hash_token
@@ -259,6 +260,7 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         return found
 
     DeviceStore = Annotated[str, Depends(device_store)]
+    offers = watch.install(app, store, device_store)  # GET /v1/sync/wait: long polling of the feed
 
     def profile_reader(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], from_store: DeviceStore
@@ -559,7 +561,7 @@ def create_app(store: CentralStore, *, demo: bool = False, profile_reads: Profil
         ),
     )
     def centre_info(_: DeviceStore) -> Response:
-        return _json(store.centre_info().model_dump_json())
+        return _json(store.centre_info().model_copy(update={"offers": offers}).model_dump_json())
 
     for collection, model in (
         ("stores", Store),

@@ -1,0 +1,219 @@
+"""Long polling of the change feed: `GET /v1/sync/wait` answers as soon as the centre's history moves on.
+
+A device asks with the position it has pulled to (`after=<centre>.<epoch>.<seq>`); the answer (a `SyncWait`) comes
+as soon as the centre's sequence passes that value or its epoch changes, at once when `after` is no position of this
+centre's current epoch, and otherwise when `timeout` seconds ran out with no change. The device then pulls the feed
+as usual: the wait only says *when*, the feed stays the one way rows travel.
+
+How a change is noticed: one background task per centre process reads the current epoch and sequence value from the
+database every `POLL_INTERVAL` seconds while anyone waits (in a thread of its own, so the event loop never blocks on
+the database), and wakes every waiter when it moved. Reading the database, rather than hearing of commits in this
+process, is what makes it right with several centre processes over one database (`--workers`, or PostgreSQL behind a
+load balancer) and with command-line tools that change the file next to the server (`forget-customer`). A command
+answered by this process cuts the wait short (`PokeAfterCommands`): the task reads at once instead of at its next
+tick, so a change made here wakes the waiters here a few milliseconds after its answer left.
+
+A waiter is an `await` on an `asyncio.Event`, never a thread: FastAPI runs plain routes in a pool of 40 threads, so
+1,000 held requests must not be plain routes. The one read a waiter may need (when no task runs yet, or when `after`
+is ahead of the last read) goes to the same single reading thread. The token check (`device_store`) is a plain
+dependency and takes a pool thread for a moment before the wait, not during it.
+"""
+
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clienteling.contract import CURSOR_PATTERN, LONG_POLL, WAIT_LONGEST, SyncWait, parse_position
+
+log = logging.getLogger("clienteling.central.watch")
+
+POLL_INTERVAL = 0.05  # seconds between reads of the sequence while anyone waits: the latency it adds, 25 ms on average
+LINGER = 5.0  # seconds the reading task goes on after the last waiter left: a device asks again at once
+WAIT_DEFAULT = 25.0  # below the 30 s idle timeout of many proxies and NAT tables
+
+# The current epoch and sequence value in one read. Plain SQL both databases speak, through the store's reader.
+CURRENT_SQL = (
+    "SELECT (SELECT epoch FROM epochs ORDER BY ordinal DESC LIMIT 1),"
+    " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq')"
+)
+
+
+class SequenceWatch:
+    """Wakes waiters when the centre's (epoch, seq) moves. Lives in one event loop (the server's); `read` is called
+    in a thread of its own and returns the current (epoch, seq); `centre` is the centre's id."""
+
+    def __init__(
+        self,
+        read: Callable[[], tuple[str, int]],
+        centre: str,
+        *,
+        interval: float = POLL_INTERVAL,
+        linger: float = LINGER,
+    ) -> None:
+        self.read, self.centre = read, centre
+        self.interval, self.linger = interval, linger
+        self.now: tuple[str, int] | None = None  # as last read
+        self.waiting = 0
+        self._changed: asyncio.Event | None = None  # replaced by a new one each time it is set
+        self._poked: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clienteling-watch")
+
+    async def refresh(self) -> tuple[str, int]:
+        """Read (epoch, seq) now; wake the waiters if it moved."""
+        now = await asyncio.get_running_loop().run_in_executor(self._reader, self.read)
+        if now != self.now:
+            self.now = now
+            if self._changed is not None:
+                self._changed.set()
+                self._changed = asyncio.Event()
+        return now
+
+    def poke(self) -> None:
+        """Something was committed in this process: read at once rather than at the next tick."""
+        if self._poked is not None and self._task is not None:
+            self._poked.set()
+
+    async def _poll(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._poked is not None
+        idle_since: float | None = None
+        try:
+            while True:
+                try:
+                    await self.refresh()
+                except Exception:  # the database is busy or gone for a moment: the waiters wait on, up to their timeout
+                    log.warning("could not read the sequence for the waiting devices", exc_info=True)
+                if self.waiting:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = loop.time()
+                elif loop.time() - idle_since > self.linger:
+                    return
+                try:
+                    async with asyncio.timeout(self.interval):
+                        await self._poked.wait()
+                except TimeoutError:
+                    pass
+                self._poked.clear()
+        finally:
+            self._task = None
+            self.now = None  # unread from now on: the next waiter reads afresh
+
+    async def wait(self, after: str, timeout: float) -> SyncWait:
+        """The centre's position as soon as it is past `after`, or at the timeout (see the module's doc)."""
+        if self._changed is None:
+            self._changed, self._poked = asyncio.Event(), asyncio.Event()
+        given = parse_position(after)
+        self.waiting += 1
+        try:
+            if self._task is None:
+                self._task = asyncio.get_running_loop().create_task(self._poll())
+            if self.now is None or (given is not None and given[2] > self.now[1]):
+                # Not read since the task started, or the device has seen more than the last read: read now.
+                await self.refresh()
+            assert self.now is not None
+            if given is not None and given[2] > self.now[1]:
+                return self._answer(True)  # ahead of the centre: the feed tells the device what to do about it
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                changed = self._changed  # taken before the state is judged, with no await between: no lost wake-up
+                assert self.now is not None
+                if self._past(given, self.now):
+                    return self._answer(True)
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    return self._answer(False)
+                try:
+                    async with asyncio.timeout(remaining):
+                        await changed.wait()
+                except TimeoutError:
+                    return self._answer(self._past(given, self.now))
+        finally:
+            self.waiting -= 1
+
+    def _past(self, given: tuple[str, str, int] | None, now: tuple[str, int]) -> bool:
+        if given is None or given[0] != self.centre or given[1] != now[0]:
+            return True  # `0`, a cursor of centres before epochs, another centre's, an earlier epoch's
+        return now[1] > given[2]
+
+    def _answer(self, changed: bool) -> SyncWait:
+        assert self.now is not None
+        return SyncWait(position=f"{self.centre}.{self.now[0]}.{self.now[1]}", changed=changed)
+
+    def close(self) -> None:
+        self._reader.shutdown(wait=False, cancel_futures=True)
+
+
+class PokeAfterCommands:
+    """After this process answered a command (any method but GET, HEAD, OPTIONS), the watch reads the sequence at
+    once: a change made here reaches the devices waiting here without waiting for the next tick."""
+
+    def __init__(self, app: ASGIApp, watch: SequenceWatch) -> None:
+        self.app, self.watch = app, watch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+
+        async def answered(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self.watch.poke()
+
+        await self.app(scope, receive, answered)
+
+
+def install(app: FastAPI, store: Any, device_store: Callable[..., str], *, interval: float = POLL_INTERVAL) -> list[str]:
+    """Add `GET /v1/sync/wait` (for devices: `device_store` is the app's token check) to `app`, over `store`'s
+    database; returns what the centre now offers (`CentreInfo.offers`)."""
+    watch = SequenceWatch(lambda: _current(store), store.centre, interval=interval)
+    router = APIRouter()
+
+    @router.get(
+        "/v1/sync/wait",
+        response_model=SyncWait,
+        tags=["sync"],
+        summary="Wait until the centre's history moves past a position (long polling)",
+        description=(
+            "Answers as soon as the centre's sequence passes `after` or its epoch changes, at once when `after` is "
+            "no position of this centre's current epoch (`0`, another centre's, an earlier epoch's), and otherwise "
+            "after `timeout` seconds with `changed: false`. Pull the feed when `changed` is true; then ask again "
+            "with the answer's `position` (or the position the feed was pulled to). Offered when `CentreInfo.offers` "
+            f"holds `{LONG_POLL}`; a device that finds it not offered polls the feed on its interval."
+        ),
+        responses={401: {"description": "No valid device token"}, 422: {"description": "Not valid"}},
+    )
+    async def wait(
+        _: Annotated[str, Depends(device_store)],
+        after: Annotated[
+            str,
+            Query(
+                pattern=CURSOR_PATTERN,
+                description="A position `<centre>.<epoch>.<seq>`: a feed cursor, or `position` of the last answer",
+            ),
+        ] = "0",
+        timeout: Annotated[
+            float, Query(ge=0, le=WAIT_LONGEST, description="Seconds to hold the answer when nothing changes")
+        ] = WAIT_DEFAULT,
+    ) -> Response:
+        answer = await watch.wait(after, timeout)
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    app.include_router(router)
+    app.add_middleware(PokeAfterCommands, watch=watch)
+    app.state.watch = watch
+    return [LONG_POLL]
+
+
+def _current(store: Any) -> tuple[str, int]:
+    epoch, seq = store.query_one(CURRENT_SQL)
+    return str(epoch), int(seq)
