@@ -19,7 +19,6 @@ is ahead of the last read) goes to the same single reading thread. The token che
 dependency and takes a pool thread for a moment before the wait, not during it.
 """
 
-
 import asyncio
 import logging
 from collections.abc import Callable
@@ -172,7 +171,9 @@ class PokeAfterCommands:
         await self.app(scope, receive, answered)
 
 
-def install(app: FastAPI, store: Any, device_store: Callable[..., str], *, interval: float = POLL_INTERVAL) -> list[str]:
+def install(
+    app: FastAPI, store: Any, device_store: Callable[..., str], *, interval: float = POLL_INTERVAL
+) -> list[str]:
     """Add `GET /v1/sync/wait` (for devices: `device_store` is the app's token check) to `app`, over `store`'s
     database; returns what the centre now offers (`CentreInfo.offers`)."""
     watch = SequenceWatch(lambda: _current(store), store.centre, interval=interval)
