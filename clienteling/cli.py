@@ -127,6 +127,14 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only what one PIN guess costs on a device's stored staff row, and the 6-digit space",
     )
 
+    bench.add_argument(
+        "--watch",
+        action="store_true",
+        help="measure only how fast a change reaches devices that long-poll the centre (--devices of them)",
+    )
+    bench.add_argument("--devices", type=int, default=1000, help="with --watch: long polls held open (default 1000)")
+    bench.add_argument("--changes", type=int, default=20, help="with --watch: changes made, 1 s apart (default 20)")
+
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
     parser.set_defaults(web=False, host=APP_HOST, port=APP_PORT)
@@ -182,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             from clienteling.bench_ui import main as ui_bench_main
 
             return ui_bench_main(args.json, args.rounds)
+        if args.watch:
+            from clienteling.bench_watch import main as watch_bench_main
+
+            return watch_bench_main(args.json, args.devices, args.changes)
         from clienteling.bench import main as bench_main
 
         commands = args.commands or (20 if args.drain else 500)
