@@ -15,18 +15,23 @@ tick, so a change made here wakes the waiters here a few milliseconds after its 
 
 A waiter is an `await` on an `asyncio.Event`, never a thread: FastAPI runs plain routes in a pool of 40 threads, so
 1,000 held requests must not be plain routes. The one read a waiter may need (when no task runs yet, or when `after`
-is ahead of the last read) goes to the same single reading thread. The token check (`device_store`) is a plain
-dependency and takes a pool thread for a moment before the wait, not during it.
+is ahead of the last read) goes to the same single reading thread. The token check (`device_store`, a plain function
+that reads the database) runs in a pool thread only for a token not accepted in the last `TOKEN_TTL` seconds
+(`RecentTokens`): after a change, 1,000 devices ask again at once, and 1,000 token checks queued in the pool would
+hold up the feed pages those same devices ask for next.
 """
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clienteling.contract import CURSOR_PATTERN, LONG_POLL, WAIT_LONGEST, SyncWait, parse_position
@@ -36,6 +41,8 @@ log = logging.getLogger("clienteling.central.watch")
 POLL_INTERVAL = 0.05  # seconds between reads of the sequence while anyone waits: the latency it adds, 25 ms on average
 LINGER = 5.0  # seconds the reading task goes on after the last waiter left: a device asks again at once
 WAIT_DEFAULT = 25.0  # below the 30 s idle timeout of many proxies and NAT tables
+TOKEN_TTL = 60.0  # seconds a token the centre accepted is taken again by the wait route without a database read
+TOKENS_KEPT = 100_000  # tokens remembered at most (then forgotten all at once and checked afresh)
 
 # The current epoch and sequence value in one read. Plain SQL both databases speak, through the store's reader.
 CURRENT_SQL = (
@@ -151,6 +158,30 @@ class SequenceWatch:
         self._reader.shutdown(wait=False, cancel_futures=True)
 
 
+class RecentTokens:
+    """The stores of device tokens accepted in the last `ttl` seconds (on `clock`), for the wait route only: it tells
+    a device nothing but the centre's position, so a token taken up to a minute after it stopped being valid costs
+    nothing, while checking every one in the database would queue a pool thread for each device that asks again."""
+
+    def __init__(
+        self, check: Callable[..., str], *, ttl: float = TOKEN_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.check, self.ttl, self.clock = check, ttl, clock
+        self._known: dict[str, tuple[str, float]] = {}
+
+    async def store_of(self, credentials: HTTPAuthorizationCredentials | None) -> str:
+        token = credentials.credentials if credentials is not None else None
+        known = self._known.get(token) if token is not None else None
+        if known is not None and known[1] > self.clock():
+            return known[0]
+        found = await run_in_threadpool(self.check, credentials)  # raises the app's 401 problem for a bad token
+        if token is not None:
+            if len(self._known) >= TOKENS_KEPT:
+                self._known.clear()
+            self._known[token] = (found, self.clock() + self.ttl)
+        return found
+
+
 class PokeAfterCommands:
     """After this process answered a command (any method but GET, HEAD, OPTIONS), the watch reads the sequence at
     once: a change made here reaches the devices waiting here without waiting for the next tick."""
@@ -177,7 +208,12 @@ def install(
     """Add `GET /v1/sync/wait` (for devices: `device_store` is the app's token check) to `app`, over `store`'s
     database; returns what the centre now offers (`CentreInfo.offers`)."""
     watch = SequenceWatch(lambda: _current(store), store.centre, interval=interval)
+    tokens = RecentTokens(device_store)
+    bearer = HTTPBearer(auto_error=False, description="A device token; it names the device's store")
     router = APIRouter()
+
+    async def waiting_device(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+        return await tokens.store_of(credentials)
 
     @router.get(
         "/v1/sync/wait",
@@ -194,7 +230,7 @@ def install(
         responses={401: {"description": "No valid device token"}, 422: {"description": "Not valid"}},
     )
     async def wait(
-        _: Annotated[str, Depends(device_store)],
+        _: Annotated[str, Depends(waiting_device)],
         after: Annotated[
             str,
             Query(
