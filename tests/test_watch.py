@@ -171,3 +171,46 @@ def test_a_device_polls_a_centre_that_does_not_offer_long_polling(centre: Centra
             what="the order in the device's cache, by polling",
         )
         assert device.syncer.offers == [] and not device.syncer.watching and old.waits == 0
+
+
+def test_a_token_the_centre_does_not_know_is_refused(centre: Central) -> None:
+    with centre.client("not-a-token-of-this-centre") as stranger:
+        answer = stranger.get("/v1/sync/wait", params={"after": "0", "timeout": 1})
+    assert answer.status_code == 401 and answer.json()["code"] == "unauthorized"
+
+
+def test_the_wait_route_takes_an_accepted_token_again_only_for_a_while() -> None:
+    import asyncio
+
+    from fastapi.security import HTTPAuthorizationCredentials
+
+    from clienteling.central.problems import ProblemError
+    from clienteling.central.watch import RecentTokens
+
+    checked: list[str] = []
+    valid = {"good": "AMS01"}
+
+    def check(credentials: HTTPAuthorizationCredentials | None) -> str:
+        checked.append(credentials.credentials if credentials else "")
+        if credentials is None or credentials.credentials not in valid:
+            raise ProblemError("unauthorized", "unknown token")
+        return valid[credentials.credentials]
+
+    now = [0.0]
+    tokens = RecentTokens(check, ttl=60, clock=lambda: now[0])
+    good = HTTPAuthorizationCredentials(scheme="Bearer", credentials="good")
+
+    async def ask(credentials: HTTPAuthorizationCredentials | None) -> str:
+        return await tokens.store_of(credentials)
+
+    assert asyncio.run(ask(good)) == "AMS01" and asyncio.run(ask(good)) == "AMS01"
+    assert checked == ["good"]  # the second time without a check
+    del valid["good"]  # the token stops being valid: taken until its minute is up, then refused
+    now[0] = 59.0
+    assert asyncio.run(ask(good)) == "AMS01"
+    now[0] = 61.0
+    with pytest.raises(ProblemError):
+        asyncio.run(ask(good))
+    with pytest.raises(ProblemError):
+        asyncio.run(ask(None))
+    assert checked == ["good", "good", ""]

@@ -34,7 +34,14 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clienteling.contract import CURSOR_PATTERN, LONG_POLL, WAIT_LONGEST, SyncWait, parse_position
+from clienteling.contract import (
+    CURSOR_PATTERN,
+    LONG_POLL,
+    PROBLEM_MEDIA_TYPE,
+    WAIT_LONGEST,
+    SyncWait,
+    parse_position,
+)
 
 log = logging.getLogger("clienteling.central.watch")
 
@@ -227,7 +234,13 @@ def install(
             "with the answer's `position` (or the position the feed was pulled to). Offered when `CentreInfo.offers` "
             f"holds `{LONG_POLL}`; a device that finds it not offered polls the feed on its interval."
         ),
-        responses={401: {"description": "No valid device token"}, 422: {"description": "Not valid"}},
+        responses={
+            status: {
+                "description": description,
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+            for status, description in ((401, "No valid device token"), (422, "Not valid"))
+        },
     )
     async def wait(
         _: Annotated[str, Depends(waiting_device)],
