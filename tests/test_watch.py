@@ -79,7 +79,7 @@ def test_the_wait_answers_at_once_for_a_stale_or_foreign_position(api: httpx.Cli
         "12",  # a cursor of the centres before epochs
     ):
         answer, took = wait(api, after, 20.0)
-        assert answer.status_code == 200, answer.text
+        assert answer.status_code == 200 and answer.headers[CENTRE_HEADER], answer.text
         assert SyncWait.model_validate_json(answer.content) == SyncWait(position=here, changed=True), after
         assert took < 10, after
 
@@ -214,3 +214,35 @@ def test_the_wait_route_takes_an_accepted_token_again_only_for_a_while() -> None
     with pytest.raises(ProblemError):
         asyncio.run(ask(None))
     assert checked == ["good", "good", ""]
+
+
+def test_a_wait_at_one_centre_process_answers_a_change_made_through_another(tmp_path) -> None:
+    """Two centre processes over one database (as with --workers): a change committed by one wakes a wait held by
+    the other, which hears of it only by reading the database."""
+    db = tmp_path / "central.db"
+    first = start_central(db, "--demo", "--customers", "60")
+    try:
+        second = start_central(db, "--demo", "--customers", "60")  # opening the file starts an epoch: both are in it
+        try:
+            with first.client() as one, second.client("demo-UTR01") as other:
+                here = now_at(one)
+                assert now_at(other) == here
+                answers: list[tuple[httpx.Response, float]] = []
+                waiting = threading.Thread(target=lambda: answers.append(wait(one, here, 25.0)))
+                waiting.start()
+                time.sleep(0.3)  # lets the wait reach the centre; if it came late it answers at once anyway
+                note = other.post(
+                    "/v1/customers/C0000002/notes",
+                    json={"text": "prefers wool"},
+                    headers={"Idempotency-Key": new_key()},
+                )
+                assert note.status_code == 201, note.text
+                waiting.join(30)
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    ((answer, took),) = answers
+    got = SyncWait.model_validate_json(answer.content)
+    assert got.changed and got.position == note.headers["Clienteling-Position"]
+    assert took < 20  # not at its 25 s timeout
