@@ -167,9 +167,6 @@ class SequenceWatch:
         assert self.now is not None
         return SyncWait(position=f"{self.centre}.{self.now[0]}.{self.now[1]}", changed=changed)
 
-    def close(self) -> None:
-        self._reader.shutdown(wait=False, cancel_futures=True)
-
 
 class RecentTokens:
     """The stores of device tokens accepted in the last `ttl` seconds (on `clock`), for the wait route only: it tells
