@@ -148,13 +148,21 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only the centre under load: simulated devices and order writers against SQLite with one "
         "process and with 2 workers (and PostgreSQL with --pg)",
     )
-    bench.add_argument("--devices", type=int, default=200, help="with --centre: simulated devices (default 200)")
+    bench.add_argument(
+        "--devices", type=int, help="with --centre: simulated devices (default 200); with --watch: long polls (1000)"
+    )
     bench.add_argument("--writers", type=int, default=10, help="with --centre: order writers (default 10)")
     bench.add_argument("--seconds", type=float, default=20.0, help="with --centre: seconds measured a target")
     bench.add_argument("--pg", metavar="URL", help="with --centre: also measure PostgreSQL at URL, with 2 workers")
     bench.add_argument(
         "--httpx", action="store_true", help="with --centre: simulate the devices with httpx (costs more CPU)"
     )
+    bench.add_argument(
+        "--watch",
+        action="store_true",
+        help="measure only how fast a change reaches devices that long-poll the centre (--devices of them)",
+    )
+    bench.add_argument("--changes", type=int, default=20, help="with --watch: changes made, 1 s apart (default 20)")
 
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
@@ -223,12 +231,16 @@ def main(argv: list[str] | None = None) -> int:
             from clienteling.bench_centre import main as centre_bench_main
 
             return centre_bench_main(
-                args.json, args.devices, args.seconds, args.writers, 5000, args.pg, use_httpx=args.httpx
+                args.json, args.devices or 200, args.seconds, args.writers, 5000, args.pg, use_httpx=args.httpx
             )
         if args.ui:
             from clienteling.bench_ui import main as ui_bench_main
 
             return ui_bench_main(args.json, args.rounds)
+        if args.watch:
+            from clienteling.bench_watch import main as watch_bench_main
+
+            return watch_bench_main(args.json, args.devices or 1000, args.changes)
         from clienteling.bench import main as bench_main
 
         commands = args.commands or (20 if args.drain else 500)
@@ -441,7 +453,14 @@ def serve_central(store, *, host: str, port: int, demo: bool, profile_reads=None
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     _announce(host, port, demo)
-    uvicorn.run(create_app(store, demo=demo, profile_reads=profile_reads), host=host, port=port, log_level="warning")
+    # A held long poll (GET /v1/sync/wait) would hold a stop for up to 30 s: give requests 3 s, then end them.
+    uvicorn.run(
+        create_app(store, demo=demo, profile_reads=profile_reads),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
     return 0
 
 
@@ -469,5 +488,6 @@ def serve_workers(db: Path, workers: int, *, host: str, port: int, demo: bool, p
         host=host,
         port=port,
         log_level="warning",
+        timeout_graceful_shutdown=3,
     )
     return 0

@@ -476,6 +476,19 @@ CURSOR_PATTERN = r"^(?:0|F?[0-9]{1,18}|F?[0-9a-f]{32}\.[0-9a-f]{16}\.[0-9]{1,18}
 number is the form of centres before epochs: still accepted, and answered with `reset_required`."""
 _POSITION = re.compile(r"^F?([0-9a-f]{32})\.([0-9a-f]{16})\.([0-9]{1,18})$")
 
+LONG_POLL = "long_poll"
+"""In `CentreInfo.offers`: the centre answers `GET /v1/sync/wait?after=<position>` as soon as its history moves past
+`position` (a `SyncWait`), so a device learns of a change within a second instead of at its next poll."""
+WAIT_LONGEST = 30.0  # seconds: the longest a device may ask `GET /v1/sync/wait` to hold its answer
+
+
+def parse_position(text: str | None) -> tuple[str, str, int] | None:
+    """(centre, epoch, seq) of a position or feed cursor (`<centre>.<epoch>.<seq>`, `F` in front or not); None for `0`,
+    a plain number (centres before epochs) or anything else."""
+    found = _POSITION.fullmatch(text or "")
+    return (found.group(1), found.group(2), int(found.group(3))) if found else None
+
+
 RESTORING_HEADER = "Clienteling-Restoring"
 """On a command sent again after the centre was restored from a backup: the number the centre gave it the first time,
 which a restored centre gives it again (its series is one the restored centre never uses)."""
@@ -500,6 +513,14 @@ class CentreInfo(Contract):
     epoch: str = Field(pattern=r"^[0-9a-f]{16}$", description="The current epoch")
     seq: int = Field(ge=0, description="The sequence value now")
     epochs: list[Epoch] = Field(description="The epochs this centre's database holds, oldest first (the newest 500)")
+    offers: list[str] = Field(
+        default=[],
+        description=(
+            f"What the centre offers beyond plain polling of the feed: `{LONG_POLL}` is `GET /v1/sync/wait`, which "
+            "answers as soon as the centre's history moves past a position. Empty from a centre that offers nothing "
+            "more (older centres send no such field)."
+        ),
+    )
 
     def misses(self, position: str | None) -> str | None:
         """Why this centre does not hold the change at `position` (`<centre>.<epoch>.<seq>`, as a cursor or an
@@ -521,6 +542,21 @@ class CentreInfo(Contract):
 
     def position(self, seq: int, *, fresh: bool = False) -> str:
         return f"{'F' if fresh else ''}{self.centre}.{self.epoch}.{seq}"
+
+
+class SyncWait(Contract):
+    """The answer of `GET /v1/sync/wait`: where the centre's history stands now, and whether that is past `after`."""
+
+    position: str = Field(
+        pattern=r"^[0-9a-f]{32}\.[0-9a-f]{16}\.[0-9]{1,18}$",
+        description="`<centre>.<epoch>.<seq>`: the centre's position now; pass it as `after` to wait for the next change",
+    )
+    changed: bool = Field(
+        description=(
+            "True when the history has moved past `after` (a later sequence value, another epoch, or `after` was no "
+            "position of this centre): pull the feed. False when the wait ran out with no change: ask again."
+        )
+    )
 
 
 # --------------------------------------------------------------------------- errors and health

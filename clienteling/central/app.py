@@ -5,6 +5,7 @@ store, which scopes the customer feeds and is the origin of stock distances. Eve
 error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 """
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -17,10 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clienteling import __version__
+from clienteling.central import watch
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
 from clienteling.central.routes import catalogue, customers, orders, sync
-from clienteling.central.routes.common import Settings
+from clienteling.central.routes.common import Settings, device_store_of
 from clienteling.central.store import CentralStore
 from clienteling.contract import (
     CENTRE_HEADER,
@@ -124,7 +126,10 @@ def create_app(
             "stores, products and stock, as store devices see it. Errors are RFC 9457 problem documents."
         ),
     )
-    app.state.centre = Settings(store, demo, profile_reads or ProfileReadLimiter())
+    settings = Settings(store, demo, profile_reads or ProfileReadLimiter())
+    # GET /v1/sync/wait: long polling of the feed (watch.py), with the same token check as every device route
+    offers = watch.install(app, store, lambda credentials: device_store_of(settings, credentials))
+    app.state.centre = dataclasses.replace(settings, offers=tuple(offers))
     centre = store.centre  # made once, kept in the database: the same after restarts and restores
     app.add_middleware(RefusesBodiesThatAreNotUtf8)
     # added last, so outermost: it signs the refusals above

@@ -42,7 +42,13 @@ def start_embedded_demo(data_dir: Path, customers: int = 5000, store: str = DEMO
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(CentralStore(db), demo=True), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(CentralStore(db), demo=True),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,  # the device's long poll (GET /v1/sync/wait) must not hold the app's exit
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="clienteling-demo-centre", daemon=True)
     thread.start()

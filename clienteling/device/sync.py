@@ -18,11 +18,20 @@ short jittered wait, and gives up only after `ROUND_ATTEMPTS` failures in a row 
 `ROUND_PATIENCE` seconds without an answer. Every answer is progress and resets the
 background loop's backoff, which therefore grows only while nothing gets through; a round
 that got something through before it gave up is followed by the next one almost at once.
+
+Learning of changes at once: when the centre offers long polling (`LONG_POLL` in `CentreInfo.offers`), a watcher
+thread runs next to the background loop. It asks `GET /v1/sync/wait` with the position the cache has pulled every
+collection to (the lowest of the cursors), and when the centre answers that its history moved on, it wakes the loop,
+whose round pulls the change; then it waits for that round before asking again. Any failure (network trouble, an
+answer that is not the centre's, a refusal) and it backs off and tries again later, while the loop goes on polling
+on its interval, as it does with a centre that does not offer it. The watcher never holds the round lock or the cache:
+nothing a person taps waits for it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import sys
@@ -38,6 +47,7 @@ from typing import Any
 
 from clienteling.contract import (
     CURSOR_PATTERN,
+    LONG_POLL,
     RESTORING_HEADER,
     SYNC_COLLECTIONS,
     CentreInfo,
@@ -45,6 +55,8 @@ from clienteling.contract import (
     Order,
     ProfileView,
     Return,
+    SyncWait,
+    parse_position,
     utc_now,
 )
 from clienteling.device.cache import Cache
@@ -61,6 +73,11 @@ ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
 RETRY_AT_ONCE = 2  # failures in a row after which a request is asked again at once, on a fresh connection
 ROUND_RETRY_BASE, ROUND_RETRY_CAP = 0.02, 1.0  # then a jittered wait up to base·2ⁿ: 20, 40, 80 … ms
+WATCH_WAIT = 25.0  # seconds the centre holds a long poll with no change (below many proxies' 30 s idle timeout)
+WATCH_MARGIN = 10.0  # the device waits this much longer for the answer than it asked the centre to hold it
+WATCH_RETRY_BASE, WATCH_RETRY_CAP = 1.0, 60.0  # the watcher's backoff after a failure: up to 1, 2, 4 … 60 s
+
+log = logging.getLogger("clienteling.device.sync")
 
 
 @dataclass
@@ -157,6 +174,12 @@ class Syncer:
         self._thread: threading.Thread | None = None
         self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clienteling-prefetch")
         self.on_change: Callable[[], None] | None = None  # the app's hook to redraw the sync bar
+        self.offers: list[str] = []  # what the centre offers beyond plain polling (CentreInfo.offers), as last asked
+        self.watching = False  # whether the watcher long-polls the centre now (else the loop only polls)
+        self._watcher: threading.Thread | None = None
+        self._pulls = threading.Condition()  # rounds that pull: how many started, how many ended, how the last went
+        self._pulls_started = self._pulls_done = 0
+        self._last_pull_ok = False
 
     # ------------------------------------------------------------------ one round
 
@@ -165,6 +188,9 @@ class Syncer:
         report = SyncReport()
         with self._round:
             answers_before = self._answers
+            if pull:
+                with self._pulls:
+                    self._pulls_started += 1
             try:
                 if push:
                     self.push(report)
@@ -182,6 +208,11 @@ class Syncer:
                 self.online = True
             report.waiting, report.attention = self.outbox.counts()
             report.answers = self._answers - answers_before
+            if pull:
+                with self._pulls:
+                    self._pulls_done += 1
+                    self._last_pull_ok = report.ok
+                    self._pulls.notify_all()
         if self.on_change:
             self.on_change()
         return report
@@ -247,6 +278,7 @@ class Syncer:
             centre = CentreInfo.model_validate_json(answer.body)
         except ValueError:
             raise CentralUnreachable("the centre's answer was damaged on the way; it will be asked again") from None
+        self.offers = centre.offers
         if self.outbox.centre_seen() == f"{centre.centre}.{centre.epoch}":
             return 0
         again = self.outbox.send_again(centre)
@@ -393,6 +425,80 @@ class Syncer:
 
         self._thread = threading.Thread(target=loop, name="clienteling-sync", daemon=True)
         self._thread.start()
+        self._watcher = threading.Thread(target=self._watch, name="clienteling-watch", daemon=True)
+        self._watcher.start()
+
+    # ------------------------------------------------------------------ long polling
+
+    def pulled_to(self) -> str | None:
+        """The position every collection has been pulled to (the lowest of the cursors), or None while a collection is
+        in a fresh pass or the cursors are not all of one centre and epoch (the next complete round makes them so)."""
+        found = []
+        for collection in SYNC_COLLECTIONS:
+            cursor = self.cache.cursor(collection)[0]
+            position = None if cursor.startswith("F") else parse_position(cursor)
+            if position is None:
+                return None
+            found.append(position)
+        if len({(centre, epoch) for centre, epoch, _ in found}) != 1:
+            return None
+        centre, epoch, seq = min(found, key=lambda position: position[2])
+        return f"{centre}.{epoch}.{seq}"
+
+    def _after_pull(self, started: int) -> bool:
+        """Wait until a round that started after `started` rounds had ended; False if the syncer stops first."""
+        with self._pulls:
+            while self._pulls_done <= started:
+                if self._stop.is_set():
+                    return False
+                self._pulls.wait(0.5)
+        return not self._stop.is_set()
+
+    def _watch(self) -> None:
+        """Long-poll the centre while it offers it, waking the loop when its history moves on (see the module doc)."""
+        backoff = Backoff(WATCH_RETRY_BASE, WATCH_RETRY_CAP, self._jitter)
+        known: str | None = None  # the centre's position as the last answer gave it
+        if not self._after_pull(0):  # the loop's first round says what the centre offers
+            return
+        while not self._stop.is_set():
+            try:
+                if LONG_POLL not in self.offers:
+                    self.watching = False  # the loop polls; look again after its next round
+                    with self._pulls:
+                        started = self._pulls_started
+                    if not self._after_pull(started):
+                        return
+                    continue
+                after = self.pulled_to() or known or "0"
+                self.watching = True  # a change from `after` on answers this wait, whenever it arrives at the centre
+                answer = self.client.request(
+                    "GET",
+                    "/v1/sync/wait",
+                    params={"after": after, "timeout": WATCH_WAIT},
+                    timeout=WATCH_WAIT + WATCH_MARGIN,
+                )
+                if answer.status != 200:
+                    raise CentralRefused(f"the centre refused to wait (HTTP {answer.status})")
+                wait = SyncWait.model_validate_json(answer.body)
+            except Exception as error:  # network trouble, a refusal, a damaged answer: poll on, try again later
+                self.watching = False
+                if self._stop.is_set():
+                    return
+                if not isinstance(error, CentralUnreachable | CentralRefused | ValueError):
+                    log.warning("the watcher of the centre's changes failed; it will try again", exc_info=True)
+                self._stop.wait(backoff.failed())
+                continue
+            known = wait.position
+            backoff.succeeded()
+            if not wait.changed:
+                continue
+            with self._pulls:
+                started = self._pulls_started  # a round already under way may have pulled before the change
+            self.wake()
+            if not self._after_pull(started):
+                return
+            if not self._last_pull_ok:  # the round did not get through: do not wake the loop faster than it backs off
+                self._stop.wait(backoff.failed())
 
     @property
     def running(self) -> bool:
@@ -405,7 +511,14 @@ class Syncer:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        with self._pulls:
+            self._pulls.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        if self._watcher is not None:
+            # A watcher held in a long poll ends when the centre answers (within WATCH_WAIT) and changes nothing then.
+            self._watcher.join(timeout=0.5)
+            self._watcher = None
+            self.watching = False
         self._prefetch.shutdown(wait=True, cancel_futures=True)

@@ -28,6 +28,7 @@ class Settings:
     store: CentralStore
     demo: bool
     profile_reads: ProfileReadLimiter
+    offers: tuple[str, ...] = ()  # what the centre offers beyond plain polling (`CentreInfo.offers`)
 
 
 def central_store(request: Request) -> CentralStore:
@@ -92,15 +93,19 @@ def _list(docs: list[str]) -> Response:
     return _json("[" + ",".join(docs) + "]")
 
 
-def device_store(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-    """The store of the device whose token this is; else a 401."""
+def device_store_of(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The store of the device whose token this is; else a 401 problem."""
     if credentials is None:
         raise ProblemError("unauthorized", "send the device token as 'Authorization: Bearer <token>'")
-    settings: Settings = request.app.state.centre
     found = settings.store.device_store(credentials.credentials, allow_demo=settings.demo)
     if found is None:
         raise ProblemError("unauthorized", "this device token is not known to the centre")
     return found
+
+
+def device_store(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """The store of the device whose token this is; else a 401."""
+    return device_store_of(request.app.state.centre, credentials)
 
 
 DeviceStore = Annotated[str, Depends(device_store)]

@@ -47,8 +47,9 @@ router = APIRouter()
         "restored from a backup no longer holds."
     ),
 )
-def centre_info(store: Storage, _: DeviceStore) -> Response:
-    return _json(store.centre_info().model_dump_json())
+def centre_info(request: Request, store: Storage, _: DeviceStore) -> Response:
+    offers = list(request.app.state.centre.offers)
+    return _json(store.centre_info().model_copy(update={"offers": offers}).model_dump_json())
 
 
 def _sync_route(collection: str):
