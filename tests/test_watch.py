@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Central, clienteling, new_key, start_central
+from conftest import Central, clienteling, database_for, drop_postgres_database, new_key, start_central
 from test_api_orders import order_body, sku_with_stock
 
 from clienteling.config import Settings
@@ -30,11 +30,18 @@ def until(condition: Callable[[], object], seconds: float = 15.0, what: str = "t
         time.sleep(0.02)
 
 
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
+
+
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
-    server = start_central(tmp_path_factory.mktemp("watch") / "central.db", "--demo", "--customers", "60")
+def centre(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Central]:
+    folder = tmp_path_factory.mktemp("watch")
+    db = database_for(backend, folder)
+    server = start_central(db, "--demo", "--customers", "60", log=folder / "central.log")
     yield server
     server.stop()
+    if backend == "postgresql":
+        drop_postgres_database(str(db))
 
 
 @pytest.fixture
@@ -216,13 +223,14 @@ def test_the_wait_route_takes_an_accepted_token_again_only_for_a_while() -> None
     assert checked == ["good", "good", ""]
 
 
-def test_a_wait_at_one_centre_process_answers_a_change_made_through_another(tmp_path) -> None:
+def test_a_wait_at_one_centre_process_answers_a_change_made_through_another(tmp_path, backend: str) -> None:
     """Two centre processes over one database (as with --workers): a change committed by one wakes a wait held by
     the other, which hears of it only by reading the database."""
-    db = tmp_path / "central.db"
-    first = start_central(db, "--demo", "--customers", "60")
+    db = database_for(backend, tmp_path)
+    first = start_central(db, "--demo", "--customers", "60", log=tmp_path / "first.log")
     try:
-        second = start_central(db, "--demo", "--customers", "60")  # opening the file starts an epoch: both are in it
+        # opening the database starts an epoch: both are in it
+        second = start_central(db, "--demo", "--customers", "60", log=tmp_path / "second.log")
         try:
             with first.client() as one, second.client("demo-UTR01") as other:
                 here = now_at(one)
@@ -242,6 +250,8 @@ def test_a_wait_at_one_centre_process_answers_a_change_made_through_another(tmp_
             second.stop()
     finally:
         first.stop()
+        if backend == "postgresql":
+            drop_postgres_database(str(db))
     ((answer, took),) = answers
     got = SyncWait.model_validate_json(answer.content)
     assert got.changed and got.position == note.headers["Clienteling-Position"]
