@@ -63,7 +63,8 @@ class Feed(StoreBase):
         fresh = cursor == "0" or cursor.startswith("F")
         after = int(cursor.rpartition(".")[2].lstrip("F"))
         with self.db.read() as conn:  # one snapshot for rows, tombstones, the floor and the sequence
-            centre = epochs.info(conn, around=cursor.lstrip("F").split(".")[1] if "." in cursor else "")
+            asked = cursor.lstrip("F").split(".")[1] if "." in cursor else ""
+            centre, floor_value = epochs.around(conn, asked, f"tombstone_floor:{collection}")
             now = centre.seq
             why = centre.misses(cursor) if cursor != "0" else None
             if why is not None:
@@ -73,8 +74,7 @@ class Feed(StoreBase):
                     collection=collection,
                     reason=why,
                 )
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"tombstone_floor:{collection}",)).fetchone()
-            floor = int(row[0]) if row else 0
+            floor = int(floor_value) if floor_value else 0
             if not fresh and after < floor:
                 raise ProblemError(
                     "reset_required",
