@@ -7,6 +7,7 @@ from __future__ import annotations
 from clienteling import rules
 from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTION, CommandAnswer, StoreBase, iso
 from clienteling.central.db import Conn
+from clienteling.central.epochs import NUMBERED_ORDER
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     AddNoteCommand,
@@ -168,7 +169,8 @@ class Customers(StoreBase):
         return [
             r[0]
             for r in self.query(
-                "SELECT doc FROM notes WHERE customer_id = ? ORDER BY created_at DESC, id DESC", (customer_id,)
+                f"SELECT doc FROM notes WHERE customer_id = ? ORDER BY created_at DESC, {NUMBERED_ORDER}",
+                (customer_id,),
             )
         ]
 
@@ -233,6 +235,7 @@ class Customers(StoreBase):
         return [
             r[0]
             for r in self.query(
-                "SELECT doc FROM profile_views WHERE customer_id = ? ORDER BY viewed_at DESC, id DESC", (customer_id,)
+                f"SELECT doc FROM profile_views WHERE customer_id = ? ORDER BY viewed_at DESC, {NUMBERED_ORDER}",
+                (customer_id,),
             )
         ]

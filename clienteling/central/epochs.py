@@ -43,6 +43,9 @@ LINEAGE_SHOWN = 500  # epochs `CentreInfo` lists; an acknowledgement from an old
 _FIRST = "ABCDEFGHJKMNPQRSTVWXYZ"
 _REST = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Where numbers of each kind are kept, so that a new series is one that no number in the file has.
+# Newest first among numbers given in the same second: by the counter (the last 8 digits; counters run on across
+# series, so they are in the order given), not by the whole id, whose series would sort a restart's numbers apart.
+NUMBERED_ORDER = "substr(id, length(id) - 7) DESC, id DESC"
 NUMBERED = {"ORD": ("orders", "id"), "RET": ("returns", "id"), "N": ("notes", "id"), "V": ("profile_views", "id")}
 
 

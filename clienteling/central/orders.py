@@ -7,6 +7,7 @@ import json
 from clienteling import rules
 from clienteling.central.base import CommandAnswer, StoreBase, iso
 from clienteling.central.db import Conn
+from clienteling.central.epochs import NUMBERED_ORDER
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     Money,
@@ -27,7 +28,8 @@ class Orders(StoreBase):
         return [
             r[0]
             for r in self.query(
-                "SELECT doc FROM orders WHERE customer_id = ? ORDER BY created_at DESC, id DESC", (customer_id,)
+                f"SELECT doc FROM orders WHERE customer_id = ? ORDER BY created_at DESC, {NUMBERED_ORDER}",
+                (customer_id,),
             )
         ]
 
