@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,27 +152,32 @@ def start_central(
     raise RuntimeError("the centre did not answer /health within 60 s")
 
 
+@contextmanager
+def demo_centre(backend: str, folder: Path, customers: int, *args: str) -> Iterator[Central]:
+    """A demo centre with `customers` customers on `backend` (its file or database made for it in `folder`),
+    stopped (and its PostgreSQL database dropped) afterwards."""
+    db = database_for(backend, folder)
+    server = start_central(db, "--demo", "--customers", str(customers), *args, log=folder / "central.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+        if backend == "postgresql":
+            drop_postgres_database(str(db))
+
+
 @pytest.fixture(scope="session")
 def central(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Central]:
     """One demo centre for the session (per backend); tests that change data use their own customers and SKUs."""
-    folder = tmp_path_factory.mktemp("central")
-    db = database_for(backend, folder)
-    server = start_central(db, "--demo", "--customers", str(DEMO_CUSTOMERS), log=folder / "central.log")
-    yield server
-    server.stop()
-    if backend == "postgresql":
-        drop_postgres_database(str(db))
+    with demo_centre(backend, tmp_path_factory.mktemp("central"), DEMO_CUSTOMERS) as server:
+        yield server
 
 
 @pytest.fixture
 def fresh_central(tmp_path: Path, backend: str) -> Iterator[Central]:
     """A demo centre of this test's own, for tests that count everything or prune the feed."""
-    db = database_for(backend, tmp_path)
-    server = start_central(db, "--demo", "--customers", "60", log=tmp_path / "central.log")
-    yield server
-    server.stop()
-    if backend == "postgresql":
-        drop_postgres_database(str(db))
+    with demo_centre(backend, tmp_path, 60) as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Central, database_for, drop_postgres_database, start_central
+from conftest import Central, demo_centre
 
 from clienteling.central.app import create_app
 from clienteling.central.demo import demo_staff
@@ -163,13 +163,8 @@ def test_the_centre_signs_every_answer_with_one_stable_id(central: Central) -> N
 
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Central]:
-    folder = tmp_path_factory.mktemp("refusals")
-    db = database_for(backend, folder)
-    server = start_central(db, "--demo", "--customers", "60", log=folder / "central.log")
-    yield server
-    server.stop()
-    if backend == "postgresql":
-        drop_postgres_database(str(db))
+    with demo_centre(backend, tmp_path_factory.mktemp("refusals"), 60) as server:
+        yield server
 
 
 USED_SKUS: set[str] = set()

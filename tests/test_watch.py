@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Central, clienteling, database_for, drop_postgres_database, new_key, start_central
+from conftest import Central, clienteling, database_for, demo_centre, drop_postgres_database, new_key, start_central
 from test_api_orders import order_body, sku_with_stock
 
 from clienteling.config import Settings
@@ -35,13 +35,8 @@ pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite 
 
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Central]:
-    folder = tmp_path_factory.mktemp("watch")
-    db = database_for(backend, folder)
-    server = start_central(db, "--demo", "--customers", "60", log=folder / "central.log")
-    yield server
-    server.stop()
-    if backend == "postgresql":
-        drop_postgres_database(str(db))
+    with demo_centre(backend, tmp_path_factory.mktemp("watch"), 60) as server:
+        yield server
 
 
 @pytest.fixture
