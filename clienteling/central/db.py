@@ -36,6 +36,11 @@ class Unreachable(RuntimeError):
     """The database cannot be reached or opened; the message says where and why, without a password."""
 
 
+def redacted(url: str) -> str:
+    """`url` without its password, for messages."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
 def connect_postgres(url: str, **options: Any) -> Any:
     """A psycopg connection to `url`, or `Unreachable` saying where (without a password) and why."""
     import psycopg
@@ -44,8 +49,7 @@ def connect_postgres(url: str, **options: Any) -> Any:
         return psycopg.connect(url, connect_timeout=5, **options)
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        where = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-        raise Unreachable(f"cannot reach PostgreSQL at {where}: {reason}") from None
+        raise Unreachable(f"cannot reach PostgreSQL at {redacted(url)}: {reason}") from None
 
 
 def is_postgres(url: str | Path) -> bool:
@@ -186,7 +190,7 @@ class PostgresDatabase(Database):
         from psycopg_pool import ConnectionPool
 
         self.url = url
-        self.where = re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+        self.where = redacted(url)
         self._translations: dict[str, str] = {}
 
         def configure(conn: psycopg.Connection) -> None:

@@ -99,35 +99,24 @@ def current(conn: Conn) -> Current:
     return Current(centre, epoch, series, from_seq)
 
 
-def info(conn: Conn, *, around: str | None = None) -> CentreInfo:
-    """Who the centre is and what history it holds. With `around` (an epoch id), only what judging a position in that
-    epoch needs: it (ending where the next one began) and the current one; else the newest `LINEAGE_SHOWN` epochs."""
+def info(conn: Conn) -> CentreInfo:
+    """Who the centre is and what history it holds: the newest `LINEAGE_SHOWN` epochs, each ending where the next
+    began (`GET /v1/centre`)."""
     now = current(conn)
     seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
-    if around is None:
-        rows = conn.execute(
-            "SELECT epoch, from_seq FROM epochs ORDER BY ordinal DESC LIMIT ?", (LINEAGE_SHOWN,)
-        ).fetchall()[::-1]
-    else:
-        rows = conn.execute(
-            "SELECT epoch, from_seq FROM epochs WHERE ordinal >= (SELECT ordinal FROM epochs WHERE epoch = ?)"
-            " ORDER BY ordinal LIMIT 2",
-            (around,),
-        ).fetchall()
+    rows = conn.execute("SELECT epoch, from_seq FROM epochs ORDER BY ordinal DESC LIMIT ?", (LINEAGE_SHOWN,)).fetchall()
+    rows.reverse()
     epochs = [
         Epoch(epoch=epoch, from_seq=from_seq, to_seq=rows[at + 1][1] if at + 1 < len(rows) else None)
         for at, (epoch, from_seq) in enumerate(rows)
     ]
-    if around is not None:
-        epochs = epochs[:1]
-        if not epochs or epochs[0].epoch != now.epoch:
-            epochs.append(Epoch(epoch=now.epoch, from_seq=now.from_seq))
     return CentreInfo(centre=now.centre, epoch=now.epoch, seq=seq, epochs=epochs)
 
 
 def around(conn: Conn, epoch: str, extra_meta: str) -> tuple[CentreInfo, str | None]:
-    """What judging a position in `epoch` needs (as `info(conn, around=epoch)`), and the `meta` value `extra_meta`,
-    in one query: the change feed asks this for every page, and on PostgreSQL each query is a round trip."""
+    """What judging a position in `epoch` needs (that epoch, ending where the next one began, and the current one),
+    and the `meta` value `extra_meta`, in one query: the change feed asks this for every page, and on PostgreSQL each
+    query is a round trip."""
     row = conn.execute(
         "SELECT (SELECT value FROM meta WHERE key = 'centre_id'), (SELECT value FROM meta WHERE key = 'seq'),"
         " e.epoch, e.from_seq,"
