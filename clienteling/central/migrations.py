@@ -10,6 +10,11 @@ Versions:
 2. an idempotency key belongs to the store whose device sent it.
 3. a stored answer names the customer it concerns (erased with them).
 4. epochs (clienteling.central.epochs), and where a stored acceptance lies in the history (`position`).
+5. the retailer's systems (issue 13): integration clients and their tokens, which system owns which field, each
+   source's last version of each record, and the transactional outbox of events with its webhook deliveries.
+
+A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
+`IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 
 from clienteling.central.db import Conn, Database, SqliteDatabase
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
@@ -30,6 +35,36 @@ IDEMPOTENCY_TABLE = """CREATE TABLE IF NOT EXISTS idempotency (
 EPOCHS_TABLE_SQLITE = """CREATE TABLE IF NOT EXISTS epochs (
     ordinal INTEGER PRIMARY KEY AUTOINCREMENT, epoch TEXT NOT NULL UNIQUE, series TEXT NOT NULL UNIQUE,
     from_seq INTEGER NOT NULL, started_at TEXT NOT NULL)"""
+
+# Version 5: the retailer's systems. The same text on both backends (their types are spelt alike here).
+# `integrations`: a client of the ingest API (a webshop, a loyalty system), its token's hash and the collections it may
+# write. `field_owners`: per collection and field, the one source that holds the truth (clienteling.central.ingest).
+# `source_versions`: the last version of each record each source sent (an older one never overwrites it; a delete
+# keeps its version, so a late upsert does not bring the record back). `events`: the outbox, one row per thing the
+# stores did that the retailer's systems hear of, written in the transaction of the change itself; its id is a feed
+# position, so ids are in commit order (db.py). `webhooks` and `deliveries`: who hears of which events, and where each
+# delivery stands (clienteling.central.events).
+INTEGRATION_TABLES = """
+CREATE TABLE IF NOT EXISTS integrations (
+    token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, may TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS field_owners (
+    collection TEXT NOT NULL, field TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (collection, field));
+CREATE TABLE IF NOT EXISTS source_versions (
+    collection TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, version TEXT NOT NULL, received_at TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, id, source));
+CREATE TABLE IF NOT EXISTS events (
+    id BIGINT PRIMARY KEY, type TEXT NOT NULL, subject TEXT NOT NULL, occurred_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, types TEXT NOT NULL, created_at TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS deliveries (
+    event_id BIGINT NOT NULL, webhook_id TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT NOT NULL, last_error TEXT, delivered_at TEXT,
+    PRIMARY KEY (webhook_id, event_id));
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_subject ON deliveries(webhook_id, subject, event_id);
+CREATE INDEX IF NOT EXISTS events_subject ON events(subject, id);
+"""
 
 SCHEMA = (
     """
@@ -81,6 +116,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + ";\n"
     + EPOCHS_TABLE_SQLITE
     + ";\n"
+    + INTEGRATION_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -102,7 +138,8 @@ CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
 CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
 """
 
-POSTGRES_SCHEMA = """
+POSTGRES_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     token_hash TEXT PRIMARY KEY, store TEXT NOT NULL, label TEXT, demo INTEGER NOT NULL DEFAULT 0,
@@ -144,6 +181,8 @@ CREATE TABLE IF NOT EXISTS epochs (
     from_seq BIGINT NOT NULL, started_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS customers_search ON customers USING gin (to_tsvector('simple', search_text));
 """
+    + INTEGRATION_TABLES
+)
 
 POSTGRES_TABLES = tuple(
     line.split("EXISTS ", 1)[1].split(" ", 1)[0].split("(", 1)[0]
@@ -207,12 +246,13 @@ def migrate(db: Database) -> Migrated:
     else:
         with db.write() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('clienteling schema', 0))")
-            if before == 0 or version_of_in(conn) == 0:
+            found = version_of_in(conn)  # another process may have made or upgraded it meanwhile
+            if found < SCHEMA_VERSION:
                 for statement in filter(str.strip, POSTGRES_SCHEMA.split(";")):
                     conn.execute(statement)
                 for statement in filter(str.strip, POSTGRES_INDEXES.split(";")):
                     conn.execute(statement)
-                steps = ["made the schema"]
+                steps = ["made the schema"] if found == 0 else [f"{found} → {SCHEMA_VERSION}: the tables it lacked"]
             _finish(conn)
     return Migrated(db.where, before, SCHEMA_VERSION, steps)
 
@@ -269,4 +309,6 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
     if "position" not in columns:
         conn.execute("ALTER TABLE idempotency ADD COLUMN position TEXT")
         steps.append("4: epochs, and positions of stored acceptances")
+    if int(_meta(conn, "schema_version") or 1) < 5:  # its tables were made with the schema (IF NOT EXISTS)
+        steps.append("5: integrations, field owners, source versions, the outbox of events")
     return steps
