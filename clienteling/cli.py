@@ -103,6 +103,29 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("customer_id")
     forget.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
+    add_integration = admin.add_parser(
+        "add-integration", help="register one of the retailer's systems for the ingest API and print its new token"
+    )
+    add_integration.add_argument("--name", required=True, help="the system's name, its records' source: webshop")
+    add_integration.add_argument(
+        "--may", required=True, help="the collections it may write, comma-separated: customers,orders,stock"
+    )
+    add_integration.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
+    owners = admin.add_parser(
+        "field-owners", help="say which system owns which field (collection.field=system), and print the table"
+    )
+    owners.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="COLLECTION.FIELD=SYSTEM",
+        dest="owner_set",
+        help="for example customers.tier=loyalty; customers.*=crm: only crm creates and deletes customers",
+    )
+    owners.add_argument("--unset", action="append", default=[], metavar="COLLECTION.FIELD", dest="owner_unset")
+    owners.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
     card = commands.add_parser("card", help="draw a loyalty card's QR code, with its number under it")
     card.add_argument("number", help="the 13-digit card number")
     card.add_argument("-o", "--output", type=Path, required=True, help="the file to write: .png or .svg")
@@ -307,6 +330,21 @@ def card(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field_owners(store, sets: list[str], unsets: list[str]) -> int:
+    for text in [*sets, *(f"{u}=" for u in unsets)]:
+        target, _, system = text.partition("=")
+        collection, dot, field = target.strip().partition(".")
+        if not dot or not field or ("=" not in text):
+            return _fail(f"{text!r}: write COLLECTION.FIELD=SYSTEM, for example customers.tier=loyalty")
+        store.set_field_owner(collection, field, system.strip() or None)
+    owners = store.field_owners()
+    for owner in owners:
+        print(f"{owner.collection}.{owner.field}\t{owner.source}")
+    if not owners:
+        print("no field has an owner: every system may write every field of the collections it was given")
+    return 0
+
+
 def central(args: argparse.Namespace) -> int:
     from clienteling.central.db import Unreachable, is_postgres
     from clienteling.central.demo import MAX_CUSTOMERS, NotADemo, build_demo, ensure_demo, existing_demo
@@ -401,6 +439,11 @@ def central(args: argparse.Namespace) -> int:
             views, answers = store.prune_expired()
             print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
             return 0
+        if args.admin == "add-integration":
+            print(store.add_integration(args.name, args.may.split(",")))
+            return 0
+        if args.admin == "field-owners":
+            return _field_owners(store, args.owner_set, args.owner_unset)
         if args.admin == "forget-customer":
             if not store.forget_customer(args.customer_id):
                 return _fail(f"there is no customer {args.customer_id}")

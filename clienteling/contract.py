@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -46,6 +46,13 @@ def utc_now() -> datetime:
 
 
 StoreCode = Annotated[str, Field(pattern=r"^[A-Z]{2,4}[0-9]{2}$", examples=["AMS01"])]
+SourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$", examples=["webshop", "loyalty"])]
+"""The name of one of the retailer's systems that feeds the centre (its integration's name)."""
+Sources = dict[SourceName, UtcDatetime]
+SOURCES_DESCRIPTION = (
+    "Which of the retailer's systems changed this record, each with the time of its latest version (issue 13); "
+    "empty for what the centre or a store made"
+)
 Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9-]*$", examples=["CT01-NVY-M"])]
 Gtin = Annotated[str, Field(pattern=r"^[0-9]{8}$|^[0-9]{12,14}$", examples=["8712345000015"])]
 CardNumber = Annotated[str, Field(pattern=r"^2[0-9]{12}$", examples=["2700000000014"])]
@@ -117,6 +124,7 @@ class Store(Contract):
     longitude: float = Field(ge=-180, le=180)
     kind: Literal["store", "dc"]
     updated_at: UtcDatetime
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
 
 # --------------------------------------------------------------------------- staff
@@ -197,6 +205,7 @@ class Customer(Contract):
     preferences: list[str] = Field(default_factory=list, max_length=20)
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
 
 class CustomerSummary(Contract):
@@ -232,6 +241,7 @@ class Product(Contract):
     image: str | None = Field(default=None, description="File name of the product image in the app's assets")
     variants: list[Variant]
     updated_at: UtcDatetime
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
 
 class ProductMatch(Contract):
@@ -251,6 +261,7 @@ class StockLevel(Contract):
     reserved: int = Field(ge=0)
     available: int = Field(ge=0)
     as_of: UtcDatetime
+    source: SourceName | None = Field(default=None, description="The system the figure came from; none: the centre")
 
 
 class StockAtLocation(StockLevel):
@@ -275,6 +286,7 @@ class WishlistItem(Contract):
     style: str
     sku: Sku
     added_at: UtcDatetime
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
 
 # --------------------------------------------------------------------------- orders
@@ -325,6 +337,7 @@ class Order(Contract):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     delivered_at: UtcDatetime | None = None
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
 
 # --------------------------------------------------------------------------- conversations
@@ -347,6 +360,7 @@ class Conversation(Contract):
     messages: list[Message] = Field(min_length=1)
     started_at: UtcDatetime
     updated_at: UtcDatetime
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
 
 # --------------------------------------------------------------------------- commands
@@ -467,6 +481,76 @@ class SyncPage(Contract, Generic[T]):
     deleted: list[str] = Field(description="Ids of rows deleted after the cursor (tombstones)")
     next_cursor: str = Field(description="Opaque; pass as `after` for the next page")
     has_more: bool
+
+
+# --------------------------------------------------------------------------- ingest (the retailer's systems)
+
+INGEST_COLLECTIONS = ("stores", "products", "stock", "customers", "wishlists", "orders", "conversations")
+"""What the retailer's systems may write (`POST /v1/ingest/{collection}`), each as the collection's feed document
+(stock as `IngestedStock`)."""
+
+
+class IngestedStock(Command):
+    """A stock figure from the warehouse or ERP: what is on hand at a location at a moment. Reservations are the
+    centre's (ship-to-home orders reserve), so a figure never sets them."""
+
+    store: StoreCode
+    sku: Sku
+    on_hand: int = Field(strict=True, ge=0, le=1_000_000)
+    as_of: UtcDatetime = Field(description="When the figure was counted")
+
+
+class IngestRecord(Command):
+    """One line of an ingest batch: an upsert (`data`, all fields or only those the source owns) or a delete."""
+
+    id: str | None = Field(
+        default=None, min_length=1, max_length=80, description="The record's id; taken from `data` when left out"
+    )
+    source: SourceName | None = Field(default=None, description="The system that sent it; the integration's own name")
+    version: int | None = Field(default=None, strict=True, ge=0, description="The source's version of the record")
+    updated_at: UtcDatetime | None = Field(
+        default=None, description="When the source changed it (instead of `version`): a later one wins"
+    )
+    deleted: bool = False
+    data: dict[str, Any] | None = None
+
+
+IngestStatus = Literal["accepted", "unchanged", "stale", "refused"]
+
+
+class IngestLine(Contract):
+    """What became of one record that was not simply accepted."""
+
+    line: int = Field(ge=1, description="The record's line (NDJSON) or position (JSON), from 1")
+    id: str | None
+    status: IngestStatus = Field(
+        description="unchanged: this version was already taken; stale: the centre holds a newer version from this "
+        "source; refused: see code and detail (the other records of the batch are kept)"
+    )
+    code: str | None = None
+    detail: str | None = None
+    field: str | None = None
+
+
+class IngestReport(Contract):
+    """The answer to an ingest batch: counts, and a line for every record that was not accepted."""
+
+    collection: str
+    source: SourceName
+    received: int
+    accepted: int
+    unchanged: int
+    stale: int
+    refused: int
+    lines: list[IngestLine]
+
+
+class FieldOwner(Contract):
+    """Which system holds the truth for a field of a collection (`*`: which creates and deletes its records)."""
+
+    collection: str
+    field: str
+    source: SourceName
 
 
 # --------------------------------------------------------------------------- the centre's epochs

@@ -21,12 +21,13 @@ from clienteling import __version__
 from clienteling.central import watch
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
-from clienteling.central.routes import catalogue, customers, orders, sync
+from clienteling.central.routes import catalogue, customers, ingest, orders, sync
 from clienteling.central.routes.common import Settings, device_store_of
 from clienteling.central.store import CentralStore
 from clienteling.contract import (
     CENTRE_HEADER,
     Health,
+    IngestRecord,
     Problem,
 )
 
@@ -181,13 +182,15 @@ def create_app(
         status, title = CATALOGUE[code]
         return {"code": code, "status": status, "title": title}
 
-    for router in (customers.router, catalogue.router, orders.router, sync.router):
+    for router in (customers.router, catalogue.router, orders.router, sync.router, ingest.router):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+            schemas["IngestRecord"] = IngestRecord.model_json_schema()  # the ingest request body names it
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -71,7 +71,7 @@ class Catalogue(StoreBase):
 
     def _restock(self, conn: Conn, store: str, sku: str, quantity: int, now: datetime) -> None:
         conn.execute(
-            "INSERT INTO stock VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(id) DO UPDATE SET"
+            "INSERT INTO stock (id, seq, store, sku, on_hand, reserved, as_of) VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(id) DO UPDATE SET"
             " on_hand = stock.on_hand + excluded.on_hand, as_of = excluded.as_of, seq = excluded.seq",
             (f"{store}:{sku}", self.next_seq(conn), store, sku, quantity, iso(now)),
         )

@@ -92,25 +92,29 @@ class Customers(StoreBase):
         A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
         """
         with self.write() as conn:
-            if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
-                return False
-            if self.db.dialect == "sqlite":
-                conn.execute(
-                    "DELETE FROM customers_fts WHERE rowid = (SELECT rowid FROM customers WHERE id = ?)", (customer_id,)
-                )
+            return self._forget(conn, customer_id)
+
+    def _forget(self, conn: Conn, customer_id: str) -> bool:
+        """`forget_customer` inside the transaction `conn` (the ingest API's delete of a customer is one too)."""
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            return False
+        if self.db.dialect == "sqlite":
             conn.execute(
-                "DELETE FROM returns WHERE order_number IN (SELECT id FROM orders WHERE customer_id = ?)",
-                (customer_id,),
+                "DELETE FROM customers_fts WHERE rowid = (SELECT rowid FROM customers WHERE id = ?)", (customer_id,)
             )
-            for table in ("notes", "profile_views", "idempotency"):
-                conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
-            for collection in ("wishlists", "orders", "conversations"):
-                for (row_id,) in conn.execute(
-                    f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
-                ).fetchall():
-                    self.delete(conn, collection, row_id)
-            self.delete(conn, "customers", customer_id)
-            conn.execute("DELETE FROM customer_scope WHERE customer_id = ?", (customer_id,))
+        conn.execute(
+            "DELETE FROM returns WHERE order_number IN (SELECT id FROM orders WHERE customer_id = ?)",
+            (customer_id,),
+        )
+        for table in ("notes", "profile_views", "idempotency"):
+            conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
+        for collection in ("wishlists", "orders", "conversations"):
+            for (row_id,) in conn.execute(
+                f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
+            ).fetchall():
+                self.delete(conn, collection, row_id)
+        self.delete(conn, "customers", customer_id)
+        conn.execute("DELETE FROM customer_scope WHERE customer_id = ?", (customer_id,))
         return True
 
     def prune_expired(self) -> tuple[int, int]:

@@ -311,7 +311,11 @@ class ChainBuilder:
         for (code, sku), (on_hand, reserved) in levels.items():
             as_of = self.anchor - timedelta(minutes=rng.randint(5, 300))
             rows.append((f"{code}:{sku}", self.next_seq(), code, sku, on_hand, reserved, iso(as_of)))
-        self.write("stock", "INSERT INTO stock VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        self.write(
+            "stock",
+            "INSERT INTO stock (id, seq, store, sku, on_hand, reserved, as_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def sanne_wishlist_skus(self) -> tuple[str, str, str]:
         """Three fixed variants for Sanne's wishlist: a coat, a knit and sneakers, size M / 39."""

@@ -16,7 +16,7 @@ from clienteling.contract import (
 
 _STOCK_DOC = (
     "{json_object}('store', store, 'sku', sku, 'on_hand', on_hand, 'reserved', reserved, "
-    "'available', CASE WHEN on_hand > reserved THEN on_hand - reserved ELSE 0 END, 'as_of', as_of)"
+    "'available', CASE WHEN on_hand > reserved THEN on_hand - reserved ELSE 0 END, 'as_of', as_of, 'source', source)"
 )
 
 _CURSOR_MISSES = {

@@ -43,7 +43,7 @@ EPOCHS_TABLE_SQLITE = """CREATE TABLE IF NOT EXISTS epochs (
 # keeps its version, so a late upsert does not bring the record back). `events`: the outbox, one row per thing the
 # stores did that the retailer's systems hear of, written in the transaction of the change itself; its id is a feed
 # position, so ids are in commit order (db.py). `webhooks` and `deliveries`: who hears of which events, and where each
-# delivery stands (clienteling.central.events).
+# delivery stands (clienteling.central.events). `stock.source` names the system a figure came from (NULL: the centre).
 INTEGRATION_TABLES = """
 CREATE TABLE IF NOT EXISTS integrations (
     token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, may TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stock (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL,
-    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL);
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL, source TEXT);
 CREATE TABLE IF NOT EXISTS customers (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, card TEXT NOT NULL UNIQUE, email_lc TEXT NOT NULL UNIQUE,
     home_store TEXT NOT NULL, doc TEXT NOT NULL);
@@ -153,7 +153,7 @@ CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, s
 CREATE TABLE IF NOT EXISTS variants (sku TEXT PRIMARY KEY, gtin14 TEXT NOT NULL UNIQUE, style TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stock (
     id TEXT PRIMARY KEY, seq BIGINT NOT NULL, store TEXT NOT NULL, sku TEXT NOT NULL,
-    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL);
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, as_of TEXT NOT NULL, source TEXT);
 CREATE TABLE IF NOT EXISTS customers (
     id TEXT PRIMARY KEY, seq BIGINT NOT NULL, card TEXT NOT NULL UNIQUE, email_lc TEXT NOT NULL UNIQUE,
     home_store TEXT NOT NULL, doc JSON NOT NULL, search_text TEXT NOT NULL DEFAULT '');
@@ -180,6 +180,7 @@ CREATE TABLE IF NOT EXISTS epochs (
     ordinal BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, epoch TEXT NOT NULL UNIQUE, series TEXT NOT NULL UNIQUE,
     from_seq BIGINT NOT NULL, started_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS customers_search ON customers USING gin (to_tsvector('simple', search_text));
+ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
 """
     + INTEGRATION_TABLES
 )
@@ -309,6 +310,8 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
     if "position" not in columns:
         conn.execute("ALTER TABLE idempotency ADD COLUMN position TEXT")
         steps.append("4: epochs, and positions of stored acceptances")
+    if "source" not in [row[1] for row in conn.execute("PRAGMA table_info(stock)")]:
+        conn.execute("ALTER TABLE stock ADD COLUMN source TEXT")  # which system the figure came from
     if int(_meta(conn, "schema_version") or 1) < 5:  # its tables were made with the schema (IF NOT EXISTS)
         steps.append("5: integrations, field owners, source versions, the outbox of events")
     return steps

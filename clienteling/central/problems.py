@@ -18,6 +18,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "bad_request": (400, "The request is malformed"),
     "unauthorized": (401, "A valid device token is required"),
     "forbidden": (403, "This token may not do this"),
+    "payload_too_large": (413, "The request is larger than the centre takes at once"),
     "not_found": (404, "There is nothing at this address"),
     "method_not_allowed": (405, "This method is not allowed here"),
     "customer_not_found": (404, "No such customer"),
