@@ -163,7 +163,7 @@ def test_a_field_another_system_owns_is_refused_for_that_record_only(centre: Cen
     ]
     sources = json.loads(centre.rows("SELECT CAST(doc AS TEXT) FROM customers WHERE id = 'C0900005'")[0][0])["sources"]
     assert set(sources) == {"webshop", "loyalty"}
-    listed = systems["erp"].get("/v1/ingest/field-owners").json()
+    listed = systems["erp"].get("/v1/field-owners").json()
     assert {"collection": "customers", "field": "tier", "source": "loyalty"} in listed
 
 

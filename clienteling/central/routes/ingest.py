@@ -52,9 +52,11 @@ Caller = Annotated[Integration, Depends(integration)]
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "Records, one per line (application/x-ndjson), or a JSON array of them",
+            "description": (
+                "A JSON array of records (application/json), or the same records one per line "
+                "(application/x-ndjson: the form for large loads, written as it is read)"
+            ),
             "content": {
-                NDJSON: {"schema": {"$ref": "#/components/schemas/IngestRecord"}},
                 "application/json": {
                     "schema": {"type": "array", "items": {"$ref": "#/components/schemas/IngestRecord"}}
                 },
@@ -104,7 +106,7 @@ def _too_large() -> ProblemError:
     )
 
 
-@router.get("/v1/ingest/field-owners", response_model=list[FieldOwner], tags=["ingest"], responses=_problems(401, 403))
+@router.get("/v1/field-owners", response_model=list[FieldOwner], tags=["ingest"], responses=_problems(401, 403))
 def field_owners(store: Storage, _: Caller) -> list[FieldOwner]:
     """Which system holds the truth for which field (`*`: creates and deletes the records); a field not listed may
     be written by every system allowed its collection."""
