@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from conftest import clienteling, free_port, start_central
+from conftest import clienteling, demo_centre, free_port
 
 from clienteling import rules
 from clienteling.config import Settings
@@ -26,12 +26,13 @@ from clienteling.device.cache import MIGRATIONS, Cache
 from clienteling.device.journal import Journal, check_migration_keeps_commands
 from clienteling.device.sync import new_command_id
 
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
+
 
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory):
-    server = start_central(tmp_path_factory.mktemp("centre") / "central.db", "--demo", "--customers", "300")
-    yield server
-    server.stop()
+def centre(tmp_path_factory, backend: str):
+    with demo_centre(backend, tmp_path_factory.mktemp("centre"), 300) as server:
+        yield server
 
 
 def open_device(data_dir, url: str, store: str = "AMS01") -> Device:

@@ -1,6 +1,6 @@
 """Staff: PIN hashes, the demo staff, the store-scoped staff feed, sign-in with lockout, and profile views.
 
-Everything runs against a real centre on loopback, as in test_device.py.
+Everything runs against a real centre on loopback, as in test_device.py, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from conftest import clienteling, free_port, start_central
+from conftest import clienteling, database_for, demo_centre, drop_postgres_database, free_port
 from test_device import offline, open_device
 
 from clienteling import pins
@@ -33,12 +33,13 @@ AMSTERDAM = {
 }
 DEMO_PINS = {"associate": "112233", "service_desk": "223344", "manager": "334455"}  # as the README says
 
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
+
 
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory):
-    server = start_central(tmp_path_factory.mktemp("staff-centre") / "central.db", "--demo", "--customers", "120")
-    yield server
-    server.stop()
+def centre(tmp_path_factory, backend: str):
+    with demo_centre(backend, tmp_path_factory.mktemp("staff-centre"), 120) as server:
+        yield server
 
 
 @pytest.fixture
@@ -567,10 +568,18 @@ def test_the_bench_says_what_one_guess_costs_on_a_devices_stored_row():
     assert years == pytest.approx(10**6 * figures["pin_guess_seconds"] / (365.25 * 86400), abs=1e-4)
 
 
-def test_a_demo_made_before_the_six_digit_pins_gets_its_staff_anew(tmp_path):
+def test_a_demo_made_before_the_six_digit_pins_gets_its_staff_anew(tmp_path, backend: str):
+    db = database_for(backend, tmp_path)
+    try:
+        demo_with_old_pins_gets_its_staff_anew(db)
+    finally:
+        if backend == "postgresql":
+            drop_postgres_database(str(db))
+
+
+def demo_with_old_pins_gets_its_staff_anew(db) -> None:
     from clienteling.central.demo import build_demo, ensure_demo
 
-    db = tmp_path / "demo.db"
     build_demo(db, 30)
     store = CentralStore(db)
     try:  # as a demo of the 4-digit PBKDF2 days had it
