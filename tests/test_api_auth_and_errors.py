@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
-from conftest import clienteling, start_central
+from conftest import Central, clienteling, drop_postgres_database, new_postgres_database, start_central
 from test_api_customers import assert_problem
 
 from clienteling.central.app import create_app
 from clienteling.central.store import CentralStore
+
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
 
 PROTECTED = ["/v1/customers/C0000001", "/v1/sync/stores", "/v1/stock/CT01-NVY-M", "/v1/products/search?q=coat"]
 
@@ -31,31 +33,51 @@ def test_health_needs_no_token(central):
     assert response.status_code == 200 and response.json()["demo"] is True
 
 
-def test_real_deployment_refuses_demo_tokens_and_takes_registered_ones(central, tmp_path):
-    db = tmp_path / "real.db"
-    with sqlite3.connect(central.db) as source, sqlite3.connect(db) as target:
-        source.backup(target)
-    made = clienteling("central", "add-device", "--store", "RTD01", "--db", str(db))
+def copy_of_the_demo_chain(central: Central, folder: Path) -> Path | str:
+    """A database of the demo chain apart from the session's centre: a copy of its file on SQLite; on PostgreSQL
+    (where a live database has no copy of a file's kind) a new database with the demo chain made into it."""
+    if not central.is_postgres:
+        db = folder / "real.db"
+        with sqlite3.connect(central.db) as source, sqlite3.connect(db) as target:
+            source.backup(target)
+        return db
+    db = new_postgres_database()
+    made = clienteling("central", "make-demo", "--customers", "60", "--db", db)
     assert made.returncode == 0, made.stderr
-    token = made.stdout.strip()
-    assert token.startswith("clt_") and len(token) > 40
-    assert token.encode() not in db.read_bytes()  # only its hash is kept
-    real = start_central(db)
+    return db
+
+
+def test_real_deployment_refuses_demo_tokens_and_takes_registered_ones(central, tmp_path):
+    db = copy_of_the_demo_chain(central, tmp_path)
     try:
-        with real.client("demo-AMS01") as demo:
-            assert_problem(demo.get("/v1/sync/stores"), 401, "unauthorized")
-        with real.client(token) as device:
-            assert device.get("/v1/stock/CT01-NVY-M").json()["from_store"] == "RTD01"
-        assert httpx.get(f"{real.url}/health").json()["demo"] is False
+        made = clienteling("central", "add-device", "--store", "RTD01", "--db", str(db))
+        assert made.returncode == 0, made.stderr
+        token = made.stdout.strip()
+        assert token.startswith("clt_") and len(token) > 40
+        if isinstance(db, Path):
+            assert token.encode() not in db.read_bytes()  # only its hash is kept
+        real = start_central(db, log=tmp_path / "real.log")
+        try:
+            devices = real.rows("SELECT token_hash, store, label, demo, created_at FROM devices")
+            assert any(row[1] == "RTD01" and row[3] == 0 for row in devices), devices
+            assert token not in repr(devices)  # only its hash is kept
+            with real.client("demo-AMS01") as demo:
+                assert_problem(demo.get("/v1/sync/stores"), 401, "unauthorized")
+            with real.client(token) as device:
+                assert device.get("/v1/stock/CT01-NVY-M").json()["from_store"] == "RTD01"
+            assert httpx.get(f"{real.url}/health").json()["demo"] is False
+        finally:
+            real.stop()
     finally:
-        real.stop()
+        if not isinstance(db, Path):
+            drop_postgres_database(db)
 
 
-def test_add_device_for_unknown_store_fails_clearly(central, tmp_path):
-    db = tmp_path / "copy.db"
-    shutil.copy(central.db, db)
-    result = clienteling("central", "add-device", "--store", "XYZ01", "--db", str(db))
+def test_add_device_for_unknown_store_fails_clearly(central):
+    before = central.rows("SELECT token_hash FROM devices ORDER BY token_hash")
+    result = clienteling("central", "add-device", "--store", "XYZ01", "--db", str(central.db))
     assert result.returncode == 2 and "XYZ01" in result.stderr and "Traceback" not in result.stderr
+    assert central.rows("SELECT token_hash FROM devices ORDER BY token_hash") == before  # no device was added
 
 
 def test_an_unexpected_failure_is_a_500_problem_without_a_trace(central, monkeypatch):

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import Central, free_port
 from test_device import assert_cache_equals_centre
 
 from clienteling.config import Settings
@@ -26,6 +26,9 @@ from clienteling.device import CacheRebuilt, Device, JournalDamaged
 from clienteling.device import cache as cache_module
 from clienteling.device.cache import Cache
 from clienteling.device.journal import Journal
+
+# The device's files are SQLite on every device; the centre they sync with runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 DAMAGES = ("truncate", "zero", "header", "garbage")
 # What opening a damaged journal says for each damage (JournalDamaged.problem).
@@ -80,20 +83,12 @@ def unreachable() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-def centre_counts(centre) -> dict[str, int]:
-    conn = sqlite3.connect(centre.db)
-    try:
-        return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in CENTRE_TABLES}
-    finally:
-        conn.close()
+def centre_counts(centre: Central) -> dict[str, int]:
+    return {table: centre.rows(f"SELECT count(*) FROM {table}")[0][0] for table in CENTRE_TABLES}
 
 
-def answered_keys(centre) -> dict[str, int]:
-    conn = sqlite3.connect(centre.db)
-    try:
-        return dict(conn.execute("SELECT key, status FROM idempotency").fetchall())
-    finally:
-        conn.close()
+def answered_keys(centre: Central) -> dict[str, int]:
+    return dict(centre.rows("SELECT key, status FROM idempotency WHERE store = 'AMS01'"))
 
 
 def make_waiting_commands(device: Device) -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from conftest import new_key
+from conftest import database_for, drop_postgres_database, new_key
 from test_api_customers import assert_problem
 from test_api_orders import ADDRESS, available, order_body, sku_with_stock
 
@@ -16,6 +16,8 @@ from clienteling import rules
 from clienteling.central.app import create_app
 from clienteling.central.demo import build_demo
 from clienteling.contract import CENTRE_HEADER
+
+pytestmark = pytest.mark.both_backends  # every centre test here runs on SQLite and on PostgreSQL
 
 VIEWS = "/v1/customers/C0000020/views"
 RETURN_LINE = {"line_no": 1, "quantity": 1, "reason": "too_small", "condition": "resellable"}
@@ -58,15 +60,13 @@ def test_a_view_too_far_ahead_or_too_long_ago_is_refused_and_a_recent_one_is_kep
         assert datetime.fromisoformat(response.json()["viewed_at"]) == fine
 
 
-def test_the_window_follows_the_centres_clock_to_the_second(tmp_path):
+def test_the_window_follows_the_centres_clock_to_the_second(tmp_path, backend):
     """The centre's clock is settable: the edges of the window are taken exactly, one second beyond is refused."""
-    build_demo(tmp_path / "c.db", 10)
     from clienteling.central.store import CentralStore
 
     now = datetime(2031, 5, 6, 12, 0, tzinfo=UTC)
-    store = CentralStore(tmp_path / "c.db", clock=lambda: now)
 
-    async def statuses() -> list[int]:
+    async def statuses(store: CentralStore) -> list[int]:
         app = create_app(store, demo=True)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://centre") as client:
@@ -85,10 +85,17 @@ def test_the_window_follows_the_centres_clock_to_the_second(tmp_path):
                 got.append(response.status_code)
             return got
 
+    db = database_for(backend, tmp_path)
     try:
-        assert asyncio.run(statuses()) == [201, 422, 201, 422]
+        build_demo(db, 10)
+        store = CentralStore(db, clock=lambda: now)
+        try:
+            assert asyncio.run(statuses(store)) == [201, 422, 201, 422]
+        finally:
+            store.close()
     finally:
-        store.close()
+        if backend == "postgresql":
+            drop_postgres_database(str(db))
 
 
 @pytest.mark.parametrize("quantity", [True, "1", 1.0, 1.5, None])

@@ -12,19 +12,22 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
-from conftest import start_central
+import pytest
+from conftest import Central, demo_centre
 from test_device import assert_cache_equals_centre
 
 from clienteling.config import Settings
 from clienteling.contract import utc_now
 from clienteling.device import Device
 from clienteling.faultproxy import FaultProxy
+
+pytestmark = pytest.mark.both_backends  # the centre runs on SQLite and on PostgreSQL
 
 MARK = "S0003"  # a staff member of AMS01 (the device's store) whom nothing else in this centre names
 TOTAL = 520
@@ -89,9 +92,13 @@ class CommandMaker:
         return sum(self.made.values())
 
 
-def test_commands_reach_the_centre_exactly_once_through_faults_and_kills(tmp_path):
+def test_commands_reach_the_centre_exactly_once_through_faults_and_kills(tmp_path, backend):
+    with demo_centre(backend, tmp_path, 300) as centre:
+        commands_reach_the_centre_exactly_once(centre, tmp_path)
+
+
+def commands_reach_the_centre_exactly_once(centre: Central, tmp_path: Path) -> None:
     rng = random.Random(20261123)
-    centre = start_central(tmp_path / "central.db", "--demo", "--customers", "300")
     proxy = FaultProxy(int(centre.url.rsplit(":", 1)[1]), seed=7).start()
     settings = Settings.load(tmp_path / "device", central_url=proxy.url, device_token="demo-AMS01", store="AMS01")
     device = Device(settings)
@@ -145,19 +152,11 @@ def test_commands_reach_the_centre_exactly_once_through_faults_and_kills(tmp_pat
         assert len(ours) == maker.total and all(c.state == "sent" for c in ours)
         assert device.journal.waiting() == []
 
-        centre_db = sqlite3.connect(centre.db)
-        answered = dict(centre_db.execute("SELECT key, status FROM idempotency").fetchall())
+        answered = dict(centre.rows("SELECT key, status FROM idempotency WHERE store = 'AMS01'"))
         assert all(answered.get(c.command_id) == 201 for c in ours)
-        made_orders = centre_db.execute(
-            "SELECT id FROM orders WHERE json_extract(doc, '$.placed_by') = ?", (MARK,)
-        ).fetchall()
-        made_notes = centre_db.execute(
-            "SELECT id FROM notes WHERE json_extract(doc, '$.author') = ?", (MARK,)
-        ).fetchall()
-        made_returns = centre_db.execute(
-            "SELECT id FROM returns WHERE json_extract(doc, '$.received_by') = ?", (MARK,)
-        ).fetchall()
-        centre_db.close()
+        made_orders = centre.rows("SELECT id FROM orders WHERE doc->>'placed_by' = ?", (MARK,))
+        made_notes = centre.rows("SELECT id FROM notes WHERE doc->>'author' = ?", (MARK,))
+        made_returns = centre.rows("SELECT id FROM returns WHERE doc->>'received_by' = ?", (MARK,))
         assert len(made_orders) == maker.made["ship_to_home"]
         assert len(made_notes) == maker.made["note"]
         assert len(made_returns) == maker.made["return"]
@@ -173,4 +172,3 @@ def test_commands_reach_the_centre_exactly_once_through_faults_and_kills(tmp_pat
             worker.kill()
         device.close()
         proxy.stop()
-        centre.stop()
