@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 
-from conftest import start_central
+from conftest import clienteling, start_central
+
+from clienteling.contract import INGEST_COLLECTIONS
 
 # Every check on every route, and "a schema-valid request must succeed" on the 12 routes where it must: 200, or for a
 # sync feed 410 `reset_required` (a well-formed cursor of another centre or epoch, or ahead of this one, which no
@@ -30,48 +32,67 @@ checks.positive_data_acceptance.expected-statuses = [200, 410]
 """
 
 
+def schemathesis(url: str, token: str, seconds: str, folder, *selection: str) -> subprocess.CompletedProcess:
+    (folder / "schemathesis.toml").write_text(CONFIG)  # read from the working directory
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            # Hypothesis names a filtered strategy by parsing its lambda's source with ast.parse, and on
+            # CPython 3.11.7 that parse can die with "AST constructor recursion depth mismatch"
+            # (python/cpython#106905) deep in schemathesis's coverage phase: a crash of the tool, not
+            # of the centre. The names are only for display, so the run uses plain ones.
+            (
+                "import hypothesis.strategies._internal.lazy as lazy;"
+                " lazy.get_pretty_function_description = lambda f: getattr(f, '__name__', 'f');"
+                " from schemathesis.cli import schemathesis; schemathesis()"
+            ),
+            "run",
+            f"{url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--max-time",
+            seconds,
+            "--workers",
+            "2",
+            "--generation-database",
+            "none",
+            "--no-color",
+            *selection,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=int(seconds) + 240,
+        cwd=folder,
+    )
+
+
 def test_schemathesis_finds_no_server_error_and_no_schema_break(tmp_path):
     # Thousands of requests a minute under one token: the profile read limit (a 429 after 60 reads, documented on each
     # of those routes and tested in test_profile_read_limit.py) is lifted, so the fuzzing reaches the routes' logic.
     central = start_central(
         tmp_path / "central.db", "--demo", "--customers", "200", "--profile-reads", "1000000,1000000"
     )
-    seconds = os.environ.get("SCHEMATHESIS_SECONDS", "60")
-    (tmp_path / "schemathesis.toml").write_text(CONFIG)  # read from the working directory
+    seconds = int(os.environ.get("SCHEMATHESIS_SECONDS", "60"))
     try:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                # Hypothesis names a filtered strategy by parsing its lambda's source with ast.parse, and on
-                # CPython 3.11.7 that parse can die with "AST constructor recursion depth mismatch"
-                # (python/cpython#106905) deep in schemathesis's coverage phase: a crash of the tool, not
-                # of the centre. The names are only for display, so the run uses plain ones.
-                (
-                    "import hypothesis.strategies._internal.lazy as lazy;"
-                    " lazy.get_pretty_function_description = lambda f: getattr(f, '__name__', 'f');"
-                    " from schemathesis.cli import schemathesis; schemathesis()"
-                ),
-                "run",
-                f"{central.url}/openapi.json",
-                "--header",
-                "Authorization: Bearer demo-AMS01",
-                "--max-time",
-                seconds,
-                "--workers",
-                "2",
-                "--generation-database",
-                "none",
-                "--no-color",
-            ],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=int(seconds) + 240,
-            cwd=tmp_path,
-        )
+        # every operation under a store device's token (the ingest routes answer it 403)
+        result = schemathesis(central.url, "demo-AMS01", str(seconds), tmp_path)
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+        assert "Tested: 29" in result.stdout  # every operation of the contract was exercised
+        # then the ingest routes under an integration's token, which may write every collection: whatever records
+        # it sends, each is judged (accepted or refused by line), and nothing is a 500
+        made = clienteling(
+            "central", "add-integration", "--name", "fuzz", "--may", ",".join(INGEST_COLLECTIONS), "--db",
+            str(central.db),
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        ingest = schemathesis(
+            central.url, made.stdout.strip(), str(max(seconds // 3, 10)), tmp_path,
+            "--include-path-regex", "^/v1/(ingest|field-owners)",
+        )  # fmt: skip
+        assert ingest.returncode == 0, ingest.stdout[-6000:] + ingest.stderr[-2000:]
+        assert "Tested: 2" in ingest.stdout
     finally:
         central.stop()
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "Tested: 27" in result.stdout  # every operation of the contract was exercised
     assert "Traceback" not in (tmp_path / "central.log").read_text()
