@@ -4,18 +4,30 @@ made in it; only --fresh makes it anew, and it says what it drops. Real `cliente
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 
-from conftest import clienteling, new_key, start_central
+import pytest
+from conftest import clienteling, database_for, drop_postgres_database, new_key, start_central
 from test_api_orders import order_body, sku_with_stock
 
 from clienteling.central.demo import existing_demo
 from clienteling.central.store import CentralStore
 
+pytestmark = pytest.mark.both_backends
 
-def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_drops(tmp_path):
-    db = tmp_path / "demo.db"
-    log = db.with_suffix(".log")
-    centre = start_central(db, "--demo", "--customers", "60")
+
+@pytest.fixture
+def db(backend: str, tmp_path: Path) -> Iterator[Path | str]:
+    where = database_for(backend, tmp_path)
+    yield where
+    if backend == "postgresql":
+        drop_postgres_database(str(where))
+
+
+def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_drops(db, tmp_path):
+    log = tmp_path / "demo.log"
+    centre = start_central(db, "--demo", "--customers", "60", log=log)
     try:
         with centre.client() as api:
             placed = api.post(
@@ -34,7 +46,7 @@ def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_
         centre.stop()
 
     for args in (("--customers", "80"), ()):  # another size, and none given: the same chain either way
-        centre = start_central(db, "--demo", *args)
+        centre = start_central(db, "--demo", *args, log=log)
         try:
             with centre.client() as api:
                 assert api.get(f"/v1/orders/{number}").status_code == 200
@@ -47,7 +59,7 @@ def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_
     assert "--customers 80 is ignored" in said and "made the demo chain" not in said.split("using")[1]
 
     before = len(said)
-    centre = start_central(db, "--demo", "--customers", "80", "--fresh")
+    centre = start_central(db, "--demo", "--customers", "80", "--fresh", log=log)
     try:
         said = log.read_text()[before:]
         assert "--fresh: making the demo chain" in said
@@ -61,12 +73,15 @@ def test_a_restart_with_other_customers_keeps_the_orders_and_fresh_says_what_it_
         centre.stop()
 
 
-def test_a_centre_that_is_not_a_demo_is_never_made_into_one(tmp_path):
-    db = tmp_path / "real.db"
+def test_a_centre_that_is_not_a_demo_is_never_made_into_one(db):
     CentralStore(db).close()  # a real centre's (empty) database
     with socket.socket() as taken:  # had the centre been made a demo, it would fail to serve here, not hang
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         ran = clienteling("central", "--demo", "--db", str(db), "--port", str(taken.getsockname()[1]))
     assert ran.returncode == 2 and "not the demo chain" in ran.stderr and "--fresh" in ran.stderr
-    assert existing_demo(db) is None and CentralStore(db).meta("seq") == "0"
+    store = CentralStore(db)
+    try:
+        assert existing_demo(db) is None and store.meta("seq") == "0"
+    finally:
+        store.close()
