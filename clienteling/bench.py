@@ -120,10 +120,12 @@ def bench_delta(cache: Cache, sample: list[dict], rounds: int = 50) -> float:
 class LocalCentre:
     """A demo centre in its own process on a free loopback port."""
 
-    def __init__(self, folder: Path, customers: int) -> None:
+    def __init__(self, folder: Path, customers: int, db: str | Path | None = None) -> None:
+        """The demo is made in `db` (a PostgreSQL URL is made anew: `--fresh`), by default a file in `folder`."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.db = folder / "central.db"
+        self.db = db or folder / "central.db"
+        fresh = ["--fresh"] if isinstance(db, str) else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -131,6 +133,7 @@ class LocalCentre:
                 "clienteling",
                 "central",
                 "--demo",
+                *fresh,
                 "--customers",
                 str(customers),
                 "--db",

@@ -186,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only how fast a change reaches devices that long-poll the centre (--devices of them)",
     )
     bench.add_argument("--changes", type=int, default=20, help="with --watch: changes made, 1 s apart (default 20)")
+    bench.add_argument(
+        "--ingest",
+        action="store_true",
+        help="measure only how fast the retailer's systems load customers as NDJSON (and PostgreSQL with --pg)",
+    )
+    bench.add_argument("--records", type=int, default=20_000, help="with --ingest: customers loaded (default 20,000)")
 
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
@@ -260,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             from clienteling.bench_ui import main as ui_bench_main
 
             return ui_bench_main(args.json, args.rounds)
+        if args.ingest:
+            from clienteling.bench_ingest import main as ingest_bench_main
+
+            return ingest_bench_main(args.json, args.records, args.pg)
         if args.watch:
             from clienteling.bench_watch import main as watch_bench_main
 
