@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -556,6 +556,30 @@ class SyncWait(Contract):
             "True when the history has moved past `after` (a later sequence value, another epoch, or `after` was no "
             "position of this centre): pull the feed. False when the wait ran out with no change: ask again."
         )
+    )
+
+
+# --------------------------------------------------------------------------- events (webhooks)
+
+
+class Event(Contract):
+    """What the centre POSTs to a subscribed endpoint when a store did something (issue 13; signing and headers in
+    clienteling.webhooks). Delivered at least once, in order per `subject`: a receiver drops an `id` it has seen."""
+
+    id: int = Field(ge=1, description="Unique, and rising in the order the changes committed")
+    type: str = Field(
+        description="`order.created`, `return.registered` or `note.added` (more may come: ignore what you do not know)",
+        examples=["order.created"],
+    )
+    subject: str = Field(
+        pattern=r"^[a-z]+:[A-Za-z0-9-]+$",
+        description="What it is about: `order:<number>` or `customer:<id>`; events of one subject arrive in order",
+        examples=["order:ORD-K7QM-00001234", "customer:C0000001"],
+    )
+    occurred_at: UtcDatetime
+    data: dict[str, Any] = Field(
+        description="The document made: the `Order` (order.created), the `Return` (return.registered), the "
+        "`CustomerNote` (note.added)"
     )
 
 

@@ -6,7 +6,8 @@ with two backends, SQLite and PostgreSQL:
 - catalogue.py: stores, products, stock;
 - orders.py: ship-to-home orders and returns;
 - feed.py: the change feed and its tombstones;
-- devices.py: device and administrator tokens, staff.
+- devices.py: device and administrator tokens, staff;
+- events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer).
 
 Every row of a synced collection carries `seq`, the feed position it was last changed at; deletes leave a tombstone
 with its own. Rows are kept as their contract JSON (`doc`) beside the columns that queries need, so reads serve JSON
@@ -35,13 +36,14 @@ from clienteling.central.base import (  # noqa: F401 - what callers import from 
 from clienteling.central.catalogue import Catalogue
 from clienteling.central.customers import Customers, customer_search_text  # noqa: F401
 from clienteling.central.devices import Devices
+from clienteling.central.events import Events
 from clienteling.central.feed import Feed
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
 from clienteling.central.orders import Orders
 from clienteling.central.problems import ProblemError
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, StoreBase):
+class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Events, StoreBase):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 
