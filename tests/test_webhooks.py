@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Central, clienteling, demo_centre, new_key
+from conftest import Central, clienteling, demo_centre, new_key, start_central
 from test_api_orders import order_body, sku_with_stock
 from test_api_returns import return_body, returnable_order
 
@@ -319,6 +319,45 @@ def test_a_delivery_out_of_attempts_is_listed_holds_its_subject_and_is_replayed(
                 ),
                 "nothing failed any more",
             )
+    finally:
+        receiver.stop()
+
+
+def test_of_two_centre_processes_one_delivers_and_the_other_takes_over_when_it_stops(tmp_path: Path, backend: str):
+    receiver = Receiver(lambda *_: "slow")  # slow answers: a second deliverer would send what is in flight again
+    try:
+        with demo_centre(backend, tmp_path, 60, env=FAST) as first:
+            _, receiver.secret = add_webhook(first, receiver.url, "note.added")
+            second = start_central(first.db, "--demo", env=FAST, log=tmp_path / "second.log")
+            try:
+                made = []
+                for n in range(6):  # through both processes, about two customers
+                    for centre, customer in ((first, "C0000050"), (second, "C0000051")):
+                        with centre.client() as api:
+                            body = {"text": f"note {n}", "author": "Lotte Visser"}
+                            answer = api.post(
+                                f"/v1/customers/{customer}/notes", json=body, headers={"Idempotency-Key": new_key()}
+                            )
+                            assert answer.status_code == 201, answer.text
+                            made.append(answer.json()["id"])
+                wanted = {row[0] for row in first.rows("SELECT id FROM events")}
+                assert len(wanted) == 12
+                wait_for(lambda: wanted <= receiver.acknowledged(), "every note delivered")
+                arrivals = [a.event.id for a in receiver.seen()]
+                assert sorted(arrivals) == sorted(wanted), "an event was sent twice: two deliverers at once"
+                assert_in_order_and_signed(receiver.seen())
+                first.stop()  # the deliverer (whichever it was) goes on in the one left
+                with second.client() as api:
+                    answer = api.post(
+                        "/v1/customers/C0000050/notes",
+                        json={"text": "after the first stopped", "author": "Lotte Visser"},
+                        headers={"Idempotency-Key": new_key()},
+                    )
+                    assert answer.status_code == 201
+                last = max(row[0] for row in second.rows("SELECT id FROM events"))
+                wait_for(lambda: last in receiver.acknowledged(), "the note made after the first process stopped")
+            finally:
+                second.stop()
     finally:
         receiver.stop()
 
