@@ -24,8 +24,8 @@ at warning level with the webhook's and the event's id (never the secret).
 Settings (environment of `clienteling central`): CLIENTELING_WEBHOOK_TIMEOUT (seconds an endpoint has to answer,
 default 10), CLIENTELING_WEBHOOK_BACKOFF (first wait before a retry, default 1 s; it doubles each attempt, with
 jitter), CLIENTELING_WEBHOOK_BACKOFF_CAP (longest wait, default 600 s), CLIENTELING_WEBHOOK_ATTEMPTS (attempts before
-a delivery is failed, default 12), CLIENTELING_WEBHOOK_POLL (how often to look for events written by other
-processes, default 2 s; events written in this process wake the deliverer at once).
+a delivery is failed, default 20: 1.5 to 2 hours of trying), CLIENTELING_WEBHOOK_POLL (how often to look for events
+written by other processes, default 2 s; events written in this process wake the deliverer at once).
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ class DeliverySettings:
     timeout: float = 10.0
     backoff: float = 1.0
     backoff_cap: float = 600.0
-    attempts: int = 12
+    attempts: int = 20
     poll: float = 2.0
     lease: float = 30.0  # SQLite: how long the deliverer's claim lasts unless renewed
 
