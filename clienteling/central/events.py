@@ -35,6 +35,7 @@ import logging
 import os
 import random
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -311,6 +312,22 @@ def delivery_settings(environ: Mapping[str, str] | None = None) -> DeliverySetti
     return DeliverySettings(**values)
 
 
+def _alive(holder: str) -> bool:
+    """Whether the deliverer `holder` (host/pid/nonce) may still be running: a process of this machine that is gone
+    holds its lease no longer (a centre that crashed is taken over at once, not when its lease runs out)."""
+    host, _, rest = holder.partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # there, but not ours to signal
+        return True
+    return True
+
+
 class Deliverer:
     """The thread that delivers the outbox (module docstring). `start()` with the app, `stop()` on its shutdown."""
 
@@ -320,13 +337,14 @@ class Deliverer:
         self.store = store
         self.settings = settings or DeliverySettings()
         self.clock = clock
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._busy: set[tuple[str, int]] = set()
         self._busy_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="clienteling-webhook")
         self._thread = threading.Thread(target=self._run, name="clienteling-deliverer", daemon=True)
-        self._pg: Any = None  # PostgreSQL: the connection that holds the advisory lock
+        self._pg: Any = None  # PostgreSQL: the connection that holds (or asks for) the advisory lock
+        self._pg_holds = False
         self._lease_until = 0.0  # SQLite: (monotonic) until when our claim is surely ours
         self._client: Any = None
         self.leading = False
@@ -434,20 +452,24 @@ class Deliverer:
         return self._lead_sqlite()
 
     def _lead_postgres(self) -> bool:
-        if self._pg is not None:
-            try:
-                self._pg.execute("SELECT 1")
-                return True
-            except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
-                self._let_go()
-                return False
-        conn = connect_postgres(self.store.db.url, autocommit=True)
-        got = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (_DELIVERER_LOCK,)).fetchone()[0]
-        if got:
-            self._pg = conn
-            return True
-        conn.close()
-        return False
+        """Hold the advisory lock on a connection of our own; a process that has it not asks again on the same
+        connection each round (no new connection each time)."""
+        if self._pg is None:
+            self._pg = connect_postgres(self.store.db.url, autocommit=True)
+            self._pg_holds = False
+        try:
+            if self._pg_holds:
+                self._pg.execute("SELECT 1")  # still connected, so still holding it
+            else:
+                self._pg_holds = bool(
+                    self._pg.execute(
+                        "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (_DELIVERER_LOCK,)
+                    ).fetchone()[0]
+                )
+        except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it: connect again next round
+            self._let_go()
+            return False
+        return self._pg_holds
 
     def _lead_sqlite(self) -> bool:
         if time.monotonic() < self._lease_until - self.settings.lease * 2 / 3:
@@ -456,7 +478,7 @@ class Deliverer:
         with self.store.write() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (_LEASE_KEY,)).fetchone()
             holder, _, until = (row[0] if row else "").partition(" ")
-            if row and holder != self.owner and float(until or 0) > time.time():
+            if row and holder != self.owner and float(until or 0) > time.time() and _alive(holder):
                 self._lease_until = 0.0
                 return False
             self.store.set_meta(conn, _LEASE_KEY, f"{self.owner} {time.time() + self.settings.lease:.3f}")
@@ -469,7 +491,7 @@ class Deliverer:
                 self._pg.close()  # the session's advisory lock goes with it
             except Exception:  # noqa: BLE001, S110 - already broken: closed either way
                 pass
-            self._pg = None
+            self._pg, self._pg_holds = None, False
         if self._lease_until:
             try:
                 with self.store.write() as conn:
