@@ -29,6 +29,7 @@ from clienteling.central.routes.common import Settings, device_store_of
 from clienteling.central.store import CentralStore
 from clienteling.contract import (
     CENTRE_HEADER,
+    Event,
     Health,
     Problem,
 )
@@ -202,9 +203,29 @@ def create_app(
     for router in (customers.router, catalogue.router, orders.router, sync.router):
         app.include_router(router)
 
+    @app.webhooks.post(
+        "event",
+        tags=["events"],
+        summary="What the centre POSTs to a subscribed endpoint (`clienteling central add-webhook`)",
+        description=(
+            'One event, signed: `Clienteling-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under '
+            "the webhook's secret>`, with `Clienteling-Event-Id` and `Clienteling-Event-Type`. Answer 2xx once it is "
+            "taken; anything else is tried again later. At least once (drop an `id` seen before), in order per "
+            "`subject`. `clienteling.webhooks.verify_signature` checks the signature."
+        ),
+    )
+    def event(body: Event) -> None:
+        """Documentation only: the centre sends this, it does not take it."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                webhooks=app.webhooks.routes,
+            )
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
             app.openapi_schema = schema
         return app.openapi_schema
