@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     prune_expired = admin.add_parser(
-        "prune", help="drop profile views older than a year and stored idempotency answers older than 30 days"
+        "prune",
+        help="drop profile views older than a year, stored idempotency answers and delivered events older than 30 days",
     )
     prune_expired.add_argument(
         "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"
@@ -428,6 +429,7 @@ def central(args: argparse.Namespace) -> int:
         if args.admin == "prune":
             views, answers = store.prune_expired()
             print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
+            print(f"dropped {store.prune_events()} delivered event(s) older than 30 days")
             return 0
         if args.admin in ("add-webhook", "webhooks", "events"):
             return webhook_command(store, args)
@@ -452,6 +454,9 @@ def central(args: argparse.Namespace) -> int:
     views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron
     if views or answers:
         print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
+    events = store.prune_events()
+    if events:
+        print(f"dropped {events} delivered event(s) older than 30 days")
     if args.workers > 1:
         store.close()  # each worker opens the database itself
         return serve_workers(

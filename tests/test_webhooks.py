@@ -11,15 +11,25 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Central, clienteling, demo_centre, new_key, start_central
+from conftest import (
+    Central,
+    clienteling,
+    database_for,
+    demo_centre,
+    drop_postgres_database,
+    new_key,
+    start_central,
+)
 from test_api_orders import order_body, sku_with_stock
 from test_api_returns import return_body, returnable_order
 
 from clienteling.central.events import DeliverySettings, delivery_settings
+from clienteling.central.store import CentralStore
 from clienteling.contract import Event
 from clienteling.webhooks import (
     EVENT_ID_HEADER,
@@ -381,6 +391,38 @@ def test_add_webhook_refuses_bad_arguments_without_a_traceback(tmp_path: Path, b
         assert made.returncode == 0 and f"secret {'s' * 20}" in made.stdout
         listed = clienteling("central", "webhooks", "--db", str(centre.db))
         assert "http://127.0.0.1:9/x" in listed.stdout and "note.added" in listed.stdout
+
+
+def test_delivered_events_are_dropped_after_30_days_and_undelivered_ones_kept(tmp_path: Path, backend: str):
+    db = database_for(backend, tmp_path)
+    now = [datetime(2026, 1, 1, 12, tzinfo=UTC)]
+    store = CentralStore(db, clock=lambda: now[0])
+    try:
+        store.add_webhook("http://127.0.0.1:9/hooks", ["note.added"])
+        made = []
+        with store.write() as conn:
+            for n in range(3):
+                data = json.dumps({"id": f"N-{n:08d}", "customer_id": "C0000001", "text": "x"})
+                made.append(store.record_event(conn, "note.added", "customer:C0000001", data, now[0]))
+        assert [(h.event_id, h.attempts) for h in store.delivery_heads()] == [(made[0], 0)]  # only the head goes
+        store.finish_delivery(store.webhooks()[0].id, made[0], error=None, now=now[0], retry_at=None)
+        assert [h.event_id for h in store.delivery_heads()] == [made[1]]  # then the next of the subject
+        store.finish_delivery(store.webhooks()[0].id, made[1], error="HTTP 500", now=now[0], retry_at=None)
+        assert store.delivery_heads() == []  # a failed one holds the rest of its subject
+        assert [(r.event_id, r.status, r.behind) for r in store.event_rows(failed=True)] == [
+            (made[2], "waiting", made[1]),
+            (made[1], "failed", None),
+        ]
+        now[0] += timedelta(days=29)
+        assert store.prune_events() == 0
+        now[0] += timedelta(days=2)
+        assert store.prune_events() == 1  # the delivered one; the failed one and the one behind it stay
+        assert sorted(r.event_id for r in store.event_rows()) == made[1:]
+        assert store.replay(made[1]) == 1 and [h.event_id for h in store.delivery_heads()] == [made[1]]
+    finally:
+        store.close()
+        if backend == "postgresql":
+            drop_postgres_database(str(db))
 
 
 # ------------------------------------------------------------------------------------------ the signature, alone

@@ -54,6 +54,9 @@ from clienteling.webhooks import EVENT_ID_HEADER, EVENT_TYPE_HEADER, EVENT_TYPES
 log = logging.getLogger("clienteling.central.events")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+EVENT_RETENTION = timedelta(days=30)
+"""A delivered event is kept 30 days (to look into what a receiver says it never got), then dropped by `prune_events`
+(at every start and by `clienteling central prune`); one not yet delivered is kept until it is."""
 _DELIVERER_LOCK = "clienteling webhook deliverer"
 _LEASE_KEY = "webhook_deliverer"
 
@@ -237,6 +240,18 @@ class Events(StoreBase):
                 raise WebhookError(f"event {event_id} has no failed delivery to replay ({said})")
             conn.after_commit(self.events_written.set)
         return count
+
+    def prune_events(self) -> int:
+        """Drop events older than `EVENT_RETENTION` whose every delivery was delivered (or that had none), with
+        their deliveries; a failed or pending delivery keeps its event however old. Returns how many."""
+        cutoff = (self.clock() - EVENT_RETENTION).isoformat(timespec="seconds")
+        done = (
+            "SELECT id FROM events WHERE occurred_at < ? AND NOT EXISTS ("
+            "SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status <> 'delivered')"
+        )
+        with self.write() as conn:
+            conn.execute(f"DELETE FROM deliveries WHERE event_id IN ({done})", (cutoff,))
+            return conn.execute(f"DELETE FROM events WHERE id IN ({done})", (cutoff,)).rowcount
 
     # ------------------------------------------------------------------ for the deliverer
 
