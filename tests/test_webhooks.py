@@ -247,6 +247,10 @@ def test_every_event_arrives_signed_and_in_order_through_failures_timeouts_and_d
             )
             arrivals = receiver.seen()
             assert {a.event.id for a in arrivals} == wanted  # none lost, nothing made up
+            epoch = api.get("/v1/centre").json()
+            assert {a.event.position for a in arrivals} == {
+                f"{epoch['centre']}.{epoch['epoch']}.{event_id}" for event_id in wanted
+            }
             assert {key_of(a.event): a.event.type for a in arrivals} == made  # one event per document, its type
             assert_in_order_and_signed(arrivals)
             assert {a.action for a in arrivals} >= {"fail", "timeout", "close", "slow", "ok"}  # all were met

@@ -46,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from clienteling.central import epochs
 from clienteling.central.base import StoreBase
 from clienteling.central.db import Conn, connect_postgres
 from clienteling.contract import Event
@@ -134,7 +135,15 @@ class Events(StoreBase):
         the next feed position, so ids rise in commit order."""
         assert type_ in EVENT_TYPES, type_
         event_id = self.next_seq(conn)
-        event = Event(id=event_id, type=type_, subject=subject, occurred_at=occurred_at, data=json.loads(data))
+        now = epochs.current(conn)
+        event = Event(
+            id=event_id,
+            position=f"{now.centre}.{now.epoch}.{event_id}",
+            type=type_,
+            subject=subject,
+            occurred_at=occurred_at,
+            data=json.loads(data),
+        )
         conn.execute(
             "INSERT INTO events (id, type, subject, occurred_at, doc) VALUES (?, ?, ?, ?, ?)",
             (event_id, type_, subject, event.occurred_at.isoformat(timespec="seconds"), event.model_dump_json()),
@@ -363,6 +372,7 @@ class Deliverer:
         self._lease_until = 0.0  # SQLite: (monotonic) until when our claim is surely ours
         self._client: Any = None
         self.leading = False
+        self._asked = float("-inf")  # when we last asked to be the deliverer
 
     def start(self) -> None:
         import httpx
@@ -385,7 +395,12 @@ class Deliverer:
         while not self._stopping.is_set():
             wait = self.settings.poll
             try:
-                self.leading = self._lead()
+                # Another process delivers: ask again once a poll interval, not at every event this process writes.
+                if self.leading or time.monotonic() >= self._asked + self.settings.poll:
+                    self._asked = time.monotonic()
+                    self.leading = self._lead()
+                else:
+                    wait = self._asked + self.settings.poll - time.monotonic()
                 if self.leading:
                     wait = self._send_due()
             except Exception as error:  # noqa: BLE001 - the database away for a moment: said, and tried again
