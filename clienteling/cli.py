@@ -116,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     add_webhook.add_argument("--secret", help="the signing secret (default: a new random one, printed)")
     add_webhook.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
+    remove_webhook = admin.add_parser(
+        "remove-webhook", help="stop sending events to a webhook (its deliveries not yet made are dropped)"
+    )
+    remove_webhook.add_argument("webhook_id", metavar="ID")
+    remove_webhook.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
     webhooks = admin.add_parser("webhooks", help="list the subscribed endpoints")
     webhooks.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
@@ -431,7 +437,7 @@ def central(args: argparse.Namespace) -> int:
             print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
             print(f"dropped {store.prune_events()} delivered event(s) older than 30 days")
             return 0
-        if args.admin in ("add-webhook", "webhooks", "events"):
+        if args.admin in ("add-webhook", "remove-webhook", "webhooks", "events"):
             return webhook_command(store, args)
         if args.admin == "forget-customer":
             if not store.forget_customer(args.customer_id):
@@ -466,7 +472,7 @@ def central(args: argparse.Namespace) -> int:
 
 
 def webhook_command(store, args: argparse.Namespace) -> int:
-    """`central add-webhook`, `central webhooks` and `central events`."""
+    """`central add-webhook`, `remove-webhook`, `webhooks` and `events`."""
     from clienteling.central.events import WebhookError
 
     try:
@@ -474,6 +480,10 @@ def webhook_command(store, args: argparse.Namespace) -> int:
             types = args.types.split(",") if args.types else None
             webhook_id, secret = store.add_webhook(args.url, types, args.secret)
             print(f"webhook {webhook_id}\nsecret {secret}")
+            return 0
+        if args.admin == "remove-webhook":
+            dropped = store.remove_webhook(args.webhook_id)
+            print(f"webhook {args.webhook_id} removed; {dropped} delivery(ies) not yet made dropped")
             return 0
         if args.admin == "webhooks":
             hooks = store.webhooks()

@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +25,7 @@ from conftest import (
     database_for,
     demo_centre,
     drop_postgres_database,
+    free_port,
     new_key,
     start_central,
 )
@@ -378,7 +382,7 @@ def test_of_two_centre_processes_one_delivers_and_the_other_takes_over_when_it_c
         receiver.stop()
 
 
-def test_add_webhook_refuses_bad_arguments_without_a_traceback(tmp_path: Path, backend: str):
+def test_webhooks_are_added_listed_and_removed_and_bad_input_is_said_without_a_traceback(tmp_path: Path, backend: str):
     with demo_centre(backend, tmp_path, 20) as centre:
         for args, said in (
             (["--url", "ftp://example.com/x"], "not an http"),
@@ -395,6 +399,28 @@ def test_add_webhook_refuses_bad_arguments_without_a_traceback(tmp_path: Path, b
         assert made.returncode == 0 and f"secret {'s' * 20}" in made.stdout
         listed = clienteling("central", "webhooks", "--db", str(centre.db))
         assert "http://127.0.0.1:9/x" in listed.stdout and "note.added" in listed.stdout
+        webhook = made.stdout.split()[1]
+        with centre.client() as api:  # owed an event, at a port where nobody listens
+            body = {"text": "for nobody", "author": "Lotte Visser"}
+            answer = api.post("/v1/customers/C0000005/notes", json=body, headers={"Idempotency-Key": new_key()})
+            assert answer.status_code == 201
+        assert centre.rows("SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?", (webhook,)) == [(1,)]
+        gone = clienteling("central", "remove-webhook", webhook, "--db", str(centre.db))
+        assert gone.returncode == 0 and f"webhook {webhook} removed" in gone.stdout, gone.stderr
+        assert centre.rows("SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?", (webhook,)) == [(0,)]
+        again = clienteling("central", "remove-webhook", webhook, "--db", str(centre.db))
+        assert again.returncode != 0 and "no active webhook" in again.stderr and "Traceback" not in again.stderr
+        assert "(inactive)" in clienteling("central", "webhooks", "--db", str(centre.db)).stdout
+        wrong = subprocess.run(  # a setting the centre cannot use: said at start, no traceback
+            [sys.executable, "-m", "clienteling", "central", "--db", str(centre.db), "--port", str(free_port())],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "CLIENTELING_WEBHOOK_TIMEOUT": "soon"},
+        )
+        assert wrong.returncode == 2 and "CLIENTELING_WEBHOOK_TIMEOUT must be a number" in wrong.stderr
+        assert "Traceback" not in wrong.stderr
 
 
 def test_delivered_events_are_dropped_after_30_days_and_undelivered_ones_kept(tmp_path: Path, backend: str):

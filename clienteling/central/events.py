@@ -184,6 +184,18 @@ class Events(StoreBase):
             )
         return webhook_id, secret
 
+    def remove_webhook(self, webhook_id: str) -> int:
+        """Stop sending to a webhook: it is kept, inactive (its id is never given again), and its deliveries not yet
+        made are dropped. Returns how many were dropped; `WebhookError` if there is no such active webhook."""
+        with self.write() as conn:
+            if not conn.execute("UPDATE webhooks SET active = 0 WHERE id = ? AND active = 1", (webhook_id,)).rowcount:
+                raise WebhookError(
+                    f"there is no active webhook {webhook_id!r} (`clienteling central webhooks` lists them)"
+                )
+            return conn.execute(
+                "DELETE FROM deliveries WHERE webhook_id = ? AND status <> 'delivered'", (webhook_id,)
+            ).rowcount
+
     def webhooks(self) -> list[Webhook]:
         return [
             Webhook(r[0], r[1], tuple(r[2].split(",")), r[3], bool(r[4]))
