@@ -273,6 +273,14 @@ def test_every_event_arrives_signed_and_in_order_through_failures_timeouts_and_d
             listed = clienteling("central", "events", "--db", str(centre.db))
             assert listed.returncode == 0 and listed.stdout.count("delivered") == 13, listed.stdout
             assert "webhook" in centre.log.read_text() and receiver.secret not in centre.log.read_text()
+            erased = clienteling("central", "forget-customer", "C0000020", "--db", str(centre.db))
+            assert erased.returncode == 0, erased.stderr  # their events go with them: notes and their orders'
+            subjects = {row[0] for row in centre.rows("SELECT subject FROM events")}
+            assert not {s for s in subjects if s.startswith("order:") and s[6:] in orders[::2]}
+            assert {s for s in subjects if s.startswith("order:") and s[6:] == orders[1]}  # C0000021's stays
+            assert (
+                centre.rows("SELECT COUNT(*) FROM deliveries") == centre.rows("SELECT COUNT(*) FROM events") == [(11,)]
+            )
     finally:
         receiver.stop()
 
