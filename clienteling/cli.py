@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     prune_expired = admin.add_parser(
-        "prune", help="drop profile views older than a year and stored idempotency answers older than 30 days"
+        "prune",
+        help="drop profile views older than a year, stored idempotency answers and delivered events older than 30 days",
     )
     prune_expired.add_argument(
         "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"
@@ -125,6 +126,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     owners.add_argument("--unset", action="append", default=[], metavar="COLLECTION.FIELD", dest="owner_unset")
     owners.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
+    add_webhook = admin.add_parser(
+        "add-webhook",
+        help="subscribe an endpoint of the retailer's systems to the centre's events; prints its id and secret",
+    )
+    add_webhook.add_argument("--url", required=True, help="where to POST the events (http:// or https://)")
+    add_webhook.add_argument(
+        "--types",
+        help="comma-separated event types (default all): order.created, return.registered, note.added",
+    )
+    add_webhook.add_argument("--secret", help="the signing secret (default: a new random one, printed)")
+    add_webhook.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
+    remove_webhook = admin.add_parser(
+        "remove-webhook", help="stop sending events to a webhook (its deliveries not yet made are dropped)"
+    )
+    remove_webhook.add_argument("webhook_id", metavar="ID")
+    remove_webhook.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
+    webhooks = admin.add_parser("webhooks", help="list the subscribed endpoints")
+    webhooks.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+
+    events = admin.add_parser(
+        "events", help="list the events sent to the webhooks and how their deliveries stand; replay a failed one"
+    )
+    events.add_argument(
+        "--failed", action="store_true", help="only deliveries that ran out of attempts, and those waiting behind them"
+    )
+    events.add_argument(
+        "--replay", metavar="ID", help="send event ID's failed deliveries again (and what waits behind)"
+    )
+    events.add_argument("--webhook", help="with --replay: only the delivery to this webhook")
+    events.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
+    events.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
     card = commands.add_parser("card", help="draw a loyalty card's QR code, with its number under it")
     card.add_argument("number", help="the 13-digit card number")
@@ -448,12 +483,15 @@ def central(args: argparse.Namespace) -> int:
         if args.admin == "prune":
             views, answers = store.prune_expired()
             print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
+            print(f"dropped {store.prune_events()} delivered event(s) older than 30 days")
             return 0
         if args.admin == "add-integration":
             print(store.add_integration(args.name, args.may.split(",")))
             return 0
         if args.admin == "field-owners":
             return _field_owners(store, args.owner_set, args.owner_unset)
+        if args.admin in ("add-webhook", "remove-webhook", "webhooks", "events"):
+            return webhook_command(store, args)
         if args.admin == "forget-customer":
             if not store.forget_customer(args.customer_id):
                 return _fail(f"there is no customer {args.customer_id}")
@@ -466,15 +504,87 @@ def central(args: argparse.Namespace) -> int:
         return _fail(limit)
     if args.workers < 1:
         return _fail("--workers must be 1 or more")
+    from clienteling.central.events import delivery_settings
+
+    try:
+        delivery_settings()
+    except ValueError as wrong:
+        return _fail(str(wrong))
     views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron
     if views or answers:
         print(f"dropped {views} profile view(s) and {answers} stored idempotency answer(s) past their retention")
+    events = store.prune_events()
+    if events:
+        print(f"dropped {events} delivered event(s) older than 30 days")
     if args.workers > 1:
         store.close()  # each worker opens the database itself
         return serve_workers(
             db, args.workers, host=args.host, port=args.port, demo=args.demo, profile_reads=args.profile_reads
         )
     return serve_central(store, host=args.host, port=args.port, demo=args.demo, profile_reads=limit)
+
+
+def webhook_command(store, args: argparse.Namespace) -> int:
+    """`central add-webhook`, `remove-webhook`, `webhooks` and `events`."""
+    from clienteling.central.events import WebhookError
+
+    try:
+        if args.admin == "add-webhook":
+            types = args.types.split(",") if args.types else None
+            webhook_id, secret = store.add_webhook(args.url, types, args.secret)
+            print(f"webhook {webhook_id}\nsecret {secret}")
+            return 0
+        if args.admin == "remove-webhook":
+            dropped = store.remove_webhook(args.webhook_id)
+            print(f"webhook {args.webhook_id} removed; {dropped} delivery(ies) not yet made dropped")
+            return 0
+        if args.admin == "webhooks":
+            hooks = store.webhooks()
+            if not hooks:
+                print("no webhooks; add one with `clienteling central add-webhook --url URL`")
+            for hook in hooks:
+                state = "" if hook.active else " (inactive)"
+                print(f"{hook.id}  {hook.url}  {','.join(hook.types)}  since {hook.created_at[:19]}{state}")
+            return 0
+        if args.replay is not None:
+            try:
+                event_id = int(args.replay)
+            except ValueError:
+                return _fail(f"--replay wants an event id (a number, as `events --failed` lists), not {args.replay!r}")
+            count = store.replay(event_id, args.webhook)
+            print(f"event {event_id}: {count} failed deliver{'y' if count == 1 else 'ies'} sent again")
+            return 0
+    except WebhookError as refusal:
+        return _fail(str(refusal))
+    if args.limit < 1:
+        return _fail("--limit must be 1 or more")
+    rows = store.event_rows(failed=args.failed, limit=args.limit)
+    if not rows:
+        print("no failed deliveries" if args.failed else "no events yet")
+        return 0
+    table = [("EVENT", "TYPE", "SUBJECT", "OCCURRED", "WEBHOOK", "STATUS", "ATTEMPTS", "LAST ERROR")]
+    for row in rows:
+        status = row.status or "no webhook"
+        if row.behind is not None:
+            status = f"waiting behind {row.behind}"
+        table.append(
+            (
+                str(row.event_id),
+                row.type,
+                row.subject,
+                row.occurred_at[:19],
+                row.webhook_id or "-",
+                status,
+                str(row.attempts),
+                row.last_error or "",
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    if args.failed:
+        print("replay one with: clienteling central events --replay EVENT")
+    return 0
 
 
 def _profile_read_limit(text: str | None):

@@ -643,6 +643,35 @@ class SyncWait(Contract):
     )
 
 
+# --------------------------------------------------------------------------- events (webhooks)
+
+
+class Event(Contract):
+    """What the centre POSTs to a subscribed endpoint when a store did something (issue 13; signing and headers in
+    clienteling.webhooks). Delivered at least once, in order per `subject`: a receiver drops an `id` it has seen."""
+
+    id: int = Field(ge=1, description="Rising in the order the changes committed (in `Clienteling-Event-Id` too)")
+    position: str = Field(
+        pattern=r"^[0-9a-f]{32}\.[0-9a-f]{16}\.[0-9]{1,18}$",
+        description="`<centre>.<epoch>.<id>`: unique also across a restore of the centre from a backup (which may "
+        "give an `id` again to another event); drop an event whose `position` you have seen",
+    )
+    type: str = Field(
+        description="`order.created`, `return.registered` or `note.added` (more may come: ignore what you do not know)",
+        examples=["order.created"],
+    )
+    subject: str = Field(
+        pattern=r"^[a-z]+:[A-Za-z0-9-]+$",
+        description="What it is about: `order:<number>` or `customer:<id>`; events of one subject arrive in order",
+        examples=["order:ORD-K7QM-00001234", "customer:C0000001"],
+    )
+    occurred_at: UtcDatetime
+    data: dict[str, Any] = Field(
+        description="The document made: the `Order` (order.created), the `Return` (return.registered), the "
+        "`CustomerNote` (note.added)"
+    )
+
+
 # --------------------------------------------------------------------------- errors and health
 
 CENTRE_HEADER = "Clienteling-Centre"

@@ -169,11 +169,11 @@ def start_central(
 
 
 @contextmanager
-def demo_centre(backend: str, folder: Path, customers: int, *args: str) -> Iterator[Central]:
-    """A demo centre with `customers` customers on `backend` (its file or database made for it in `folder`),
-    stopped (and its PostgreSQL database dropped) afterwards."""
+def demo_centre(backend: str, folder: Path, customers: int, *args: str, env: dict | None = None) -> Iterator[Central]:
+    """A demo centre with `customers` customers on `backend` (its file or database made for it in `folder`), with
+    `env` added to its environment, stopped (and its PostgreSQL database dropped) afterwards."""
     db = database_for(backend, folder)
-    server = start_central(db, "--demo", "--customers", str(customers), *args, log=folder / "central.log")
+    server = start_central(db, "--demo", "--customers", str(customers), *args, env=env, log=folder / "central.log")
     try:
         yield server
     finally:

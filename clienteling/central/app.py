@@ -5,9 +5,11 @@ store, which scopes the customer feeds and is the origin of stock distances. Eve
 error is an RFC 9457 problem document; nothing ever answers with a stack trace.
 """
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clienteling import __version__
 from clienteling.central import watch
+from clienteling.central.events import Deliverer, DeliverySettings, delivery_settings
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
 from clienteling.central.routes import catalogue, customers, ingest, orders, sync
@@ -26,6 +29,7 @@ from clienteling.central.routes.common import Settings, device_store_of
 from clienteling.central.store import CentralStore
 from clienteling.contract import (
     CENTRE_HEADER,
+    Event,
     Health,
     IngestRecord,
     Problem,
@@ -115,11 +119,26 @@ def create_app(
     demo: bool = False,
     profile_reads: ProfileReadLimiter | None = None,
     worker: str | None = None,
+    delivery: DeliverySettings | None = None,
 ) -> FastAPI:
     """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in. `profile_reads` limits how fast a
     device token reads customer profiles (default: `readlimit`'s burst and rate on the monotonic clock). `worker`,
-    if given, is sent in `Clienteling-Worker` on every answer."""
+    if given, is sent in `Clienteling-Worker` on every answer. While the app runs, a `Deliverer` sends the outbox's
+    events to the webhooks (events.py), with `delivery`'s settings (default: from the environment)."""
+    settings_of_delivery = delivery or delivery_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        deliverer = Deliverer(store, settings_of_delivery)
+        deliverer.start()
+        app.state.deliverer = deliverer
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(deliverer.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Clienteling central API",
         version=__version__,
         description=(
@@ -185,9 +204,29 @@ def create_app(
     for router in (customers.router, catalogue.router, orders.router, sync.router, ingest.router):
         app.include_router(router)
 
+    @app.webhooks.post(
+        "event",
+        tags=["events"],
+        summary="What the centre POSTs to a subscribed endpoint (`clienteling central add-webhook`)",
+        description=(
+            'One event, signed: `Clienteling-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under '
+            "the webhook's secret>`, with `Clienteling-Event-Id` and `Clienteling-Event-Type`. Answer 2xx once it is "
+            "taken; anything else is tried again later. At least once (drop an `id` seen before), in order per "
+            "`subject`. `clienteling.webhooks.verify_signature` checks the signature."
+        ),
+    )
+    def event(body: Event) -> None:
+        """Documentation only: the centre sends this, it does not take it."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                webhooks=app.webhooks.routes,
+            )
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas["Problem"] = Problem.model_json_schema()
             schemas["IngestRecord"] = IngestRecord.model_json_schema()  # the ingest request body names it

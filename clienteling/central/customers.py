@@ -5,9 +5,10 @@ erasure and retention.
 from __future__ import annotations
 
 from clienteling import rules
-from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTION, CommandAnswer, StoreBase, iso
+from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTION, CommandAnswer, iso
 from clienteling.central.db import Conn
 from clienteling.central.epochs import NUMBERED_ORDER
+from clienteling.central.events import Events
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     AddNoteCommand,
@@ -24,7 +25,7 @@ def customer_search_text(name: str, email: str, phone: str | None) -> str:
     return " ".join(fts_words(f"{name} {email} {phone or ''}"))
 
 
-class Customers(StoreBase):
+class Customers(Events):
     """Customers and what is recorded about them."""
 
     def customer_by_id(self, customer_id: str) -> str | None:
@@ -88,7 +89,8 @@ class Customers(StoreBase):
         """Erase a customer and everything personal about them (a GDPR erasure), with tombstones.
 
         Besides their synced rows: the notes staff made about them, the returns of their orders, the log of who
-        viewed their profile, and every stored idempotency answer about them (an order's answer holds the address).
+        viewed their profile, every stored idempotency answer about them (an order's answer holds the address), and
+        the outbox's events about them or their orders, with their deliveries (sent or not).
         A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
         """
         with self.write() as conn:
@@ -106,6 +108,15 @@ class Customers(StoreBase):
             "DELETE FROM returns WHERE order_number IN (SELECT id FROM orders WHERE customer_id = ?)",
             (customer_id,),
         )
+        subjects = [f"customer:{customer_id}"] + [
+            f"order:{number}"
+            for (number,) in conn.execute("SELECT id FROM orders WHERE customer_id = ?", (customer_id,)).fetchall()
+        ]
+        for subject in subjects:  # the outbox's events about them, delivered or not (events.py)
+            conn.execute(
+                "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = ?)", (subject,)
+            )
+            conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
         for table in ("notes", "profile_views", "idempotency"):
             conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
         for collection in ("wishlists", "orders", "conversations"):
@@ -167,6 +178,7 @@ class Customers(StoreBase):
         )
         doc = note.model_dump_json()
         conn.execute("INSERT INTO notes VALUES (?, ?, ?, ?)", (note.id, customer_id, iso(now), doc))
+        self.record_event(conn, "note.added", f"customer:{customer_id}", doc, now)
         return doc
 
     def notes(self, customer_id: str) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,15 @@ class Conn:
 
     def __init__(self, raw: Any, translate) -> None:
         self.raw, self._translate = raw, translate
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this write transaction has committed (never if it rolls back)."""
+        self._after_commit.append(action)
+
+    def _committed(self) -> None:
+        for action in self._after_commit:
+            action()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.raw.execute(self._translate(sql), tuple(params))
@@ -140,12 +149,14 @@ class SqliteDatabase(Database):
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
+            transaction = Conn(conn, self._same)
             try:
-                yield Conn(conn, self._same)
+                yield transaction
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        transaction._committed()
 
     @contextmanager
     def read(self) -> Iterator[Conn]:
@@ -212,7 +223,9 @@ class PostgresDatabase(Database):
     @contextmanager
     def write(self) -> Iterator[Conn]:
         with self.pool.connection() as conn, conn.transaction():
-            yield Conn(conn, self._translate)
+            transaction = Conn(conn, self._translate)
+            yield transaction
+        transaction._committed()
 
     @contextmanager
     def read(self) -> Iterator[Conn]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from clienteling import rules
-from clienteling.central.base import CommandAnswer, StoreBase, iso
+from clienteling.central.base import CommandAnswer, iso
 from clienteling.central.db import Conn
 from clienteling.central.epochs import NUMBERED_ORDER
+from clienteling.central.events import Events
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     Money,
@@ -21,7 +22,7 @@ from clienteling.contract import (
 )
 
 
-class Orders(StoreBase):
+class Orders(Events):
     """Orders and returns."""
 
     def orders(self, customer_id: str) -> list[str]:
@@ -150,6 +151,7 @@ class Orders(StoreBase):
         for sku in wanted:  # what is ordered leaves the wishlist
             self.delete(conn, "wishlists", f"{command.customer_id}:{sku}")
         self._add_to_scope(conn, command.customer_id, device_store, "buyer")
+        self.record_event(conn, "order.created", f"order:{number}", doc, now)
         return doc
 
     def register_return(
@@ -204,6 +206,7 @@ class Orders(StoreBase):
         )
         doc = receipt.model_dump_json()
         conn.execute("INSERT INTO returns VALUES (?, ?, ?, ?)", (number, order.number, iso(now), doc))
+        self.record_event(conn, "return.registered", f"order:{order.number}", doc, now)
         return doc
 
 

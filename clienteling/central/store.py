@@ -7,7 +7,8 @@ with two backends, SQLite and PostgreSQL:
 - orders.py: ship-to-home orders and returns;
 - feed.py: the change feed and its tombstones;
 - devices.py: device and administrator tokens, staff;
-- ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes.
+- ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes;
+- events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer).
 
 Every row of a synced collection carries `seq`, the feed position it was last changed at; deletes leave a tombstone
 with its own. Rows are kept as their contract JSON (`doc`) beside the columns that queries need, so reads serve JSON
@@ -36,6 +37,7 @@ from clienteling.central.base import (  # noqa: F401 - what callers import from 
 from clienteling.central.catalogue import Catalogue
 from clienteling.central.customers import Customers, customer_search_text  # noqa: F401
 from clienteling.central.devices import Devices
+from clienteling.central.events import Events
 from clienteling.central.feed import Feed
 from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
@@ -43,7 +45,7 @@ from clienteling.central.orders import Orders
 from clienteling.central.problems import ProblemError
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, StoreBase):
+class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, StoreBase):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 
