@@ -49,6 +49,8 @@ def wait_until_answers(url: str, process: subprocess.Popen, seconds: float, what
     """Wait until `url` answers 200; stop `process` and raise if it does not within `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before it answered")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -126,7 +128,16 @@ class LocalCentre:
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db or folder / "central.db"
         fresh = ["--fresh"] if isinstance(db, str) else []
-        self.process = subprocess.Popen(
+        with open(folder / "centre.log", "wb") as log:  # what it says, for the message if it does not start
+            self.process = self._start(customers, fresh, log)
+        try:
+            wait_until_answers(f"{self.url}/health", self.process, 600, "the local centre")
+        except RuntimeError as error:
+            said = (folder / "centre.log").read_text(errors="replace").strip()[-2000:]
+            raise RuntimeError(f"{error}: {said}" if said else str(error)) from None
+
+    def _start(self, customers: int, fresh: list[str], log) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -142,9 +153,8 @@ class LocalCentre:
                 str(self.port),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
-        wait_until_answers(f"{self.url}/health", self.process, 600, "the local centre")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -357,6 +367,10 @@ def run(customers: int = 1_000_000, sync_customers: int = 50_000, commands: int 
             results["lookup_p99_ms"] = max(figures["p99"] for figures in lookups.values())
             progress("one changed customer on top …")
             results["delta_apply_ms"] = bench_delta(device.cache, sample)
+    from clienteling import bench_ingest  # it starts a centre of its own, with LocalCentre
+
+    for name, value in bench_ingest.run(progress=progress)["sqlite"].items():
+        results[f"ingest_{name}" if not name.startswith("ingest_") else name] = value
     return results
 
 
@@ -386,6 +400,11 @@ def describe(results: dict) -> str:
             f"outbox drained to a local centre: {results['outbox_per_s']} commands/s ({results['outbox_commands']} commands)",
             describe_drain(results),
             describe_pins(results),
+            (
+                f"ingest: {results['ingest_records']:,} customers as NDJSON over HTTP: "
+                f"{results['ingest_records_per_s']:,} records/s; raw executemany "
+                f"{results['ingest_raw_insert_records_per_s']:,} rows/s; ratio {results['ingest_ratio_to_raw_insert']}"
+            ),
         ]
     )
 

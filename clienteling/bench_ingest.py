@@ -98,8 +98,8 @@ def raw_insert(where: str | Path, docs: list[dict]) -> float:
         db.close()
 
 
-def measure(folder: Path, records: int, pg: str | None) -> dict:
-    docs = customers(records)
+def measure(folder: Path, records: int, pg: str | None, docs: list[dict] | None = None) -> dict:
+    docs = docs if docs is not None else customers(records)
     db: str | Path = pg if pg else folder / "central.db"
     centre = LocalCentre(folder, 20, db=db)
     try:

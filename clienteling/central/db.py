@@ -98,6 +98,12 @@ class Database:
     def lock(self, conn: Conn, text: str) -> None:
         """Hold `text` until the transaction ends (across processes)."""
 
+    @contextmanager
+    def pipeline(self, conn: Conn) -> Iterator[None]:
+        """Within it, statements whose results are not read are sent without waiting for each answer (PostgreSQL's
+        pipeline mode: one round trip per result read, not per statement); SQLite, in-process, needs none."""
+        yield
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of one read of its own (no transaction around several)."""
         raise NotImplementedError
@@ -238,6 +244,11 @@ class PostgresDatabase(Database):
 
     def lock(self, conn: Conn, text: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (text,))
+
+    @contextmanager
+    def pipeline(self, conn: Conn) -> Iterator[None]:
+        with conn.raw.pipeline():
+            yield
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         with self.pool.connection() as conn:

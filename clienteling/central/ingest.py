@@ -82,6 +82,14 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
+class Held:
+    """What the centre holds of one chunk's records: the source's version and the document, by id (None: deleted)."""
+
+    versions: dict[str, str]
+    documents: dict[str, dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
 class Kind:
     """How one collection is read and written."""
 
@@ -196,38 +204,69 @@ class Ingest(StoreBase):
         lines: list[IngestLine] = []
         batch = list(records)
         for start in range(0, len(batch), CHUNK):
+            chunk = []  # (line, the record or why it was refused, its id if it names one)
+            for line, raw in batch[start : start + CHUNK]:
+                try:
+                    if isinstance(raw, Refused):
+                        raise raw
+                    record = self._record(raw, integration, kind)
+                    chunk.append((line, record, record.id))
+                except Refused as refused:
+                    record_id = raw.get("id") if isinstance(raw, dict) else None
+                    chunk.append((line, refused, record_id if isinstance(record_id, str) else None))
+            ids = sorted({record_id for _, record, record_id in chunk if isinstance(record, IngestRecord)})
             with self.write() as conn:
                 self._hold_feed(conn)
                 now = self.clock()
-                for line, raw in batch[start : start + CHUNK]:
-                    record_id = raw.get("id") if isinstance(raw, dict) else None
-                    conn.execute("SAVEPOINT record")
-                    try:
-                        if isinstance(raw, Refused):
-                            raise raw
-                        record = self._record(raw, integration, kind)
-                        record_id = record.id
-                        status = self._ingest_one(conn, collection, kind, record, integration.name, owners, now)
-                        conn.execute("RELEASE record")
-                    except Refused as refused:
-                        conn.execute("ROLLBACK TO record")
-                        conn.execute("RELEASE record")
-                        counts["refused"] += 1
-                        lines.append(
-                            IngestLine(
-                                line=line,
-                                id=record_id if isinstance(record_id, str) else None,
-                                status="refused",
-                                code=refused.code,
-                                detail=refused.detail,
-                                field=refused.field,
-                            )
-                        )
-                        continue
-                    counts[status] += 1
-                    if status != "accepted":
-                        lines.append(IngestLine(line=line, id=record_id, status=status))
+                held = self._held(conn, collection, kind, integration.name, ids)
+                with self.db.pipeline(conn):  # PostgreSQL: a round trip per result read, not per statement
+                    self._ingest_chunk(
+                        conn, collection, kind, integration.name, owners, now, held, chunk, counts, lines
+                    )
         return IngestReport(collection=collection, source=integration.name, received=len(batch), **counts, lines=lines)
+
+    def _ingest_chunk(
+        self,
+        conn: Conn,
+        collection: str,
+        kind: Kind,
+        source: str,
+        owners: dict[str, str],
+        now: datetime,
+        held: Held,
+        chunk: list[tuple[int, IngestRecord | Refused, str | None]],
+        counts: dict[str, int],
+        lines: list[IngestLine],
+    ) -> None:
+        """Judge and write one chunk's records in the transaction `conn`, each within a savepoint of its own."""
+        for line, record, record_id in chunk:
+            try:
+                if isinstance(record, Refused):
+                    raise record
+                conn.execute("SAVEPOINT record")
+                try:
+                    status = self._ingest_one(conn, collection, kind, record, source, owners, now, held)
+                except BaseException:
+                    conn.execute("ROLLBACK TO record")
+                    raise
+                finally:
+                    conn.execute("RELEASE record")
+            except Refused as refused:
+                counts["refused"] += 1
+                lines.append(
+                    IngestLine(
+                        line=line,
+                        id=record_id,
+                        status="refused",
+                        code=refused.code,
+                        detail=refused.detail,
+                        field=refused.field,
+                    )
+                )
+                continue
+            counts[status] += 1
+            if status != "accepted":
+                lines.append(IngestLine(line=line, id=record_id, status=status))
 
     @staticmethod
     def _hold_feed(conn: Conn) -> None:
@@ -279,26 +318,24 @@ class Ingest(StoreBase):
         source: str,
         owners: dict[str, str],
         now: datetime,
+        held: Held,
     ) -> str:
         assert record.id is not None
         version = _version(record)
-        held = conn.execute(
-            "SELECT version FROM source_versions WHERE collection = ? AND id = ? AND source = ?",
-            (collection, record.id, source),
-        ).fetchone()
-        if held is not None:
-            if held[0][:2] != version[:2]:
+        before = held.versions.get(record.id)
+        if before is not None:
+            if before[:2] != version[:2]:
                 raise Refused(
                     "version_kind_changed",
-                    f"{source} sent this record with {'a version' if held[0][0] == 'n' else 'updated_at'} before; "
+                    f"{source} sent this record with {'a version' if before[0] == 'n' else 'updated_at'} before; "
                     "keep to one",
                     "version",
                 )
-            if version == held[0]:
+            if version == before:
                 return "unchanged"
-            if version < held[0]:
+            if version < before:
                 return "stale"
-        current = self._current(conn, collection, kind, record.id)
+        current = held.documents.get(record.id)
         whole = owners.get(WHOLE_RECORD)
         if (current is None or record.deleted) and whole is not None and whole != source:
             raise Refused(
@@ -309,10 +346,13 @@ class Ingest(StoreBase):
         if record.deleted:
             if current is not None:
                 self._remove(conn, collection, record.id)
+            after = None
         else:
             assert record.data is not None
             document = self._merged(collection, kind, current, record.data, source, owners, at, now)
-            self._save(conn, collection, document, source)
+            self._save(conn, collection, document, source, current is None)
+            after = document.model_dump(mode="json")
+        held.versions[record.id], held.documents[record.id] = version, after  # for a later record of the same id
         conn.execute(
             "INSERT INTO source_versions VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection, id, source) DO UPDATE"
             " SET version = excluded.version, received_at = excluded.received_at, deleted = excluded.deleted",
@@ -367,15 +407,33 @@ class Ingest(StoreBase):
 
     # ------------------------------------------------------------------ per collection
 
-    def _current(self, conn: Conn, collection: str, kind: Kind, record_id: str) -> dict[str, Any] | None:
+    @staticmethod
+    def _held(conn: Conn, collection: str, kind: Kind, source: str, ids: list[str]) -> Held:
+        """What the centre holds of the records `ids`: this source's versions and the documents, in two queries."""
+        held = Held({}, {})
+        if not ids:
+            return held
+        marks = ", ".join("?" for _ in ids)
+        held.versions.update(
+            conn.execute(
+                f"SELECT id, version FROM source_versions WHERE collection = ? AND source = ? AND id IN ({marks})",
+                (collection, source, *ids),
+            ).fetchall()
+        )
         if collection == "stock":
-            row = conn.execute("SELECT store, sku, on_hand, as_of FROM stock WHERE id = ?", (record_id,)).fetchone()
-            return dict(zip(("store", "sku", "on_hand", "as_of"), row, strict=True)) if row else None
-        row = conn.execute(f"SELECT doc FROM {kind.table} WHERE id = ?", (record_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+            for record_id, *row in conn.execute(
+                f"SELECT id, store, sku, on_hand, as_of FROM stock WHERE id IN ({marks})", ids
+            ).fetchall():
+                held.documents[record_id] = dict(zip(("store", "sku", "on_hand", "as_of"), row, strict=True))
+        else:
+            for record_id, doc in conn.execute(
+                f"SELECT id, CAST(doc AS TEXT) FROM {kind.table} WHERE id IN ({marks})", ids
+            ).fetchall():
+                held.documents[record_id] = json.loads(doc)
+        return held
 
-    def _save(self, conn: Conn, collection: str, document: BaseModel, source: str) -> None:
-        SAVERS[collection](self, conn, document, source)
+    def _save(self, conn: Conn, collection: str, document: BaseModel, source: str, new: bool) -> None:
+        SAVERS[collection](self, conn, document, source, new)
 
     def _remove(self, conn: Conn, collection: str, record_id: str) -> None:
         if collection == "customers":
@@ -396,14 +454,14 @@ class Ingest(StoreBase):
         else:
             self.delete(conn, collection, record_id)
 
-    def _save_store(self, conn: Conn, store: Store, source: str) -> None:
+    def _save_store(self, conn: Conn, store: Store, source: str, new: bool) -> None:
         conn.execute(
             "INSERT INTO stores VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
             " latitude = excluded.latitude, longitude = excluded.longitude, doc = excluded.doc",
             (store.code, self.next_seq(conn), store.latitude, store.longitude, store.model_dump_json()),
         )
 
-    def _save_product(self, conn: Conn, product: Product, source: str) -> None:
+    def _save_product(self, conn: Conn, product: Product, source: str, new: bool) -> None:
         for variant in product.variants:
             taken = conn.execute(
                 "SELECT style FROM variants WHERE (sku = ? OR gtin14 = ?) AND style <> ?",
@@ -424,7 +482,7 @@ class Ingest(StoreBase):
             (product.style, self.next_seq(conn), rules.product_search_text(product), product.model_dump_json()),
         )
 
-    def _save_stock(self, conn: Conn, level: IngestedStock, source: str) -> None:
+    def _save_stock(self, conn: Conn, level: IngestedStock, source: str, new: bool) -> None:
         _known_store(conn, level.store)
         _known_sku(conn, level.sku)
         conn.execute(
@@ -442,15 +500,15 @@ class Ingest(StoreBase):
             ),
         )
 
-    def _save_customer(self, conn: Conn, customer: Customer, source: str) -> None:
+    def _save_customer(self, conn: Conn, customer: Customer, source: str, new: bool) -> None:
         _known_store(conn, customer.home_store)
         email = customer.email.strip().lower()
-        for column, value, what in (("card", customer.card_number, "card_number"), ("email_lc", email, "email")):
-            other = conn.execute(
-                f"SELECT id FROM customers WHERE {column} = ? AND id <> ?", (value, customer.id)
-            ).fetchone()
-            if other is not None:
-                raise Refused("in_use", f"{what} {value} belongs to customer {other[0]}", what)
+        for other, card, email_lc in conn.execute(
+            "SELECT id, card, email_lc FROM customers WHERE (card = ? OR email_lc = ?) AND id <> ?",
+            (customer.card_number, email, customer.id),
+        ).fetchall():
+            what, value = ("card_number", card) if card == customer.card_number else ("email", email_lc)
+            raise Refused("in_use", f"{what} {value} belongs to customer {other}", what)
         from clienteling.central.customers import customer_search_text
 
         name = f"{customer.first_name} {customer.last_name}"
@@ -483,9 +541,12 @@ class Ingest(StoreBase):
                 "INSERT INTO customers_fts (rowid, name, email, phone) VALUES (?, ?, ?, ?)",
                 (rowid, name, customer.email, customer.phone),
             )
-        self._add_to_scope(conn, customer.id, customer.home_store, "home")
+        if new:  # nothing of theirs to send again: the row itself has just taken its position
+            conn.execute("INSERT INTO customer_scope VALUES (?, ?, 'home')", (customer.id, customer.home_store))
+        else:
+            self._add_to_scope(conn, customer.id, customer.home_store, "home")
 
-    def _save_wishlist_item(self, conn: Conn, item: WishlistItem, source: str) -> None:
+    def _save_wishlist_item(self, conn: Conn, item: WishlistItem, source: str, new: bool) -> None:
         _known_customer(conn, item.customer_id)
         style = _known_sku(conn, item.sku)
         if style != item.style:
@@ -498,7 +559,7 @@ class Ingest(StoreBase):
             (item.id, self.next_seq(conn), item.customer_id, item.model_dump_json()),
         )
 
-    def _save_order(self, conn: Conn, order: Order, source: str) -> None:
+    def _save_order(self, conn: Conn, order: Order, source: str, new: bool) -> None:
         _known_customer(conn, order.customer_id)
         for store in {order.store, order.fulfilled_by} - {None}:
             _known_store(conn, store)
@@ -513,7 +574,7 @@ class Ingest(StoreBase):
         if order.store is not None:
             self._add_to_scope(conn, order.customer_id, order.store, "buyer")
 
-    def _save_conversation(self, conn: Conn, conversation: Conversation, source: str) -> None:
+    def _save_conversation(self, conn: Conn, conversation: Conversation, source: str, new: bool) -> None:
         _known_customer(conn, conversation.customer_id)
         conn.execute(
             "INSERT INTO conversations VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
@@ -528,7 +589,7 @@ class Ingest(StoreBase):
         )
 
 
-SAVERS: dict[str, Callable[[Ingest, Conn, Any, str], None]] = {
+SAVERS: dict[str, Callable[[Ingest, Conn, Any, str, bool], None]] = {
     "stores": Ingest._save_store,
     "products": Ingest._save_product,
     "stock": Ingest._save_stock,
