@@ -223,6 +223,7 @@ class CustomerSummary(Contract):
 # --------------------------------------------------------------------------- catalogue
 
 Category = Literal["coats", "trousers", "knitwear", "sneakers"]
+Channel = Literal["web", "app", "store"]
 
 
 class Variant(Contract):
@@ -240,6 +241,28 @@ class Product(Contract):
     description: str = Field(max_length=1000)
     image: str | None = Field(default=None, description="File name of the product image in the app's assets")
     variants: list[Variant]
+    updated_at: UtcDatetime
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
+
+
+class Promotion(Contract):
+    """A price promotion from the webshop or the pricing system ("20 % off trousers this week"): it applies in every
+    channel it names, to the categories, styles or SKUs it names, between its start and its end (clienteling.rules
+    prices a line with it, on the device and at the centre alike)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", examples=["PROMO-TROUSERS-W48"])
+    name: str = Field(min_length=1, max_length=120, description="What a customer was told, for example in a newsletter")
+    percent_off: int = Field(ge=1, le=90)
+    categories: list[Category] = Field(default_factory=list)
+    styles: list[str] = Field(default_factory=list, max_length=500)
+    skus: list[Sku] = Field(default_factory=list, max_length=5000)
+    channels: list[Channel] = Field(
+        default_factory=lambda: ["web", "app", "store"],
+        min_length=1,
+        description="Where it holds; every channel by default",
+    )
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     updated_at: UtcDatetime
     sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
 
@@ -291,7 +314,6 @@ class WishlistItem(Contract):
 
 # --------------------------------------------------------------------------- orders
 
-Channel = Literal["web", "app", "store"]
 Fulfilment = Literal["delivery", "in_store"]
 OrderStatus = Literal[
     "placed", "reserved", "shipped", "delivered", "completed", "cancelled", "partially_returned", "returned"
@@ -313,6 +335,8 @@ class OrderLine(Contract):
     quantity: Quantity
     unit_price: Money
     returned_quantity: int = Field(default=0, ge=0)
+    list_price: Money | None = Field(default=None, description="The catalogue price, where a promotion lowered it")
+    promotion: str | None = Field(default=None, description="The id of the promotion that set `unit_price`")
 
 
 class OrderTotals(Contract):
@@ -471,7 +495,17 @@ class ProfileView(Contract):
 T = TypeVar("T")
 
 # The staff come right after the stores: a new device can let someone sign in before the rest arrives.
-SYNC_COLLECTIONS = ("stores", "staff", "products", "stock", "customers", "wishlists", "orders", "conversations")
+SYNC_COLLECTIONS = (
+    "stores",
+    "staff",
+    "products",
+    "promotions",
+    "stock",
+    "customers",
+    "wishlists",
+    "orders",
+    "conversations",
+)
 
 
 class SyncPage(Contract, Generic[T]):
@@ -485,7 +519,16 @@ class SyncPage(Contract, Generic[T]):
 
 # --------------------------------------------------------------------------- ingest (the retailer's systems)
 
-INGEST_COLLECTIONS = ("stores", "products", "stock", "customers", "wishlists", "orders", "conversations")
+INGEST_COLLECTIONS = (
+    "stores",
+    "products",
+    "promotions",
+    "stock",
+    "customers",
+    "wishlists",
+    "orders",
+    "conversations",
+)
 """What the retailer's systems may write (`POST /v1/ingest/{collection}`), each as the collection's feed document
 (stock as `IngestedStock`)."""
 

@@ -1,6 +1,6 @@
 """The chain's business rules, written once: the centre, the device and the screens all import them.
 
-Prices with shipping, whether an order and each of its lines can be returned (and if not, why: a code with
+Prices (with promotions and loyalty tiers' benefits) and shipping, whether an order and each of its lines can be returned (and if not, why: a code with
 parameters that a screen words in its language), refunds, Dutch postcodes, and how typed text finds a product.
 No I/O of any kind; a rule that depends on time takes `now`, read from the caller's clock.
 """
@@ -14,7 +14,16 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from clienteling.contract import DutchPostcode, Money, Order, OrderLine, OrderTotals, Product, ReturnLineRequest
+from clienteling.contract import (
+    DutchPostcode,
+    Money,
+    Order,
+    OrderLine,
+    OrderTotals,
+    Product,
+    Promotion,
+    ReturnLineRequest,
+)
 
 CURRENCY = "EUR"
 
@@ -26,20 +35,109 @@ SHIPPING_CENTS = 4_95
 """Shipping to the door below `FREE_SHIPPING_FROM_CENTS`."""
 
 
-def shipping_cents(subtotal_cents: int) -> int:
-    """What shipping an order of this subtotal to the customer's door costs."""
+FREE_SHIPPING_TIERS = ("gold", "platinum")
+"""Loyalty tiers whose orders ship for free whatever their subtotal, in every channel."""
+
+
+def shipping_cents(subtotal_cents: int, tier: str | None = None) -> int:
+    """What shipping an order of this subtotal to the door of a customer of `tier` costs."""
+    if tier in FREE_SHIPPING_TIERS:
+        return 0
     return 0 if subtotal_cents >= FREE_SHIPPING_FROM_CENTS else SHIPPING_CENTS
 
 
-def order_totals(lines: Iterable[tuple[Money, int]]) -> OrderTotals:
-    """Subtotal, shipping and total of a ship-to-home order of (unit price, quantity) lines."""
+def free_shipping_reason(subtotal_cents: int, tier: str | None = None) -> str | None:
+    """Why an order ships for free (`tier` or `threshold`), or None: what a screen words for the customer."""
+    if tier in FREE_SHIPPING_TIERS:
+        return "tier"
+    return "threshold" if subtotal_cents >= FREE_SHIPPING_FROM_CENTS else None
+
+
+@dataclass(frozen=True)
+class UnitPrice:
+    """What one unit of a SKU costs in a channel at a moment: the price, the catalogue's, and the promotion that made
+    the difference (None: the catalogue's price holds)."""
+
+    price: Money
+    list_price: Money
+    promotion: Promotion | None
+
+
+def promotion_applies(promotion: Promotion, style: str, category: str, sku: str, channel: str, now: datetime) -> bool:
+    """Whether `promotion` holds for this SKU in `channel` at `now` (from its start, up to but not at its end)."""
+    if channel not in promotion.channels or not (promotion.starts_at <= now < promotion.ends_at):
+        return False
+    return category in promotion.categories or style in promotion.styles or sku in promotion.skus
+
+
+def discounted(cents: int, percent_off: int) -> int:
+    """`cents` less `percent_off` %, to the nearest cent (half a cent up)."""
+    return (cents * (100 - percent_off) + 50) // 100
+
+
+def unit_price(
+    product: Product, sku: str, promotions: Iterable[Promotion], *, channel: str, now: datetime
+) -> UnitPrice:
+    """The price of one unit of `sku` of `product`: the catalogue price less the best promotion that holds (the
+    largest discount; of equal ones, the first by id). Promotions never stack."""
+    variant = next(v for v in product.variants if v.sku == sku)
+    best: Promotion | None = None
+    for promotion in sorted(promotions, key=lambda p: p.id):
+        if promotion_applies(promotion, product.style, product.category, sku, channel, now) and (
+            best is None or promotion.percent_off > best.percent_off
+        ):
+            best = promotion
+    if best is None:
+        return UnitPrice(variant.price, variant.price, None)
+    price = Money(cents=discounted(variant.price.cents, best.percent_off), currency=variant.price.currency)
+    return UnitPrice(price, variant.price, best)
+
+
+def order_totals(lines: Iterable[tuple[Money, int]], tier: str | None = None) -> OrderTotals:
+    """Subtotal, shipping and total of a ship-to-home order of (unit price, quantity) lines for a customer of `tier`."""
     subtotal = sum(price.cents * quantity for price, quantity in lines)
-    shipping = shipping_cents(subtotal)
+    shipping = shipping_cents(subtotal, tier)
     return OrderTotals(
         subtotal=Money(cents=subtotal, currency=CURRENCY),
         shipping=Money(cents=shipping, currency=CURRENCY),
         total=Money(cents=subtotal + shipping, currency=CURRENCY),
     )
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    sku: str
+    quantity: int
+    unit: UnitPrice
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    """A ship-to-home order priced as the centre charges it: each line's unit price (with the promotion that set it),
+    the totals, and why shipping is free if it is (`tier`, `threshold`, or None)."""
+
+    lines: list[PricedLine]
+    totals: OrderTotals
+    free_shipping: str | None
+
+
+def price_order(
+    items: Iterable[tuple[Product, str, int]],
+    promotions: Iterable[Promotion],
+    *,
+    tier: str | None,
+    channel: str,
+    now: datetime,
+) -> PricedOrder:
+    """Price (product, SKU, quantity) lines for a customer of `tier` in `channel` at `now`: the one pricing function
+    the device's review and the centre's order both call, so the review shows what the centre charges."""
+    offers = list(promotions)
+    lines = [
+        PricedLine(sku, quantity, unit_price(product, sku, offers, channel=channel, now=now))
+        for product, sku, quantity in items
+    ]
+    totals = order_totals(((line.unit.price, line.quantity) for line in lines), tier)
+    return PricedOrder(lines, totals, free_shipping_reason(totals.subtotal.cents, tier))
 
 
 # --------------------------------------------------------------------------- returns

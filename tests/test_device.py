@@ -464,16 +464,29 @@ def sku_priced_below(device: Device, cents: int, store: str, at_least: int) -> t
 
 def test_the_review_shows_what_the_centre_charges_shipping_included(device, centre):
     sku, price = sku_priced_below(device, rules.FREE_SHIPPING_FROM_CENTS, "DC01", 3)
+    (customer_id,), (gold,) = (
+        centre.rows(
+            f"SELECT id FROM customers WHERE home_store = 'AMS01' AND doc->>'tier' = '{tier}' ORDER BY id LIMIT 1"
+        )[0]
+        for tier in ("silver", "gold")
+    )
     for quantity in (1, 2):  # below the free-shipping threshold, then (for these prices) above it
-        quote = device.quote_ship_to_home([(sku, quantity)])  # what the review screen shows
-        placed = device.place_ship_to_home("C0000004", [(sku, quantity)], fulfilling_store="DC01")
+        quote = device.quote_ship_to_home([(sku, quantity)], customer_id)  # what the review screen shows
+        placed = device.place_ship_to_home(customer_id, [(sku, quantity)], fulfilling_store="DC01")
         assert placed.state == "sent", placed.reason
         with centre.client() as client:
             charged = Order.model_validate(client.get(f"/v1/orders/{placed.number}").json()).totals
-        assert quote == charged
-        assert quote.subtotal.cents == price * quantity
-    below = device.quote_ship_to_home([(sku, 1)])
-    assert below.shipping.cents > 0 and below.total.cents == price + below.shipping.cents
+        assert quote.totals == charged
+        assert quote.totals.subtotal.cents == price * quantity
+    below = device.quote_ship_to_home([(sku, 1)], customer_id)
+    assert below.totals.shipping.cents > 0 and below.totals.total.cents == price + below.totals.shipping.cents
+    assert below.free_shipping is None
+    # a gold member's order ships free whatever its size, on the review and at the centre alike
+    quote = device.quote_ship_to_home([(sku, 1)], gold)
+    placed = device.place_ship_to_home(gold, [(sku, 1)], fulfilling_store="DC01")
+    with centre.client() as client:
+        charged = Order.model_validate(client.get(f"/v1/orders/{placed.number}").json()).totals
+    assert quote.totals == charged and charged.shipping.cents == 0 and quote.free_shipping == "tier"
 
 
 def returnable_now(device: Device, skip: int = 0, *, only_one: bool = False) -> Order:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clienteling import rules
-from clienteling.contract import Money, Order, Product, ReturnLineRequest
+from clienteling.contract import Money, Order, Product, Promotion, ReturnLineRequest
 
 DELIVERED = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
@@ -192,3 +192,73 @@ def test_a_product_is_found_by_every_word_typed_in_its_style_name_category_or_co
     assert rules.product_matches(text, rules.product_search_words("ct01 cam"))
     assert not rules.product_matches(text, rules.product_search_words("navy sneakers"))
     assert rules.product_search_words("   ") == []
+
+
+# --------------------------------------------------------------------------- promotions and tiers
+
+WEEK_START = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+
+
+def a_promotion(promotion_id: str, percent: int, **fields) -> Promotion:
+    return Promotion.model_validate(
+        {
+            "id": promotion_id,
+            "name": promotion_id,
+            "percent_off": percent,
+            "starts_at": WEEK_START,
+            "ends_at": WEEK_START + timedelta(days=7),
+            "updated_at": WEEK_START,
+            **fields,
+        }
+    )
+
+
+TROUSERS = Product.model_validate(
+    {
+        "style": "TR01",
+        "name": "Chino",
+        "category": "trousers",
+        "description": "",
+        "variants": [{"sku": "TR01-BLK-32", "gtin": "8712345000017", "colour": "Black", "size": "32",
+                      "price": {"cents": 39_95, "currency": "EUR"}}],
+        "updated_at": WEEK_START,
+    }
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("moment", "channel", "expected_cents", "expected_promotion"),
+    [
+        (WEEK_START, "store", 31_96, "P-20"),  # 39.95 less 20 % = 31.96
+        (WEEK_START - timedelta(seconds=1), "store", 39_95, None),  # a second before it starts
+        (WEEK_START + timedelta(days=7), "store", 39_95, None),  # at its end it is over
+        (WEEK_START + timedelta(days=7, seconds=-1), "store", 31_96, "P-20"),
+        (WEEK_START, "web", 19_98, "P-WEB"),  # the web's own 50 % (19.975 rounds up) is the better one there
+    ],
+)
+def test_a_line_takes_the_best_promotion_that_holds_in_its_channel_at_that_moment(
+    moment, channel, expected_cents, expected_promotion
+):
+    offers = [
+        a_promotion("P-20", 20, categories=["trousers"]),
+        a_promotion("P-WEB", 50, categories=["trousers"], channels=["web"]),
+        a_promotion("P-COATS", 40, categories=["coats"]),
+        a_promotion("P-SKU", 10, skus=["TR01-BLK-32"]),  # also holds, but 10 % < 20 %: promotions never stack
+    ]
+    priced = rules.unit_price(TROUSERS, "TR01-BLK-32", offers, channel=channel, now=moment)
+    assert priced.price.cents == expected_cents and priced.list_price.cents == 39_95
+    assert (priced.promotion.id if priced.promotion else None) == expected_promotion
+
+
+def test_a_gold_member_ships_free_below_the_threshold_and_a_silver_one_pays():
+    for tier, shipping, reason in (
+        ("gold", 0, "tier"),
+        ("platinum", 0, "tier"),
+        ("silver", 4_95, None),
+        (None, 4_95, None),
+    ):
+        order = rules.price_order([(TROUSERS, "TR01-BLK-32", 1)], [], tier=tier, channel="store", now=WEEK_START)
+        assert (order.totals.shipping.cents, order.free_shipping) == (shipping, reason)
+        assert order.totals.total.cents == 39_95 + shipping
+    big = rules.price_order([(TROUSERS, "TR01-BLK-32", 2)], [], tier="silver", channel="store", now=WEEK_START)
+    assert (big.totals.shipping.cents, big.free_shipping) == (0, "threshold")  # 79.90 reaches the threshold

@@ -49,6 +49,7 @@ from clienteling.contract import (
     IngestReport,
     Order,
     Product,
+    Promotion,
     Store,
     UtcDatetime,
     WishlistItem,
@@ -101,6 +102,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "stores": Kind(Store, "code", "stores"),
     "products": Kind(Product, "style", "products"),
+    "promotions": Kind(Promotion, "id", "promotions"),
     "stock": Kind(IngestedStock, "id", "stock"),
     "customers": Kind(Customer, "id", "customers"),
     "wishlists": Kind(WishlistItem, "id", "wishlists"),
@@ -482,6 +484,17 @@ class Ingest(StoreBase):
             (product.style, self.next_seq(conn), rules.product_search_text(product), product.model_dump_json()),
         )
 
+    def _save_promotion(self, conn: Conn, promotion: Promotion, source: str, new: bool) -> None:
+        if promotion.ends_at <= promotion.starts_at:
+            raise Refused("invalid_record", "a promotion ends after it starts", "ends_at")
+        if not (promotion.categories or promotion.styles or promotion.skus):
+            raise Refused("invalid_record", "a promotion names the categories, styles or SKUs it holds for", "skus")
+        conn.execute(
+            "INSERT INTO promotions VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
+            " doc = excluded.doc",
+            (promotion.id, self.next_seq(conn), promotion.model_dump_json()),
+        )
+
     def _save_stock(self, conn: Conn, level: IngestedStock, source: str, new: bool) -> None:
         _known_store(conn, level.store)
         _known_sku(conn, level.sku)
@@ -592,6 +605,7 @@ class Ingest(StoreBase):
 SAVERS: dict[str, Callable[[Ingest, Conn, Any, str, bool], None]] = {
     "stores": Ingest._save_store,
     "products": Ingest._save_product,
+    "promotions": Ingest._save_promotion,
     "stock": Ingest._save_stock,
     "customers": Ingest._save_customer,
     "wishlists": Ingest._save_wishlist_item,

@@ -43,7 +43,7 @@ EPOCHS_TABLE_SQLITE = """CREATE TABLE IF NOT EXISTS epochs (
 # keeps its version, so a late upsert does not bring the record back). `events`: the outbox, one row per thing the
 # stores did that the retailer's systems hear of, written in the transaction of the change itself; its id is a feed
 # position, so ids are in commit order (db.py). `webhooks` and `deliveries`: who hears of which events, and where each
-# delivery stands (clienteling.central.events). `stock.source` names the system a figure came from (NULL: the centre).
+# delivery stands (clienteling.central.events). `promotions`: price promotions, a synced collection (rules.price_order). `stock.source` names the system a figure came from (NULL: the centre).
 INTEGRATION_TABLES = """
 CREATE TABLE IF NOT EXISTS integrations (
     token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, may TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_subject ON deliveries(webhook_id, subject, event_id);
 CREATE INDEX IF NOT EXISTS events_subject ON events(subject, id);
+CREATE TABLE IF NOT EXISTS promotions (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS promotions_seq ON promotions(seq);
 """
 
 SCHEMA = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from clienteling import rules
 from clienteling.central.base import CommandAnswer, iso
 from clienteling.central.db import Conn
@@ -11,8 +9,9 @@ from clienteling.central.epochs import NUMBERED_ORDER
 from clienteling.central.events import Events
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
-    Money,
     Order,
+    Product,
+    Promotion,
     Return,
     ReturnCommand,
     ReturnLine,
@@ -65,34 +64,20 @@ class Orders(Events):
         for line in command.lines:
             wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
         short = []
-        lines = []
-        for number, (sku, quantity) in enumerate(wanted.items(), start=1):
+        items: list[tuple[Product, str, int]] = []
+        for sku, quantity in wanted.items():
             found = conn.execute(
                 "SELECT p.doc FROM variants v JOIN products p ON p.id = v.style WHERE v.sku = ?", (sku,)
             ).fetchone()
             if found is None:
                 raise ProblemError("unknown_sku", f"there is no product with SKU {sku}", sku=sku)
-            product = json.loads(found[0])
-            variant = next(v for v in product["variants"] if v["sku"] == sku)
             level = conn.execute(
                 "SELECT on_hand - reserved FROM stock WHERE store = ? AND sku = ?", (command.fulfilling_store, sku)
             ).fetchone()
             available = max(level[0], 0) if level else 0
             if available < quantity:
                 short.append({"sku": sku, "requested": quantity, "available": available})
-            unit = variant["price"]
-            lines.append(
-                {
-                    "line_no": number,
-                    "sku": sku,
-                    "name": product["name"],
-                    "colour": variant["colour"],
-                    "size": variant["size"],
-                    "quantity": quantity,
-                    "unit_price": unit,
-                    "returned_quantity": 0,
-                }
-            )
+            items.append((Product.model_validate_json(found[0]), sku, quantity))
         if short:
             described = ", ".join(f"{s['sku']}: {s['requested']} wanted, {s['available']} available" for s in short)
             raise ProblemError(
@@ -120,7 +105,16 @@ class Orders(Events):
                     store=command.fulfilling_store,
                     lines=[{"sku": sku, "requested": quantity, "available": available}],
                 )
-        totals = rules.order_totals((Money.model_validate(line["unit_price"]), line["quantity"]) for line in lines)
+        tier = conn.execute("SELECT doc->>'tier' FROM customers WHERE id = ?", (command.customer_id,)).fetchone()[0]
+        promotions = [
+            Promotion.model_validate_json(r[0]) for r in conn.execute("SELECT doc FROM promotions").fetchall()
+        ]
+        priced = rules.price_order(items, promotions, tier=tier, channel="store", now=now)  # as the review showed
+        lines = [
+            _order_line(number, product, line)
+            for number, ((product, _, _), line) in enumerate(zip(items, priced.lines, strict=True), start=1)
+        ]
+        totals = priced.totals
         number = self._number(conn, "ORD", "order_number", restoring)
         order = Order.model_validate(
             {
@@ -208,6 +202,23 @@ class Orders(Events):
         conn.execute("INSERT INTO returns VALUES (?, ?, ?, ?)", (number, order.number, iso(now), doc))
         self.record_event(conn, "return.registered", f"order:{order.number}", doc, now)
         return doc
+
+
+def _order_line(number: int, product: Product, line: rules.PricedLine) -> dict:
+    variant = next(v for v in product.variants if v.sku == line.sku)
+    promoted = line.unit.promotion is not None
+    return {
+        "line_no": number,
+        "sku": line.sku,
+        "name": product.name,
+        "colour": variant.colour,
+        "size": variant.size,
+        "quantity": line.quantity,
+        "unit_price": line.unit.price,
+        "returned_quantity": 0,
+        "list_price": line.unit.list_price if promoted else None,
+        "promotion": line.unit.promotion.id if line.unit.promotion else None,
+    }
 
 
 def _return_problem(order: Order, refusal: rules.Refusal) -> ProblemError:

@@ -137,6 +137,12 @@ MIGRATIONS: list[str] = [
     DROP TABLE outbox;
     DROP TABLE local_commands;
     """,
+    # 7: price promotions from the retailer's systems (the review prices an order as the centre will charge it), and
+    # the system each stock figure came from (issue 13).
+    """
+    CREATE TABLE promotions (id TEXT PRIMARY KEY, doc TEXT NOT NULL, gen INTEGER NOT NULL);
+    ALTER TABLE stock ADD COLUMN source TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
@@ -174,13 +180,18 @@ _UPSERTS: dict[str, str] = {
             item.value, :gen
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET search = excluded.search, doc = excluded.doc, gen = excluded.gen""",
+    "promotions": f"""
+        INSERT INTO promotions (id, doc, gen)
+        SELECT {_field("id")}, item.value, :gen
+        FROM json_each(:page, :path) AS item WHERE true
+        ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, gen = excluded.gen""",
     "stock": f"""
-        INSERT INTO stock (id, store, sku, on_hand, reserved, available, as_of, gen)
+        INSERT INTO stock (id, store, sku, on_hand, reserved, available, as_of, source, gen)
         SELECT {_field("store")} || ':' || {_field("sku")}, {_field("store")}, {_field("sku")}, {_field("on_hand")},
-            {_field("reserved")}, {_field("available")}, {_field("as_of")}, :gen
+            {_field("reserved")}, {_field("available")}, {_field("as_of")}, {_field("source")}, :gen
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved,
-            available = excluded.available, as_of = excluded.as_of, gen = excluded.gen""",
+            available = excluded.available, as_of = excluded.as_of, source = excluded.source, gen = excluded.gen""",
     "customers": f"""
         INSERT INTO customers (id, card, email_lc, home_store, name, email, phone, doc, origin, gen)
         SELECT {_field("id")}, {_field("card_number")}, lower({_field("email")}), {_field("home_store")},
@@ -220,7 +231,7 @@ _ROW_UPSERTS: dict[str, str] = {
     .replace("item.value", ":doc")
     .replace("SELECT ", "VALUES (", 1)
     .replace("FROM json_each(:page, :path) AS item WHERE true", ")")
-    for collection in ("staff", "stock", "customers", "wishlists", "orders", "conversations")
+    for collection in ("staff", "promotions", "stock", "customers", "wishlists", "orders", "conversations")
 }
 # The search index entries of the customers a page brings (their ids in temp.page_ids).
 _SEARCH_OUT = """
@@ -930,9 +941,13 @@ class Cache:
     def store_docs(self) -> list[str]:
         return [r[0] for r in self.query("SELECT doc FROM stores ORDER BY id")]
 
-    def stock_of(self, sku: str) -> list[tuple[str, int, int, int, str]]:
-        """Every location's stock of a SKU: (store, on_hand, reserved, available, as_of)."""
-        return self.query("SELECT store, on_hand, reserved, available, as_of FROM stock WHERE sku = ?", (sku,))
+    def stock_of(self, sku: str) -> list[tuple[str, int, int, int, str, str | None]]:
+        """Every location's stock of a SKU: (store, on_hand, reserved, available, as_of, source)."""
+        return self.query("SELECT store, on_hand, reserved, available, as_of, source FROM stock WHERE sku = ?", (sku,))
+
+    def promotion_docs(self) -> list[str]:
+        """Every price promotion the centre has sent (those over and those to come too: the rules pick)."""
+        return [r[0] for r in self.query("SELECT doc FROM promotions ORDER BY id")]
 
     # ------------------------------------------------------------------ staff and their sign-in attempts
 

@@ -34,10 +34,10 @@ from clienteling.contract import (
     CustomerSummary,
     Order,
     OrderLineRequest,
-    OrderTotals,
     Product,
     ProductMatch,
     ProfileViewCommand,
+    Promotion,
     ReturnCommand,
     ReturnLineRequest,
     ShipToHomeOrderCommand,
@@ -435,7 +435,7 @@ class Device:
         stores = {s.code: s for s in self.stores()}
         here = stores.get(self.store or "")
         places = []
-        for store, on_hand, reserved, available, as_of in self.cache.stock_of(sku):
+        for store, on_hand, reserved, available, as_of, source in self.cache.stock_of(sku):
             info = stores.get(store)
             if info is None:
                 continue
@@ -451,6 +451,7 @@ class Device:
                     reserved,
                     available,
                     datetime.fromisoformat(as_of),
+                    source,
                 )
             )
         places.sort(key=lambda p: (p.kind == "dc", p.distance_km, p.store))
@@ -534,16 +535,19 @@ class Device:
         )
         return self._queue("ship_to_home", command.model_dump(mode="json"), customer_id, staff, send_now)
 
-    def quote_ship_to_home(self, lines: list[tuple[str, int]]) -> OrderTotals:
-        """Subtotal, shipping and total of a ship-to-home order of (SKU, quantity) lines, as the centre will charge.
-
-        Prices come from the cached catalogue, shipping from the rules the centre applies (`rules.order_totals`).
-        Raises `ProductNotFound` for a SKU the catalogue does not know.
-        """
+    def quote_ship_to_home(
+        self, lines: list[tuple[str, int]], customer_id: str | None = None, *, now: datetime | None = None
+    ) -> rules.PricedOrder:
+        """A ship-to-home order of (SKU, quantity) lines priced as the centre will charge it (`rules.price_order`):
+        the cached catalogue's prices less the promotions that hold in the store now, and shipping with the
+        customer's tier benefits. Raises `ProductNotFound` for a SKU the catalogue does not know."""
         wanted: dict[str, int] = {}
         for sku, quantity in lines:
             wanted[sku] = wanted.get(sku, 0) + quantity
-        return rules.order_totals((self.product(sku).variant.price, quantity) for sku, quantity in wanted.items())
+        promotions = [Promotion.model_validate_json(doc) for doc in self.cache.promotion_docs()]
+        tier = self.customer(customer_id).tier if customer_id else None
+        items = [(self.product(sku).product, sku, quantity) for sku, quantity in wanted.items()]
+        return rules.price_order(items, promotions, tier=tier, channel="store", now=now or utc_now())
 
     def suggest_fulfilment(self, wanted: dict[str, int]) -> str:
         """The nearest place (this store first, the DC last) that has every line in stock."""

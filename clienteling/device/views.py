@@ -32,6 +32,7 @@ class StockPlace:
     reserved: int
     available: int
     as_of: datetime
+    source: str | None = None  # the retailer's system the figure came from; None: the centre itself
 
     def age_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.as_of).total_seconds())

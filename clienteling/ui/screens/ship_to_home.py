@@ -76,7 +76,9 @@ def ShipToHomeScreen():
     loaded = use_loaded(lambda: _load(device, customer_id, sku), [customer_id, sku])
     qty = int(quantity) if quantity.isdigit() and int(quantity) > 0 else 1
     reviewing = order.step in ("review", "placing")
-    quoted = use_loaded(lambda: device.quote_ship_to_home([(sku, qty)]) if reviewing else None, [sku, qty, reviewing])
+    quoted = use_loaded(
+        lambda: device.quote_ship_to_home([(sku, qty)], customer_id) if reviewing else None, [sku, qty, reviewing]
+    )
     if not loaded.ready:
         return loading("ship-loading")
     if loaded.error is not None:
@@ -151,12 +153,32 @@ def ShipToHomeScreen():
             return ft.Column(head + [loading("review-loading")], spacing=12)
         if quoted.error is not None:
             return ft.Column(head + [message(session.explain(quoted.error), "ship-error")], spacing=12)
-        quote = quoted.value  # what the centre will charge, shipping included
-        shipping = (
-            session.t("shipping", money=money(quote.shipping.cents, session.lang))
-            if quote.shipping.cents
-            else session.t("shipping_free", money=money(FREE_SHIPPING_FROM_CENTS, session.lang))
-        )
+        priced = quoted.value  # what the centre will charge (rules.price_order), shipping included
+        quote = priced.totals
+        if quote.shipping.cents:
+            shipping = session.t("shipping", money=money(quote.shipping.cents, session.lang))
+        elif priced.free_shipping == "tier":
+            shipping = session.t("shipping_free_tier", tier=session.t(f"tier_{customer.tier}"))
+        else:
+            shipping = session.t("shipping_free", money=money(FREE_SHIPPING_FROM_CENTS, session.lang))
+        promoted = [
+            tagged(
+                "review-promotion",
+                ft.Text(
+                    session.t(
+                        "promoted_price",
+                        money=money(line.unit.price.cents, session.lang),
+                        list_money=money(line.unit.list_price.cents, session.lang),
+                        promotion=line.unit.promotion.name,
+                        percent=line.unit.promotion.percent_off,
+                    ),
+                    color=ft.Colors.DEEP_ORANGE_800,
+                    weight=ft.FontWeight.W_600,
+                ),
+            )
+            for line in priced.lines
+            if line.unit.promotion is not None
+        ]
         place_name = next((p.name for p in places if p.store == chosen), chosen)
         shown = f"{addr.street} {addr.house_number}, {addr.postcode} {addr.city}" if addr else ""
         return ft.Column(
@@ -166,6 +188,7 @@ def ShipToHomeScreen():
                     ft.Column(
                         [
                             ft.Text(f"{qty}× {variant.sku}"),
+                            *promoted,
                             ft.Text(f"{session.t('fulfilling_store')}: {place_name}"),
                             ft.Text(f"{session.t('address')}: {shown}"),
                             tagged(
