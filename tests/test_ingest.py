@@ -85,9 +85,7 @@ def test_only_an_integration_token_for_that_collection_may_write(centre: Central
     assert "loyalty may write customers, not stock" in refused["detail"]
     # and an integration's token is no device's: it reads no customer
     assert_problem(systems["webshop"].get("/v1/customers/C0000001"), 401, "unauthorized")
-    assert_problem(
-        systems["erp"].post("/v1/ingest/promotions", content=body, headers=NDJSON), 404, "collection_not_found"
-    )
+    assert_problem(systems["erp"].post("/v1/ingest/recipes", content=body, headers=NDJSON), 404, "collection_not_found")
     wrong_type = systems["webshop"].post("/v1/ingest/customers", content=body, headers={"Content-Type": "text/plain"})
     assert_problem(wrong_type, 422, "invalid_request")
 

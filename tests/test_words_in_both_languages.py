@@ -299,6 +299,7 @@ def test_every_refusal_a_command_can_get_has_words():
         "invalid_card_number",
         "product_not_found",
         "too_many_profile_reads",  # only profile reads get it, never a command; and a 429 is retried, not shown
+        "payload_too_large",  # only the retailer's systems get it, on an ingest batch; a device never sends one
     }
     assert all(f"error_centre_{code}" in STRINGS[lang] for code in command_codes for lang in LANGS)
 
