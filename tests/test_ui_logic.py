@@ -76,6 +76,7 @@ def test_every_word_is_there_in_dutch_and_english():
         "channel_app",
         "colour_camel",
         "colour_ecru",
+        "system_commercetools",  # a product's name
         "chat_channel_whatsapp",
     }
     assert set(untranslated) <= same_in_both
@@ -195,3 +196,17 @@ def test_a_command_the_centre_does_not_show_yet_stands_in_the_timeline(device):
     events = timeline(device.customer_picture("C0000002"))
     mine = [e for e in events if e.made_here]
     assert [(e.kind, e.state) for e in mine] == [("note", "waiting")] and mine[0].at == note.created_at
+
+
+def test_a_fact_says_which_system_it_came_from_and_how_old_it_is_in_both_languages():
+    from datetime import UTC, datetime, timedelta
+
+    from clienteling.ui.i18n import from_system, from_systems
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert from_system("en", "webshop", now - timedelta(minutes=3), now) == "from the webshop, 3 minutes ago"
+    assert from_system("nl", "webshop", now - timedelta(minutes=3), now) == "uit de webshop, 3 minuten geleden"
+    assert from_system("en", "pim", now - timedelta(hours=2), now) == "from pim, 2 hours ago"  # a name it does not know
+    both = {"webshop": now - timedelta(days=3), "loyalty": now - timedelta(minutes=2)}
+    assert from_systems("en", both, now) == "from the loyalty system, 2 minutes ago · from the webshop, 3 days ago"
+    assert from_systems("nl", {}, now) == ""

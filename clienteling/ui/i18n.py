@@ -87,6 +87,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "dc": "Distribution centre",
         "available": "{n} available",
         "as_of": "counted {ago}",
+        "from_system": "from {system}, {ago}",
+        "system_webshop": "the webshop",
+        "system_loyalty": "the loyalty system",
+        "system_crm": "the CRM",
+        "system_erp": "the ERP",
+        "system_warehouse": "the warehouse system",
+        "system_commercetools": "commercetools",
         "quantity": "Quantity",
         "fulfilling_store": "Ship from",
         "suggested": "nearest with stock",
@@ -367,6 +374,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "dc": "Distributiecentrum",
         "available": "{n} beschikbaar",
         "as_of": "geteld {ago}",
+        "from_system": "uit {system}, {ago}",
+        "system_webshop": "de webshop",
+        "system_loyalty": "het loyaltysysteem",
+        "system_crm": "het CRM",
+        "system_erp": "het ERP",
+        "system_warehouse": "het magazijnsysteem",
+        "system_commercetools": "commercetools",
         "quantity": "Aantal",
         "fulfilling_store": "Verzenden vanuit",
         "suggested": "dichtstbij met voorraad",
@@ -692,6 +706,20 @@ def ago(lang: str, moment: datetime | None, now: datetime | None = None) -> str:
     if delta.total_seconds() < 60:  # a clock a little ahead of the centre's is "just now" too
         return tr(lang, "just_now")
     return format_timedelta(-delta, add_direction=True, threshold=1.5, locale=locale_of(lang))
+
+
+def from_system(lang: str, system: str, moment: datetime, now: datetime | None = None) -> str:
+    """Where a fact came from and how old it is: "from the webshop, 3 minutes ago"; a system this table does not
+    name is said by its own name."""
+    key = f"system_{system}"
+    named = tr(lang, key) if key in STRINGS[lang] else system
+    return tr(lang, "from_system", system=named, ago=ago(lang, moment, now))
+
+
+def from_systems(lang: str, sources: dict[str, datetime], now: datetime | None = None) -> str:
+    """Every system a record came from, the latest first, in one line; empty for what the centre or a store made."""
+    latest_first = sorted(sources.items(), key=lambda item: item[1], reverse=True)
+    return " · ".join(from_system(lang, system, moment, now) for system, moment in latest_first)
 
 
 def local(moment: datetime, *, lang: str, with_time: bool = True) -> str:

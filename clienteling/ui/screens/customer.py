@@ -169,6 +169,16 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
                             ]
                         ),
                         ft.Text(local(order.created_at, lang=session.lang), color=ft.Colors.GREY_700),
+                        *(
+                            [
+                                tagged(
+                                    f"order-sources-{order.number}",
+                                    ft.Text(i18n.from_systems(session.lang, order.sources), color=ft.Colors.GREY_700),
+                                )
+                            ]
+                            if order.sources
+                            else []
+                        ),
                         *lines,
                         ft.Row(
                             [
@@ -307,6 +317,18 @@ def CustomerScreen():
                             ft.Text(f"{customer.first_name} {customer.last_name}", size=26, weight=ft.FontWeight.BOLD),
                         ),
                         ft.Text(f"{customer.email} · {customer.phone or ''}", color=ft.Colors.GREY_700),
+                        *(
+                            [
+                                tagged(
+                                    "customer-sources",
+                                    ft.Text(
+                                        i18n.from_systems(session.lang, customer.sources), color=ft.Colors.GREY_700
+                                    ),
+                                )
+                            ]
+                            if customer.sources
+                            else []
+                        ),
                         ft.Row(
                             [
                                 chip(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import flet as ft
 
-from clienteling.ui.i18n import ago, money, number
+from clienteling.ui.i18n import ago, from_system, money, number
 from clienteling.ui.i18n import colour as colour_word
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import StockSearch
@@ -32,7 +32,15 @@ def place_row(session, place, now, identifier: str, highlight: bool = False) -> 
                         ft.Text(
                             session.t("available", n=place.available), color=colour, size=17, weight=ft.FontWeight.W_600
                         ),
-                        ft.Text(session.t("as_of", ago=ago(session.lang, place.as_of, now)), color=ft.Colors.GREY_700),
+                        tagged(
+                            f"{identifier}-age",
+                            ft.Text(
+                                from_system(session.lang, place.source, place.as_of, now)
+                                if place.source
+                                else session.t("as_of", ago=ago(session.lang, place.as_of, now)),
+                                color=ft.Colors.GREY_700,
+                            ),
+                        ),
                     ],
                     spacing=2,
                     horizontal_alignment=ft.CrossAxisAlignment.END,
