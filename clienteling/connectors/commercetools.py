@@ -540,6 +540,7 @@ def order_import_draft(order: dict[str, Any], config: Config, customer: dict[str
             )
             for line in order["lines"]
         ],
+        custom_line_items=[],  # the SDK's mock backend needs the list, even empty
         total_price=models.Money(cent_amount=total["cents"], currency_code=total["currency"]),
         shipping_address=models.BaseAddress(
             country=address.get("country", "NL"),
@@ -670,6 +671,15 @@ class Report:
             yield f"skipped: {said}"
 
 
+def _refusal(error: Exception) -> bool:
+    """Whether commercetools refused the request for what it said (400, 404: sending it again changes nothing), as
+    opposed to being away, busy or in conflict (network errors, 409, 429, 5xx: tried again next run)."""
+    from commercetools import CommercetoolsError
+
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return isinstance(error, CommercetoolsError) and status in (400, 404)
+
+
 def platform_client(config: Config) -> Any:
     """commercetools' SDK client for the configured project."""
     from commercetools.platform.client import Client
@@ -756,6 +766,10 @@ class Connector:
                         self.push_return(event["data"], report)
                 except Unmapped as why:
                     report.skipped.append(str(why))
+                except Exception as error:
+                    if not _refusal(error):
+                        raise  # commercetools away or busy: this event is done again next run
+                    report.refused.append(f"commercetools refused {event['type']} {event['subject']}: {error}")
                 self.state.events_after = event["id"]
                 self.save()  # after the work: a crash before this line does it again, and finds it done
             if not page["items"]:
