@@ -397,9 +397,14 @@ def connector(platform: Platform, centre: Central, token: str, state: Path) -> C
     return Connector(config(state, centre.url, token), client=platform.client)
 
 
+def as_doc(value: str | dict) -> dict:
+    """A `doc` column: text on SQLite, already a dict (jsonb) on PostgreSQL."""
+    return value if isinstance(value, dict) else json.loads(value)
+
+
 def customer_doc(centre: Central, customer_id: str) -> dict | None:
     rows = centre.rows("SELECT doc FROM customers WHERE id = ?", (customer_id,))
-    return json.loads(rows[0][0]) if rows else None
+    return as_doc(rows[0][0]) if rows else None
 
 
 def test_commercetools_records_reach_the_centre_once_and_their_changes_after(platform, centre, token, tmp_path):
@@ -437,7 +442,7 @@ def test_commercetools_records_reach_the_centre_once_and_their_changes_after(pla
     assert any("neither customerNumber nor key" in said for said in report.skipped)
     assert any("no supply channel" in said for said in report.skipped)
 
-    store = json.loads(centre.rows("SELECT doc FROM stores WHERE id = 'ZWL01'")[0][0])
+    store = as_doc(centre.rows("SELECT doc FROM stores WHERE id = 'ZWL01'")[0][0])
     assert (store["city"], store["kind"], store["sources"].keys()) == ("Zwolle", "store", {"commercetools"})
     made = customer_doc(centre, new_id)
     assert (made["card_number"], made["home_store"], made["tier"], made["points"]) == (card, "ZWL01", "basic", 0)
@@ -457,7 +462,7 @@ def test_commercetools_records_reach_the_centre_once_and_their_changes_after(pla
     assert datetime.fromisoformat(as_of) == datetime.fromisoformat(entry.last_modified_at.isoformat()).replace(
         microsecond=0
     )
-    order = Order.model_validate_json(centre.rows("SELECT doc FROM orders WHERE id = ?", (number,))[0][0])
+    order = Order.model_validate(as_doc(centre.rows("SELECT doc FROM orders WHERE id = ?", (number,))[0][0]))
     assert (order.customer_id, order.channel, order.status, order.fulfilled_by) == (new_id, "web", "delivered", "ZWL01")
     assert order.lines[0].sku == skus[2] and order.totals.total.cents == 2 * 8995 + 495
 
@@ -513,7 +518,7 @@ def test_a_store_order_goes_to_commercetools_once_even_when_its_event_comes_agai
     assert order.number in third.orders_found and len(platform.orders_numbered(order.number)) == 1
     # The order made in commercetools does not come back to the centre as a web order.
     assert (
-        Order.model_validate_json(centre.rows("SELECT doc FROM orders WHERE id = ?", (order.number,))[0][0]).channel
+        Order.model_validate(as_doc(centre.rows("SELECT doc FROM orders WHERE id = ?", (order.number,))[0][0])).channel
         == "store"
     )
 
