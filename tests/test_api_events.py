@@ -58,3 +58,4 @@ def test_only_an_integration_reads_events(centre: Central):
     reader = integration(centre, "pim", "products")
     assert_problem(reader.get("/v1/events", params={"after": -1}), 422, "invalid_request")
     assert_problem(reader.get("/v1/events", params={"limit": 0}), 422, "invalid_request")
+    assert_problem(reader.get("/v1/events", params={"after": 2**63}), 422, "invalid_request")  # beyond a bigint

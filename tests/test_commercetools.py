@@ -160,7 +160,7 @@ def test_channels_stock_lists_and_orders_map(tmp_path):
     with pytest.raises(Unmapped, match="no supply channel"):
         stock_record(entry, {"ch1": "dc-tilburg"}, cfg)
     stock = stock_record({**entry, "supplyChannel": {"typeId": "channel", "id": "ch1"}}, {"ch1": "dc-tilburg"}, cfg)
-    assert stock["id"] == "DC01:CT01-NVY-M" and stock["updated_at"] == "2026-11-30T10:00:00+00:00"
+    assert stock["id"] == "DC01:CT01-NVY-M" and stock["updated_at"] == "2026-11-30T10:00:00.123+00:00"
     assert stock["data"] == {"store": "DC01", "sku": "CT01-NVY-M", "on_hand": 7, "as_of": "2026-11-30T10:00:00+00:00"}
     shopping_list = {
         "id": "l1",
@@ -521,6 +521,30 @@ def test_a_store_order_goes_to_commercetools_once_even_when_its_event_comes_agai
         Order.model_validate(as_doc(centre.rows("SELECT doc FROM orders WHERE id = ?", (order.number,))[0][0])).channel
         == "store"
     )
+
+
+def test_following_picks_up_each_change_and_outlives_a_centre_that_is_away(platform, centre, token, tmp_path, caplog):
+    state = from_now_on(centre, tmp_path / "state.json")
+    platform.channel("store-ams01", "Amsterdam", "Amsterdam", 4.89, 52.37)
+    sku = centre.rows("SELECT sku FROM variants ORDER BY sku LIMIT 1 OFFSET 9")[0][0]
+    entry = platform.api.inventory().post(
+        ct.InventoryEntryDraft(
+            sku=sku,
+            quantity_on_stock=11,
+            supply_channel=ct.ChannelResourceIdentifier(id=platform.channels["store-ams01"]),
+        )
+    )
+    seen: list[int] = []
+
+    def between(report) -> None:
+        seen.append(centre.rows("SELECT on_hand FROM stock WHERE id = ?", (f"AMS01:{sku}",))[0][0])
+        platform.touch("inventory", entry.id, quantityOnStock=seen[-1] + 1)
+
+    connector(platform, centre, token, state).follow(0.01, rounds=3, on_report=between)
+    assert seen == [11, 12, 13]
+    away = Connector(config(state, f"http://127.0.0.1:{free_port()}", token), client=platform.client)
+    away.follow(0.01, rounds=2)  # said, and tried again: never raised
+    assert sum("cannot be reached" in r.getMessage() for r in caplog.records) == 2
 
 
 def web_order_returned_at_the_desk(platform: Platform, centre: Central, token: str, state: Path) -> tuple[str, str]:

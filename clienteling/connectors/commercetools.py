@@ -377,9 +377,10 @@ def stock_record(entry: dict[str, Any], channel_keys: dict[str, str], config: Co
         raise Unmapped(f"inventory entry {entry.get('id')} ({sku}): channel {key or supply} is not in [channels]")
     if not _SKU.fullmatch(sku) or len(sku) > 40:
         raise Unmapped(f"inventory entry {entry.get('id')}: {sku!r} is not a SKU of ours")
-    at = iso(entry["lastModifiedAt"])
-    data = {"store": code, "sku": sku, "on_hand": max(int(entry.get("quantityOnStock") or 0), 0), "as_of": at}
-    return {"id": f"{code}:{sku}", "source": SOURCE, "updated_at": at, "data": data}
+    at = datetime.fromisoformat(entry["lastModifiedAt"]).astimezone(UTC)
+    data = {"store": code, "sku": sku, "on_hand": max(int(entry.get("quantityOnStock") or 0), 0), "as_of": iso(at)}
+    # The version is the change's time to the millisecond, as commercetools keeps it: two counts in one second differ.
+    return {"id": f"{code}:{sku}", "source": SOURCE, "updated_at": at.isoformat(timespec="milliseconds"), "data": data}
 
 
 def style_of(sku: str, product_key: str | None = None) -> str:
@@ -987,5 +988,7 @@ class Connector:
                 raise Unmapped(f"order {order.get('orderNumber') or order['id']}: {why}") from None
             return order_record(order, customer, self.config, self._channel_keys)
 
-        online = [o for o in orders if o.get("orderNumber") not in ours]  # the stores' own orders: the centre's truth
+        # The stores' own orders are the centre's truth: those the connector made (in its state, or imported with
+        # origin Merchant, should the state have been lost) never come back as web orders.
+        online = [o for o in orders if o.get("orderNumber") not in ours and o.get("origin") != "Merchant"]
         self._refusals("orders", self._send("orders", self._map(online, mapping, report), report), report)

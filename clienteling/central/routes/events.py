@@ -38,7 +38,9 @@ class EventPage(Contract):
 async def events(
     store: Storage,
     _: Caller,
-    after: Annotated[int, Query(ge=0, description="The id of the last event seen (0: from the oldest kept)")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="The id of the last event seen (0: from the oldest kept)")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> EventPage:
     """The events after `after`, oldest first. An empty page's `next` is `after`: ask again later."""
