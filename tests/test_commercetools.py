@@ -23,6 +23,7 @@ from test_ingest import integration
 
 from clienteling.codes import make_card_number
 from clienteling.connectors.commercetools import (
+    EXAMPLE_CONFIG,
     Config,
     ConfigError,
     Connector,
@@ -229,6 +230,9 @@ def test_a_bad_configuration_says_what_to_change(tmp_path):
         f'auth_url = "{AUTH}"\napi_url = "{API}"\n[centre]\nurl = "http://127.0.0.1:8700"\ntoken = "cls_t"\n'
         '[channels]\nstore-ams01 = "AMS01"\n[connector]\nstate = "state.json"\n'
     )
+    example = tmp_path / "example.toml"
+    example.write_text(EXAMPLE_CONFIG)  # the example the documentation shows is one the connector takes
+    assert load_config(example).channels == {"store-ams01": "AMS01", "dc-tilburg": "DC01"}
     loaded = load_config(good)
     assert loaded.state == tmp_path / "state.json" and loaded.channels == {"store-ams01": "AMS01"}
     for broken, said in [

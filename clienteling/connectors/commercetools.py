@@ -22,6 +22,10 @@ so a record read twice is `unchanged` and an older one `stale`. Records that do 
 number without its check digit, a channel not in the table, a SKU of another pattern) are skipped and reported, never
 fatal; what the centre refuses is reported with its reason.
 
+A record the centre refuses (a field another system owns, a SKU it does not know) is reported, and the watermark
+moves on: it is sent again when it changes in commercetools, or when its resource's watermark is taken out of the
+state file (which reads that resource afresh; the centre answers what it already holds `unchanged`).
+
 Exactly once, from at-least-once: the connector's state file (JSON, written atomically: a temporary file, fsync,
 rename) holds the event cursor, the watermark per resource (the latest `lastModifiedAt` read), the commercetools
 order id of each of our order numbers and the returns recorded. An event is acted on, then the state is written; a
@@ -704,13 +708,11 @@ class Connector:
         *,
         client: Any = None,
         centre: Centre | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
         self.state = State.load(config.state)
         self._client = client
         self.centre = centre or Centre(config.centre_url, config.centre_token)
-        self.clock = clock
         self._channel_keys: dict[str, str] = {}  # channel id → key
         self._product_keys: dict[str, str] = {}
 
