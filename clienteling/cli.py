@@ -228,6 +228,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--records", type=int, default=20_000, help="with --ingest: customers loaded (default 20,000)")
 
+    connect = commands.add_parser("connect", help="connect the centre to one of the retailer's platforms")
+    platforms = connect.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    ct = platforms.add_parser(
+        "commercetools",
+        help="customers, wishlists, stores, stock and online orders from commercetools; store orders and returns back",
+    )
+    ct.add_argument("--config", type=Path, required=True, help="the connector's TOML file (see the README)")
+    ct.add_argument(
+        "--once", action="store_true", help="one run (events to commercetools, then its changes), then exit"
+    )
+    ct.add_argument("--interval", type=float, default=30.0, help="seconds between runs when following (default 30)")
+
     app = commands.add_parser("app", help="the store app (the default: same as no command)")
     _app_arguments(app, argparse.SUPPRESS)
     parser.set_defaults(web=False, host=APP_HOST, port=APP_PORT)
@@ -286,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             return central(args)
         except Unreachable as refusal:  # a PostgreSQL URL that leads nowhere: said, never a stack trace
             return _fail(str(refusal))
+    if args.command == "connect":
+        return connect(args)
     if args.command == "card":
         return card(args)
     if args.command == "sync":
@@ -318,6 +332,53 @@ def main(argv: list[str] | None = None) -> int:
     from clienteling.ui.app import run
 
     return run(web=args.web, host=args.host, port=args.port)
+
+
+def connect(args: argparse.Namespace) -> int:
+    """`connect commercetools`: one run (`--once`, exit 1 if it could not finish) or runs every `--interval` seconds
+    until interrupted. A configuration that cannot be used exits 2 with what to change, never a stack trace."""
+    import logging
+
+    try:
+        from clienteling.connectors.commercetools import (
+            CentreError,
+            ConfigError,
+            Connector,
+            load_config,
+        )
+    except ImportError as missing:
+        return _fail(f"the commercetools connector needs its SDK: pip install 'clienteling[commercetools]' ({missing})")
+    if args.interval <= 0:
+        return _fail("--interval must be more than 0 seconds")
+    try:
+        config = load_config(args.config)
+        connector = Connector(config)
+    except ConfigError as error:
+        return _fail(str(error))
+
+    def said(report) -> None:
+        for line in report.lines():
+            print(line, flush=True)
+
+    if not args.once:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            connector.follow(args.interval, on_report=said)
+        except KeyboardInterrupt:
+            return 0
+        return 0
+    try:
+        report = connector.run_once()
+    except CentreError as error:
+        print(f"clienteling: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - commercetools away, or refusing our credentials: said, exit 1
+        print(f"clienteling: commercetools: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        connector.centre.close()
+    said(report)
+    return 0
 
 
 def sync(args: argparse.Namespace) -> int:

@@ -79,8 +79,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_break(tmp_path):
         # every operation under a store device's token (the ingest routes answer it 403)
         result = schemathesis(central.url, "demo-AMS01", str(seconds), tmp_path)
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-        assert "Tested: 30" in result.stdout  # every operation of the contract was exercised
-        # then the ingest routes under an integration's token, which may write every collection: whatever records
+        assert "Tested: 31" in result.stdout  # every operation of the contract was exercised
+        # then the ingest routes (and the events an integration reads) under an integration's token, which may write
+        # every collection: whatever records
         # it sends, each is judged (accepted or refused by line), and nothing is a 500
         made = clienteling(
             "central", "add-integration", "--name", "fuzz", "--may", ",".join(INGEST_COLLECTIONS), "--db",
@@ -89,10 +90,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_break(tmp_path):
         assert made.returncode == 0, made.stderr
         ingest = schemathesis(
             central.url, made.stdout.strip(), str(max(seconds // 3, 10)), tmp_path,
-            "--include-path-regex", "^/v1/(ingest|field-owners)",
+            "--include-path-regex", "^/v1/(ingest|field-owners|events)",
         )  # fmt: skip
         assert ingest.returncode == 0, ingest.stdout[-6000:] + ingest.stderr[-2000:]
-        assert "Tested: 2" in ingest.stdout
+        assert "Tested: 3" in ingest.stdout
     finally:
         central.stop()
     assert "Traceback" not in (tmp_path / "central.log").read_text()

@@ -159,6 +159,11 @@ class Events(StoreBase):
         conn.after_commit(self.events_written.set)
         return event_id
 
+    def events_after(self, after: int, limit: int) -> list[Event]:
+        """The events after feed position `after`, oldest first, at most `limit` (`GET /v1/events`)."""
+        rows = self.query("SELECT doc FROM events WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+        return [Event.model_validate_json(doc) for (doc,) in rows]
+
     # ------------------------------------------------------------------ webhooks
 
     def add_webhook(self, url: str, types: list[str] | None = None, secret: str | None = None) -> tuple[str, str]:
