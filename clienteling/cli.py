@@ -63,22 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     add_device = admin.add_parser("add-device", help="register a device of a store and print its new token")
     add_device.add_argument("--store", required=True, help="store code, for example AMS01")
     add_device.add_argument("--label", help="a name to recognise the device by")
-    add_device.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(add_device)
 
     add_admin = admin.add_parser(
         "add-admin", help="register an administrator (reads the profile access log) and print the new token"
     )
     add_admin.add_argument("--label", help="who holds it, for example 'privacy officer'")
-    add_admin.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(add_admin)
 
     make_demo = admin.add_parser("make-demo", help="make the demo chain into a database file and say how long it took")
     make_demo.add_argument("--customers", type=int, dest="demo_customers", default=5000)
     make_demo.add_argument("--today", type=date.fromisoformat, help="anchor day of the chain's dates (default today)")
-    make_demo.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(make_demo)
 
     prune = admin.add_parser("prune-tombstones", help="drop old tombstones; devices behind them will fetch afresh")
     prune.add_argument("--days", type=int, required=True, help="keep the tombstones of the last DAYS days")
-    prune.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(prune)
 
     prune_expired = admin.add_parser(
         "prune",
@@ -87,22 +87,22 @@ def _parser() -> argparse.ArgumentParser:
     prune_expired.add_argument(
         "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"
     )
-    prune_expired.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(prune_expired)
 
     migrate = admin.add_parser(
         "migrate", help="bring the database's schema up to this version (also done at every start) and say what changed"
     )
-    migrate.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(migrate)
 
     backup = admin.add_parser(
         "backup", help="take a consistent copy of the centre's database, also while it runs (restore: see the README)"
     )
     backup.add_argument("target", type=Path, help="the file to write the copy to")
-    backup.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(backup)
 
     forget = admin.add_parser("forget-customer", help="erase a customer and their history (GDPR erasure)")
     forget.add_argument("customer_id")
-    forget.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(forget)
 
     add_integration = admin.add_parser(
         "add-integration", help="register one of the retailer's systems for the ingest API and print its new token"
@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     add_integration.add_argument(
         "--may", required=True, help="the collections it may write, comma-separated: customers,orders,stock"
     )
-    add_integration.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(add_integration)
 
     owners = admin.add_parser(
         "field-owners", help="say which system owns which field (collection.field=system), and print the table"
@@ -125,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         help="for example customers.tier=loyalty; customers.*=crm: only crm creates and deletes customers",
     )
     owners.add_argument("--unset", action="append", default=[], metavar="COLLECTION.FIELD", dest="owner_unset")
-    owners.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(owners)
 
     add_webhook = admin.add_parser(
         "add-webhook",
@@ -137,16 +137,16 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated event types (default all): order.created, return.registered, note.added",
     )
     add_webhook.add_argument("--secret", help="the signing secret (default: a new random one, printed)")
-    add_webhook.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(add_webhook)
 
     remove_webhook = admin.add_parser(
         "remove-webhook", help="stop sending events to a webhook (its deliveries not yet made are dropped)"
     )
     remove_webhook.add_argument("webhook_id", metavar="ID")
-    remove_webhook.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(remove_webhook)
 
     webhooks = admin.add_parser("webhooks", help="list the subscribed endpoints")
-    webhooks.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(webhooks)
 
     events = admin.add_parser(
         "events", help="list the events sent to the webhooks and how their deliveries stand; replay a failed one"
@@ -159,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     events.add_argument("--webhook", help="with --replay: only the delivery to this webhook")
     events.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
-    events.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
+    _with_db(events)
 
     card = commands.add_parser("card", help="draw a loyalty card's QR code, with its number under it")
     card.add_argument("number", help="the 13-digit card number")
@@ -248,6 +248,11 @@ def _parser() -> argparse.ArgumentParser:
 
 APP_HOST = "127.0.0.1"  # the app is served to this machine only, unless --host says otherwise
 APP_PORT = 8550
+
+
+def _with_db(parser: argparse.ArgumentParser) -> None:
+    """The `--db` every `clienteling central` administration command takes."""
+    parser.add_argument("--db", type=_database, dest="admin_db", help="the database file or PostgreSQL URL")
 
 
 def _utc_moment(text: str) -> datetime:

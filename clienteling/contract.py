@@ -519,17 +519,9 @@ class SyncPage(Contract, Generic[T]):
 
 # --------------------------------------------------------------------------- ingest (the retailer's systems)
 
-INGEST_COLLECTIONS = (
-    "stores",
-    "products",
-    "promotions",
-    "stock",
-    "customers",
-    "wishlists",
-    "orders",
-    "conversations",
-)
-"""What the retailer's systems may write (`POST /v1/ingest/{collection}`), each as the collection's feed document
+INGEST_COLLECTIONS = tuple(c for c in SYNC_COLLECTIONS if c != "staff")
+"""What the retailer's systems may write (`POST /v1/ingest/{collection}`): every synced collection but the staff
+(the centre's own, with their PINs), each as the collection's feed document
 (stock as `IngestedStock`)."""
 
 
