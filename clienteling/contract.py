@@ -189,6 +189,14 @@ class Sizes(Contract):
     shoes: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
 
 
+class KeyDate(Contract):
+    """A date a customer agreed to share, to be remembered on: the day and month, never a year of birth."""
+
+    kind: Literal["birthday", "anniversary", "other"]
+    month_day: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", examples=["03-14"])
+    label: str | None = Field(default=None, max_length=80, description="What it is, for `other`")
+
+
 class Customer(Contract):
     id: CustomerId
     first_name: str = Field(min_length=1, max_length=80)
@@ -203,6 +211,8 @@ class Customer(Contract):
     addresses: list[Address]
     sizes: Sizes
     preferences: list[str] = Field(default_factory=list, max_length=20)
+    key_dates: list[KeyDate] = Field(default_factory=list, max_length=10, description="Dates the customer shares")
+    preferred_associate: StaffId | None = Field(default=None, description="The staff member who usually serves them")
     created_at: UtcDatetime
     updated_at: UtcDatetime
     sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)

@@ -190,7 +190,16 @@ def test_sanne_is_found_by_card_with_wishlist_orders_and_chats(app, centre, brow
     screen.scan(SANNE_CARD)
     assert screen.text_of("customer-name") == "Sanne de Vries"
     assert "Gold" in screen.text_of("customer-tier")
+    # at a glance (issue 14): her sizes, what she likes, the dates she shares, the names behind the codes
+    assert screen.text_of("glance-sizes") == "Sizes: tops M · trousers 31 · shoes 39"
+    likes = screen.text_of("glance-likes")
+    assert "sustainable materials" in likes and "Birthday 14 March" in likes and "wedding 20 June" in likes, likes
+    facts = screen.text_of("glance-facts")
+    assert "Usually served by Lotte Visser" in facts and re.search(r"Spent €[\d,.]+ in \d+ orders", facts), facts
+    assert screen.text_of("customer-home-store") == "Home store Clienteling Amsterdam Kalverstraat"
+    assert re.fullmatch(r"sanne\.devries@example\.com · 06 \d{8}", screen.text_of("customer-contact"))
     texts = wish_stock(screen)
+    assert screen.page.locator("[flt-semantics-identifier^='wish-picture-']").count() == len(texts)
     assert any(re.fullmatch(r"\d+ in this store", t) for t in texts.values()), texts
     assert any(re.fullmatch(r"\d+ in [A-Z][a-z]+, \d+ km", t) for t in texts.values()), texts  # another store
     screen.shot("customer")

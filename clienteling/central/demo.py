@@ -419,9 +419,29 @@ class ChainBuilder:
                 "shoes": rng.choice(("37", "38", "39", "40", "42", "43", "44")),
             },
             "preferences": rng.sample(vocab.PREFERENCES, rng.randint(0, 3)),
+            **self.glance(number, home, profiling),
             "created_at": iso(created),
             "updated_at": iso(max(updated, created)),
         }
+
+    def glance(self, number: int, home: str, profiling: bool) -> dict:
+        """Key dates (only from customers who agreed to profiling) and the associate who usually serves them, from a
+        generator of their own, so that adding them changed nothing else of the chain."""
+        rng = random.Random(f"{self.seed}:{number}:glance")
+        associates = [
+            f"S{n:04d}" for n, (store, _, role) in enumerate(STAFF, start=1) if store == home and role == "associate"
+        ]
+        if number == SANNE.number:
+            return {"key_dates": [{"kind": "birthday", "month_day": "03-14"},
+                                  {"kind": "other", "month_day": "06-20", "label": "wedding"}],
+                    "preferred_associate": "S0001"}  # fmt: skip
+        dates = []
+        if profiling and rng.random() < 0.5:
+            dates.append({"kind": "birthday", "month_day": f"{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"})
+        if profiling and rng.random() < 0.15:
+            dates.append({"kind": "anniversary", "month_day": f"{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"})
+        associate = rng.choice(associates) if associates and rng.random() < 0.4 else None
+        return {"key_dates": dates, "preferred_associate": associate}
 
     def make_wishlist(self, number: int, customer: dict) -> Iterator[dict]:
         rng = self.rng

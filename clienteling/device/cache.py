@@ -945,6 +945,19 @@ class Cache:
         """Every location's stock of a SKU: (store, on_hand, reserved, available, as_of, source)."""
         return self.query("SELECT store, on_hand, reserved, available, as_of, source FROM stock WHERE sku = ?", (sku,))
 
+    def pictures_of(self, skus: list[str]) -> dict[str, str]:
+        """The product picture of each SKU the catalogue knows and has one for, in one read."""
+        if not skus:
+            return {}
+        marks = ", ".join("?" for _ in skus)
+        return dict(
+            self.query(
+                "SELECT v.sku, json_extract(p.doc, '$.image') FROM variants v JOIN products p ON p.id = v.style"
+                f" WHERE v.sku IN ({marks}) AND json_extract(p.doc, '$.image') IS NOT NULL",
+                skus,
+            )
+        )
+
     def promotion_docs(self) -> list[str]:
         """Every price promotion the centre has sent (those over and those to come too: the rules pick)."""
         return [r[0] for r in self.query("SELECT doc FROM promotions ORDER BY id")]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,6 +75,7 @@ from clienteling.device.views import (
     StockView,
     SyncState,
     WishlistEntry,
+    profile_glance,
 )
 from clienteling.geo import distance_km
 
@@ -399,8 +400,23 @@ class Device:
             for d in self.cache.docs_of("conversations", customer_id, "updated_at DESC")
         ]
         origin = self.cache.customer_origin(customer_id)
+        glance = profile_glance(
+            customer,
+            orders,
+            {s.code: s.name for s in self.stores()},
+            {m.id: m.name for m in self.staff_list()},
+            _store_today(),
+        )
+        pictures = self.cache.pictures_of(sorted({line.sku for order in orders for line in order.lines}))
         return CustomerPicture(
-            customer, wishlist, orders, chats, self.commands(customer_id=customer_id), origin == "lookup"
+            customer,
+            wishlist,
+            orders,
+            chats,
+            self.commands(customer_id=customer_id),
+            origin == "lookup",
+            glance,
+            pictures,
         )
 
     # ------------------------------------------------------------------ products and stock
@@ -749,6 +765,14 @@ def _refusal_words(order: Order, refusal: rules.Refusal) -> str:
 
 def _pin_hash_of(doc: str) -> str:
     return str(json.loads(doc).get("pin_hash", ""))
+
+
+def _store_today() -> date:
+    """Today as the store's calendar has it."""
+    try:
+        return datetime.now(ZoneInfo(STORE_TIME_ZONE)).date()
+    except (ZoneInfoNotFoundError, ValueError):  # no time zone data on this machine: its own calendar
+        return datetime.now().astimezone().date()
 
 
 def _store_time(moment: datetime) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from clienteling.contract import (
     Conversation,
     Customer,
     CustomerSummary,
+    KeyDate,
+    Money,
     Order,
     Product,
     ProductMatch,
@@ -110,6 +112,64 @@ class LocalCommand:
 
 
 @dataclass(frozen=True)
+class ProfileGlance:
+    """The customer at a glance, worked out from what the cache holds: what they spent (less what they returned),
+    when they last bought and last came into a store, the store they buy in most, and the names behind the codes."""
+
+    lifetime_spend: Money
+    orders: int
+    last_purchase: datetime | None
+    last_visit: datetime | None  # their last purchase in a store
+    favourite_store: str | None  # where they bought most in a store (most recent on a tie); None: never in a store
+    favourite_store_name: str | None
+    home_store_name: str
+    preferred_associate_name: str | None
+    next_key_date: KeyDate | None  # the first shared date from today on (today included)
+    days_to_key_date: int | None
+
+
+def profile_glance(
+    customer: Customer, orders: list[Order], store_names: dict[str, str], staff_names: dict[str, str], today: date
+) -> ProfileGlance:
+    """`ProfileGlance` of `customer` from their orders; names of stores and staff where this device knows them."""
+    kept = [o for o in orders if o.status != "cancelled"]
+    spend = sum(line.unit_price.cents * (line.quantity - line.returned_quantity) for o in kept for line in o.lines)
+    in_store = [o for o in kept if o.channel == "store" and o.store]
+    counts: dict[str, tuple[int, datetime]] = {}
+    for order in in_store:
+        count, latest = counts.get(order.store, (0, order.created_at))
+        counts[order.store] = (count + 1, max(latest, order.created_at))
+    favourite = max(counts, key=lambda code: counts[code]) if counts else None
+    upcoming = sorted(((_days_until(d.month_day, today), d) for d in customer.key_dates), key=lambda pair: pair[0])
+    associate = customer.preferred_associate
+    return ProfileGlance(
+        lifetime_spend=Money(cents=spend, currency="EUR"),
+        orders=len(kept),
+        last_purchase=max((o.created_at for o in kept), default=None),
+        last_visit=max((o.created_at for o in in_store), default=None),
+        favourite_store=favourite,
+        favourite_store_name=store_names.get(favourite, favourite) if favourite else None,
+        home_store_name=store_names.get(customer.home_store, customer.home_store),
+        preferred_associate_name=staff_names.get(associate, associate) if associate else None,
+        next_key_date=upcoming[0][1] if upcoming else None,
+        days_to_key_date=upcoming[0][0] if upcoming else None,
+    )
+
+
+def _days_until(month_day: str, today: date) -> int:
+    """Days from `today` to the next `MM-DD` (0: today); 29 February counts as 28 February in other years."""
+    month, day = (int(part) for part in month_day.split("-"))
+    for year in (today.year, today.year + 1):
+        try:
+            moment = date(year, month, day)
+        except ValueError:  # 29 February in a year without it
+            moment = date(year, month, 28)
+        if moment >= today:
+            return (moment - today).days
+    raise AssertionError("a date comes round within a year")
+
+
+@dataclass(frozen=True)
 class CustomerPicture:
     """Everything the company knows about one customer, as one call gives it to a screen."""
 
@@ -119,6 +179,8 @@ class CustomerPicture:
     conversations: list[Conversation]
     commands: list[LocalCommand] = field(default_factory=list)  # made here, newest first
     kept_from_lookup: bool = False  # fetched online: outside this store's own customers
+    glance: ProfileGlance | None = None
+    pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU, for every SKU of their orders
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import string
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,6 +57,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "tier_platinum": "Platinum",
         "points": "{points} points",
         "home_store": "Home store {store}",
+        "glance_sizes": "Sizes",
+        "size_tops": "tops {size}",
+        "size_trousers": "trousers {size}",
+        "size_shoes": "shoes {size}",
+        "glance_likes": "Likes",
+        "lifetime_spend": "Spent {money} in {n} orders",
+        "lifetime_spend_one": "Spent {money} in 1 order",
+        "last_purchase": "Last purchase {ago}",
+        "last_visit": "Last bought in a store {ago}",
+        "never_in_store": "Never bought in a store yet",
+        "favourite_store": "Buys most at {store}",
+        "preferred_associate": "Usually served by {name}",
+        "key_birthday": "Birthday {date}",
+        "key_anniversary": "Anniversary {date}",
+        "key_other": "{label} {date}",
+        "key_today": "today",
+        "key_in_days": "in {n} days",
+        "key_in_days_one": "tomorrow",
         "no_marketing": "No marketing",
         "marketing_ok": "Marketing allowed",
         "tab_wishlist": "Wishlist",
@@ -344,6 +362,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "tier_platinum": "Platina",
         "points": "{points} punten",
         "home_store": "Vaste winkel {store}",
+        "glance_sizes": "Maten",
+        "size_tops": "bovenstuk {size}",
+        "size_trousers": "broek {size}",
+        "size_shoes": "schoenen {size}",
+        "glance_likes": "Houdt van",
+        "lifetime_spend": "{money} besteed in {n} bestellingen",
+        "lifetime_spend_one": "{money} besteed in 1 bestelling",
+        "last_purchase": "Laatste aankoop {ago}",
+        "last_visit": "Laatst in een winkel gekocht {ago}",
+        "never_in_store": "Nog nooit in een winkel gekocht",
+        "favourite_store": "Koopt het meest bij {store}",
+        "preferred_associate": "Meestal geholpen door {name}",
+        "key_birthday": "Verjaardag {date}",
+        "key_anniversary": "Trouwdag {date}",
+        "key_other": "{label} {date}",
+        "key_today": "vandaag",
+        "key_in_days": "over {n} dagen",
+        "key_in_days_one": "morgen",
         "no_marketing": "Geen marketing",
         "marketing_ok": "Marketing toegestaan",
         "tab_wishlist": "Verlanglijst",
@@ -720,6 +756,27 @@ def from_systems(lang: str, sources: dict[str, datetime], now: datetime | None =
     """Every system a record came from, the latest first, in one line; empty for what the centre or a store made."""
     latest_first = sorted(sources.items(), key=lambda item: item[1], reverse=True)
     return " · ".join(from_system(lang, system, moment, now) for system, moment in latest_first)
+
+
+def month_day(lang: str, value: str) -> str:
+    """A shared date without its year, as the language writes it: "14 March", "14 maart"."""
+    month, day = (int(part) for part in value.split("-"))
+    return format_date(date(2000, month, day), "d MMMM", locale=locale_of(lang))  # 2000: 29 February exists
+
+
+def phone(number: str | None) -> str:
+    """A phone number as people write it: a Dutch one the Dutch way ("06 83992408"), any other with its country code
+    ("+44 20 7123 4567"); as stored if it cannot be read."""
+    if not number:
+        return ""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, "NL")
+    except phonenumbers.NumberParseException:
+        return number
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(parsed, style.NATIONAL if parsed.country_code == 31 else style.INTERNATIONAL)
 
 
 def local(moment: datetime, *, lang: str, with_time: bool = True) -> str:

@@ -201,3 +201,27 @@ def SyncBar():
         bgcolor=ft.Colors.GREEN_50 if online else ft.Colors.ORANGE_50,
         padding=ft.Padding.symmetric(horizontal=16, vertical=4),
     )
+
+
+def product_picture(image: str | None, size: int = 64, identifier: str | None = None) -> ft.Control:
+    """A product's picture from the app's assets (the catalogue names it), square, or a plain tile if it has none."""
+    tile: ft.Control
+    if image:
+        tile = ft.Image(
+            src=image,
+            width=size,
+            height=size,
+            fit=ft.BoxFit.COVER,
+            border_radius=8,
+            error_content=ft.Icon(ft.Icons.CHECKROOM, color=ft.Colors.GREY_500),
+        )
+    else:
+        tile = ft.Container(
+            ft.Icon(ft.Icons.CHECKROOM, color=ft.Colors.GREY_500),
+            width=size,
+            height=size,
+            bgcolor=ft.Colors.GREY_200,
+            border_radius=8,
+            alignment=ft.Alignment.CENTER,
+        )
+    return tagged(identifier, tile) if identifier else tile

@@ -12,7 +12,7 @@ from clienteling.ui import i18n
 from clienteling.ui.i18n import error_text, local, money, status
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import PROFILE_TABS, CustomerProfile
-from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, product_picture, tagged
 
 TIER_COLOURS = {
     "basic": ft.Colors.BLUE_GREY_400,
@@ -69,6 +69,7 @@ def wishlist_tab(session, picture) -> list[ft.Control]:
             card(
                 ft.Row(
                     [
+                        product_picture(entry.product.image if entry.product else None, 64, f"wish-picture-{sku}"),
                         ft.Column(
                             [
                                 ft.Text(name, size=17, weight=ft.FontWeight.W_600),
@@ -147,9 +148,16 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
     for order in picture.orders:
         why_not = return_offer(returns[order.number], session.lang)
         lines = [
-            ft.Text(
-                f"{line.quantity}× {line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}"
-                f" · {money(line.unit_price.cents, session.lang)}"
+            ft.Row(
+                [
+                    product_picture(picture.pictures.get(line.sku), 40),
+                    ft.Text(
+                        f"{line.quantity}× {line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}"
+                        f" · {money(line.unit_price.cents, session.lang)}",
+                        expand=True,
+                    ),
+                ],
+                spacing=8,
             )
             for line in order.lines
         ]
@@ -277,6 +285,70 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     ]
 
 
+def at_a_glance(session, customer, glance) -> ft.Control:
+    """Sizes, likes and shared dates; what they spent and when they last came; who and where they buy with."""
+    lang = session.lang
+    sizes = [
+        session.t(f"size_{kind}", size=value)
+        for kind, value in (
+            ("tops", customer.sizes.tops),
+            ("trousers", customer.sizes.trousers),
+            ("shoes", customer.sizes.shoes),
+        )
+        if value
+    ]
+    dates = []
+    for key_date in customer.key_dates:
+        when = i18n.month_day(lang, key_date.month_day)
+        text = session.t(f"key_{key_date.kind}", date=when, label=key_date.label or "")
+        if key_date is glance.next_key_date and glance.days_to_key_date is not None and glance.days_to_key_date <= 30:
+            soon = (
+                session.t("key_today")
+                if glance.days_to_key_date == 0
+                else session.t("key_in_days", n=glance.days_to_key_date)
+            )
+            text = f"{text} ({soon})"
+        dates.append(
+            chip(text, ft.Colors.PINK_400, None, ft.Icons.CAKE if key_date.kind == "birthday" else ft.Icons.EVENT)
+        )
+    facts = [
+        session.t("lifetime_spend", money=money(glance.lifetime_spend.cents, lang), n=glance.orders),
+        session.t("last_purchase", ago=i18n.ago(lang, glance.last_purchase)) if glance.last_purchase else None,
+        session.t("last_visit", ago=i18n.ago(lang, glance.last_visit))
+        if glance.last_visit
+        else session.t("never_in_store"),
+        session.t("favourite_store", store=glance.favourite_store_name) if glance.favourite_store_name else None,
+        session.t("preferred_associate", name=glance.preferred_associate_name)
+        if glance.preferred_associate_name
+        else None,
+    ]
+    rows = []
+    if sizes:
+        rows.append(
+            tagged(
+                "glance-sizes",
+                ft.Row(
+                    [ft.Icon(ft.Icons.STRAIGHTEN, color=ft.Colors.TEAL_700),
+                     ft.Text(f"{session.t('glance_sizes')}: {' · '.join(sizes)}", size=16, weight=ft.FontWeight.W_600)],
+                    spacing=6,
+                ),
+            )
+        )  # fmt: skip
+    if customer.preferences or dates:
+        rows.append(
+            tagged(
+                "glance-likes",
+                ft.Row(
+                    [chip(p, ft.Colors.TEAL_600, None, ft.Icons.FAVORITE) for p in customer.preferences] + dates,
+                    wrap=True,
+                    spacing=8,
+                ),
+            )
+        )
+    rows.append(tagged("glance-facts", ft.Text("  ·  ".join(f for f in facts if f), color=ft.Colors.GREY_800)))
+    return card(ft.Column(rows, spacing=8), "customer-glance")
+
+
 @ft.component
 def CustomerScreen():
     session = use_session()
@@ -316,7 +388,13 @@ def CustomerScreen():
                             "customer-name",
                             ft.Text(f"{customer.first_name} {customer.last_name}", size=26, weight=ft.FontWeight.BOLD),
                         ),
-                        ft.Text(f"{customer.email} · {customer.phone or ''}", color=ft.Colors.GREY_700),
+                        tagged(
+                            "customer-contact",
+                            ft.Text(
+                                " · ".join(filter(None, [customer.email, i18n.phone(customer.phone)])),
+                                color=ft.Colors.GREY_700,
+                            ),
+                        ),
                         *(
                             [
                                 tagged(
@@ -343,7 +421,18 @@ def CustomerScreen():
                                         session.t("points", points=i18n.number(customer.points, session.lang)), size=16
                                     ),
                                 ),
-                                ft.Text(session.t("home_store", store=customer.home_store), size=16),
+                                tagged(
+                                    "customer-home-store",
+                                    ft.Text(
+                                        session.t(
+                                            "home_store",
+                                            store=picture.glance.home_store_name
+                                            if picture.glance
+                                            else customer.home_store,
+                                        ),
+                                        size=16,
+                                    ),
+                                ),
                                 chip(session.t("no_marketing"), ft.Colors.RED_700, "no-marketing", ft.Icons.BLOCK)
                                 if not consent
                                 else ft.Text(session.t("marketing_ok"), color=ft.Colors.GREEN_800),
@@ -360,6 +449,7 @@ def CustomerScreen():
         ),
         "customer-header",
     )
+    glance = at_a_glance(session, customer, picture.glance) if picture.glance else None
     tabs = ft.Row(
         [
             tagged(
@@ -378,5 +468,12 @@ def CustomerScreen():
     else:
         body = {"wishlist": wishlist_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
     return ft.Column(
-        [header, tabs, tagged("customer-body", ft.ListView(body, spacing=8, expand=True))], spacing=12, expand=True
+        [
+            header,
+            *([glance] if glance else []),
+            tabs,
+            tagged("customer-body", ft.ListView(body, spacing=8, expand=True)),
+        ],
+        spacing=12,
+        expand=True,
     )

@@ -11,7 +11,19 @@ from clienteling.ui.i18n import money, refusal_text
 from clienteling.ui.offloop import use_loaded
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import ShipToHomeOrder
-from clienteling.ui.widgets import TOUCH, big_button, card, choice, heading, loading, message, qr_png, tagged, use_task
+from clienteling.ui.widgets import (
+    TOUCH,
+    big_button,
+    card,
+    choice,
+    heading,
+    loading,
+    message,
+    product_picture,
+    qr_png,
+    tagged,
+    use_task,
+)
 
 
 def address_option(identifier: str, text: str, chosen: bool, on_click) -> ft.Control:
@@ -130,10 +142,17 @@ def ShipToHomeScreen():
         await order.place(qty, chosen, where)
 
     variant, product = match.variant, match.product
-    summary = ft.Text(
-        f"{product.name} · {colour_word(session.lang, variant.colour)} · {variant.size}"
-        f" · {session.t('price_each', money=money(variant.price.cents, session.lang))}",
-        size=17,
+    summary = ft.Row(
+        [
+            product_picture(product.image, 56, "ship-picture"),
+            ft.Text(
+                f"{product.name} · {colour_word(session.lang, variant.colour)} · {variant.size}"
+                f" · {session.t('price_each', money=money(variant.price.cents, session.lang))}",
+                size=17,
+                expand=True,
+            ),
+        ],
+        spacing=10,
     )
     head = [
         heading(session.t("ship_to_home"), "ship-title"),

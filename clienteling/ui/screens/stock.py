@@ -11,7 +11,18 @@ from clienteling.ui.i18n import ago, from_system, money, number
 from clienteling.ui.i18n import colour as colour_word
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import StockSearch
-from clienteling.ui.widgets import TOUCH, card, choice, code_field, heading, loading, message, tagged, typed
+from clienteling.ui.widgets import (
+    TOUCH,
+    card,
+    choice,
+    code_field,
+    heading,
+    loading,
+    message,
+    product_picture,
+    tagged,
+    typed,
+)
 
 
 def place_row(session, place, now, identifier: str, highlight: bool = False) -> ft.Control:
@@ -109,8 +120,24 @@ def StockScreen():
             card(
                 ft.Column(
                     [
-                        tagged("product-name", ft.Text(product.name, size=22, weight=ft.FontWeight.BOLD)),
-                        ft.Text(f"{variant.sku} · GTIN {variant.gtin} · {money(variant.price.cents, session.lang)}"),
+                        ft.Row(
+                            [
+                                product_picture(product.image, 72, "product-picture"),
+                                ft.Column(
+                                    [
+                                        tagged(
+                                            "product-name", ft.Text(product.name, size=22, weight=ft.FontWeight.BOLD)
+                                        ),
+                                        ft.Text(
+                                            f"{variant.sku} · GTIN {variant.gtin}"
+                                            f" · {money(variant.price.cents, session.lang)}"
+                                        ),
+                                    ],
+                                    spacing=2,
+                                ),
+                            ],
+                            spacing=12,
+                        ),
                         ft.Row(
                             [
                                 choice(
