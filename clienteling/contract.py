@@ -467,10 +467,12 @@ class Return(Contract):
 
 
 class AddNoteCommand(Command):
-    """A note about a customer made by staff in store (a size tried, a wish for a colour)."""
+    """A note about a customer made by staff in store (a size tried, a wish for a colour), or a tag: a short word
+    shown beside her name in every store ("prefers WhatsApp", "wedding in June")."""
 
     text: str = Field(min_length=1, max_length=2000)
     author: str | None = Field(default=None, max_length=80)
+    kind: Literal["note", "tag"] = "note"
 
 
 class CustomerNote(Contract):
@@ -478,8 +480,10 @@ class CustomerNote(Contract):
     customer_id: CustomerId
     text: str
     author: str | None = None
+    author_name: str | None = Field(default=None, description="The author's name, as the centre knew it then")
     store: StoreCode
     created_at: UtcDatetime
+    kind: Literal["note", "tag"] = "note"
 
 
 class ProfileViewCommand(Command):
@@ -515,6 +519,7 @@ SYNC_COLLECTIONS = (
     "wishlists",
     "orders",
     "conversations",
+    "notes",
 )
 
 
@@ -529,9 +534,9 @@ class SyncPage(Contract, Generic[T]):
 
 # --------------------------------------------------------------------------- ingest (the retailer's systems)
 
-INGEST_COLLECTIONS = tuple(c for c in SYNC_COLLECTIONS if c != "staff")
+INGEST_COLLECTIONS = tuple(c for c in SYNC_COLLECTIONS if c not in ("staff", "notes"))
 """What the retailer's systems may write (`POST /v1/ingest/{collection}`): every synced collection but the staff
-(the centre's own, with their PINs), each as the collection's feed document
+(the centre's own, with their PINs) and the notes (the stores' own), each as the collection's feed document
 (stock as `IngestedStock`)."""
 
 

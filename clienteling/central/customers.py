@@ -117,9 +117,9 @@ class Customers(Events):
                 "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = ?)", (subject,)
             )
             conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
-        for table in ("notes", "profile_views", "idempotency"):
+        for table in ("profile_views", "idempotency"):
             conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
-        for collection in ("wishlists", "orders", "conversations"):
+        for collection in ("wishlists", "orders", "conversations", "notes"):
             for (row_id,) in conn.execute(
                 f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
             ).fetchall():
@@ -168,16 +168,22 @@ class Customers(Events):
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
         now = utc_now()
+        author = conn.execute("SELECT doc->>'name' FROM staff WHERE id = ?", (command.author,)).fetchone()
         note = CustomerNote(
             id=self._number(conn, "N", "note_number", restoring),
             customer_id=customer_id,
             text=command.text,
             author=command.author,
+            author_name=author[0] if author else None,
             store=device_store,
             created_at=now,
+            kind=command.kind,
         )
         doc = note.model_dump_json()
-        conn.execute("INSERT INTO notes VALUES (?, ?, ?, ?)", (note.id, customer_id, iso(now), doc))
+        conn.execute(
+            "INSERT INTO notes (id, customer_id, created_at, doc, seq) VALUES (?, ?, ?, ?, ?)",
+            (note.id, customer_id, iso(now), doc, self.next_seq(conn)),
+        )
         self.record_event(conn, "note.added", f"customer:{customer_id}", doc, now)
         return doc
 

@@ -13,6 +13,9 @@ Versions:
 5. the retailer's systems (issue 13): integration clients and their tokens, which system owns which field, each
    source's last version of each record, and the transactional outbox of events with its webhook deliveries.
 
+6. notes are a synced collection (`notes.seq`: every store sees them), and the log of consent changes made at a
+   counter (issue 14).
+
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 
 from clienteling.central.db import Conn, Database, SqliteDatabase
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
@@ -68,6 +71,14 @@ CREATE TABLE IF NOT EXISTS promotions (id TEXT PRIMARY KEY, seq BIGINT NOT NULL,
 CREATE INDEX IF NOT EXISTS promotions_seq ON promotions(seq);
 """
 
+# Version 6 (issue 14): `consent_log`, every change of a customer's consent made at a counter: who, where, when, what.
+CUSTOMER_TABLES = """
+CREATE TABLE IF NOT EXISTS consent_log (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT, store TEXT NOT NULL, changed_at TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS consent_log_customer ON consent_log(customer_id, changed_at);
+"""
+
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -105,7 +116,7 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE TABLE IF NOT EXISTS returns (
     id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notes (
-    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL, seq INTEGER);
 CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
 CREATE TABLE IF NOT EXISTS profile_views (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL,
@@ -119,6 +130,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + EPOCHS_TABLE_SQLITE
     + ";\n"
     + INTEGRATION_TABLES
+    + CUSTOMER_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -137,6 +149,7 @@ CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, created_at);
 CREATE INDEX IF NOT EXISTS conversations_seq ON conversations(seq);
 CREATE INDEX IF NOT EXISTS conversations_customer ON conversations(customer_id, updated_at);
 CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
+CREATE INDEX IF NOT EXISTS notes_seq ON notes(seq);
 CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
 """
 
@@ -167,7 +180,9 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, updated_at TEXT NOT NULL, doc JSON NOT NULL);
 CREATE TABLE IF NOT EXISTS returns (id TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL, doc JSON NOT NULL);
-CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc JSON NOT NULL, seq BIGINT);
+ALTER TABLE notes ADD COLUMN IF NOT EXISTS seq BIGINT;
 CREATE INDEX IF NOT EXISTS notes_customer ON notes(customer_id, created_at);
 CREATE TABLE IF NOT EXISTS profile_views (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL,
@@ -185,6 +200,7 @@ CREATE INDEX IF NOT EXISTS customers_search ON customers USING gin (to_tsvector(
 ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
 """
     + INTEGRATION_TABLES
+    + CUSTOMER_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -242,6 +258,7 @@ def migrate(db: Database) -> Migrated:
         assert isinstance(db, SqliteDatabase)
         raw = db.raw_writer()
         raw.executescript(SCHEMA)  # every table of the current version that is missing (IF NOT EXISTS)
+        _add_columns_sqlite(raw)  # before the indexes, some of which are on them
         raw.executescript(INDEXES)
         with db.write() as conn:
             steps = _upgrade_sqlite(conn) if before else ["made the schema"]
@@ -269,8 +286,21 @@ def version_of_in(conn: Conn) -> int:
     return int(value) if value else 0
 
 
+def _add_columns_sqlite(raw) -> None:
+    """Columns later versions added to tables that a SQLite file of an older centre already has."""
+    for table, column, kind in (("stock", "source", "TEXT"), ("notes", "seq", "INTEGER")):
+        if column not in [row[1] for row in raw.execute(f"PRAGMA table_info({table})")]:
+            raw.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def _finish(conn: Conn) -> None:
     conn.execute("INSERT INTO meta VALUES ('seq', '0') ON CONFLICT (key) DO NOTHING")
+    # notes made before they were a synced collection take feed positions now, oldest first (version 6)
+    for (note_id,) in conn.execute("SELECT id FROM notes WHERE seq IS NULL ORDER BY created_at, id").fetchall():
+        seq = conn.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'seq' RETURNING value"
+        ).fetchone()[0]
+        conn.execute("UPDATE notes SET seq = ? WHERE id = ?", (int(seq), note_id))
     conn.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (str(SCHEMA_VERSION),),
@@ -312,8 +342,8 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
     if "position" not in columns:
         conn.execute("ALTER TABLE idempotency ADD COLUMN position TEXT")
         steps.append("4: epochs, and positions of stored acceptances")
-    if "source" not in [row[1] for row in conn.execute("PRAGMA table_info(stock)")]:
-        conn.execute("ALTER TABLE stock ADD COLUMN source TEXT")  # which system the figure came from
     if int(_meta(conn, "schema_version") or 1) < 5:  # its tables were made with the schema (IF NOT EXISTS)
         steps.append("5: integrations, field owners, source versions, the outbox of events")
+    if int(_meta(conn, "schema_version") or 1) < 6:
+        steps.append("6: notes in the feed, the consent log")
     return steps

@@ -143,6 +143,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE promotions (id TEXT PRIMARY KEY, doc TEXT NOT NULL, gen INTEGER NOT NULL);
     ALTER TABLE stock ADD COLUMN source TEXT;
     """,
+    # 8: notes and tags about customers, made in any store (issue 14)
+    """
+    CREATE TABLE notes (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX notes_customer ON notes(customer_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
@@ -212,6 +219,12 @@ _UPSERTS: dict[str, str] = {
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at,
             doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "notes": f"""
+        INSERT INTO notes (id, customer_id, created_at, doc, origin, gen)
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("created_at")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at,
+            doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
     "conversations": f"""
         INSERT INTO conversations (id, customer_id, updated_at, doc, origin, gen)
         SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, item.value, :origin, :gen
@@ -231,7 +244,7 @@ _ROW_UPSERTS: dict[str, str] = {
     .replace("item.value", ":doc")
     .replace("SELECT ", "VALUES (", 1)
     .replace("FROM json_each(:page, :path) AS item WHERE true", ")")
-    for collection in ("staff", "promotions", "stock", "customers", "wishlists", "orders", "conversations")
+    for collection in ("staff", "promotions", "stock", "customers", "wishlists", "orders", "conversations", "notes")
 }
 # The search index entries of the customers a page brings (their ids in temp.page_ids).
 _SEARCH_OUT = """
@@ -421,7 +434,7 @@ class _CustomerSearch:
 
 
 # Rows that belong to a customer; when the customer goes, they go too.
-CUSTOMER_ROWS = ("wishlists", "orders", "conversations")
+CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes")
 
 
 def _heals(*, retry: bool = True) -> Callable:

@@ -630,12 +630,19 @@ class Device:
         return waiting
 
     def add_note(
-        self, customer_id: str, text: str, *, staff: str | StaffMember | None = None, send_now: bool = True
+        self,
+        customer_id: str,
+        text: str,
+        *,
+        staff: str | StaffMember | None = None,
+        kind: str = "note",
+        send_now: bool = True,
     ) -> LocalCommand:
-        """Queue a note about a customer; `staff` (a `StaffMember` or a staff id) is its `author` at the centre."""
+        """Queue a note (or a tag: `kind="tag"`) about a customer; `staff` (a `StaffMember` or a staff id) is its
+        `author` at the centre. Every store's devices get it from the centre's feed once it has arrived."""
         staff = _staff_id(staff)
         self.customer(customer_id)
-        command = AddNoteCommand(text=text, author=staff)
+        command = AddNoteCommand(text=text.strip(), author=staff, kind=kind)
         return self._queue("note", command.model_dump(mode="json"), customer_id, staff, send_now)
 
     def _queue(self, kind: str, body: dict, customer_id: str | None, staff: str | None, send_now: bool) -> LocalCommand:

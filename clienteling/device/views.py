@@ -10,6 +10,7 @@ from typing import Any
 from clienteling.contract import (
     Conversation,
     Customer,
+    CustomerNote,
     CustomerSummary,
     KeyDate,
     Money,
@@ -181,6 +182,7 @@ class CustomerPicture:
     kept_from_lookup: bool = False  # fetched online: outside this store's own customers
     glance: ProfileGlance | None = None
     pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU, for every SKU of their orders
+    notes: list[CustomerNote] = field(default_factory=list)  # notes and tags from every store, newest first
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from clienteling.contract import (
     CentreInfo,
     Conversation,
     Customer,
+    CustomerNote,
     Order,
     Product,
     Promotion,
@@ -89,6 +90,7 @@ for collection, model in (
     ("wishlists", WishlistItem),
     ("orders", Order),
     ("conversations", Conversation),
+    ("notes", CustomerNote),
 ):
     router.add_api_route(
         f"/v1/sync/{collection}",
