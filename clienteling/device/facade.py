@@ -31,6 +31,7 @@ from clienteling.contract import (
     Address,
     Conversation,
     Customer,
+    CustomerNote,
     CustomerSummary,
     Order,
     OrderLineRequest,
@@ -400,10 +401,11 @@ class Device:
             for d in self.cache.docs_of("conversations", customer_id, "updated_at DESC")
         ]
         origin = self.cache.customer_origin(customer_id)
+        store_names = {s.code: s.name for s in self.stores()}
         glance = profile_glance(
             customer,
             orders,
-            {s.code: s.name for s in self.stores()},
+            store_names,
             {m.id: m.name for m in self.staff_list()},
             _store_today(),
         )
@@ -417,6 +419,11 @@ class Device:
             origin == "lookup",
             glance,
             pictures,
+            [
+                CustomerNote.model_validate_json(d)
+                for d in self.cache.docs_of("notes", customer_id, "created_at DESC, id DESC")
+            ],
+            store_names,
         )
 
     # ------------------------------------------------------------------ products and stock

@@ -183,6 +183,27 @@ class CustomerPicture:
     glance: ProfileGlance | None = None
     pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU, for every SKU of their orders
     notes: list[CustomerNote] = field(default_factory=list)  # notes and tags from every store, newest first
+    store_names: dict[str, str] = field(default_factory=dict)  # by store code, for what the screen names
+
+    @property
+    def tags(self) -> list[str]:
+        """Her tags from every store and those made here still on their way, oldest first, each once."""
+        made_here = [
+            c.body.get("text", "")
+            for c in reversed(self.commands)
+            if c.kind == "note" and c.body.get("kind") == "tag" and c.state in ("waiting", "sent")
+        ]
+        synced = [n.text for n in reversed(self.notes) if n.kind == "tag"]
+        return list(dict.fromkeys(t for t in synced + made_here if t))
+
+    @property
+    def notes_waiting(self) -> list[LocalCommand]:
+        """Notes made here that the centre has not confirmed yet (or refused), newest first."""
+        return [
+            c
+            for c in self.commands
+            if c.kind == "note" and c.body.get("kind", "note") == "note" and c.state in ("waiting", "attention")
+        ]
 
 
 @dataclass(frozen=True)

@@ -505,7 +505,7 @@ class SettingsForm:
         return count
 
 
-PROFILE_TABS = ("wishlist", "orders", "chats", "timeline")
+PROFILE_TABS = ("wishlist", "orders", "notes", "chats", "timeline")
 
 
 def order_returns(device: Device, picture: CustomerPicture) -> dict[str, rules.ReturnEligibility]:
@@ -526,6 +526,7 @@ class CustomerProfile:
     returns: dict[str, rules.ReturnEligibility] = field(default_factory=dict)
     tab: str = PROFILE_TABS[0]
     error: Exception | None = None
+    note_error: Exception | None = None
 
     @property
     def loading(self) -> bool:
@@ -535,6 +536,24 @@ class CustomerProfile:
         if tab not in PROFILE_TABS:
             raise ValueError(f"not a tab of the profile: {tab!r}")
         self.tab = tab
+
+    async def add_note(self, text: str, kind: str = "note") -> None:
+        """Write a note or a tag about the customer on screen: kept in the journal at once (offline too), sent to the
+        centre in the background, and shown with the others."""
+        customer_id = self.customer_id
+        if customer_id is None or not text.strip():
+            return
+        self.note_error = None
+        try:
+            await off_loop(
+                lambda: self.device.add_note(customer_id, text, staff=self.staff_id, kind=kind, send_now=False)
+            )
+            picture, returns = await off_loop(self._read, customer_id)
+        except DeviceError as problem:
+            self.note_error = problem
+            return
+        if self.customer_id == customer_id:
+            self.picture, self.returns = picture, returns
 
     def _read(self, customer_id: str) -> tuple[CustomerPicture, dict[str, rules.ReturnEligibility]]:
         picture = self.device.customer_picture(customer_id)

@@ -9,7 +9,7 @@ import flet as ft
 from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
 from clienteling.ui import i18n
-from clienteling.ui.i18n import error_text, local, money, status
+from clienteling.ui.i18n import error_text, local, money, refusal_text, status
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import PROFILE_TABS, CustomerProfile
 from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, product_picture, tagged
@@ -285,6 +285,90 @@ def timeline_tab(session, picture) -> list[ft.Control]:
     ]
 
 
+def notes_tab(session, picture, profile, text: str, set_text) -> list[ft.Control]:
+    """Write a note or a tag (kept at once, offline too); the notes of every store, with who wrote them, where, when."""
+    lang = session.lang
+
+    async def add(kind: str) -> None:
+        written = text
+        set_text("")
+        await profile.add_note(written, kind)
+
+    rows: list[ft.Control] = [
+        tagged(
+            "note-field",
+            ft.TextField(
+                label=session.t("note_field"),
+                value=text,
+                multiline=True,
+                min_lines=1,
+                max_lines=4,
+                max_length=2000,
+                on_change=lambda e: set_text(e.control.value),
+            ),
+        ),
+        ft.Row(
+            [
+                big_button(
+                    session.t("add_note"),
+                    lambda _: add("note"),
+                    "add-note",
+                    icon=ft.Icons.NOTE_ADD,
+                    disabled=not text.strip(),
+                ),
+                big_button(
+                    session.t("add_tag"),
+                    lambda _: add("tag"),
+                    "add-tag",
+                    icon=ft.Icons.LABEL,
+                    primary=False,
+                    disabled=not text.strip() or len(text.strip()) > 40,
+                ),
+            ],
+            spacing=8,
+            wrap=True,
+        ),
+    ]
+    if profile.note_error is not None:
+        rows.append(message(session.explain(profile.note_error), "note-error"))
+    for command in picture.notes_waiting:
+        said = session.t("note_waiting") if command.state == "waiting" else refusal_text(lang, command.answer)
+        rows.append(
+            card(
+                ft.Column(
+                    [
+                        ft.Text(command.body.get("text", ""), size=16),
+                        ft.Text(said, color=ft.Colors.ORANGE_900),
+                    ],
+                    spacing=2,
+                ),
+                f"note-waiting-{command.command_id}",
+            )
+        )
+    notes = [n for n in picture.notes if n.kind == "note"]
+    for note in notes:
+        who = note.author_name or note.author or "—"
+        where = picture.store_names.get(note.store, note.store)
+        rows.append(
+            card(
+                ft.Column(
+                    [
+                        ft.Text(note.text, size=16),
+                        ft.Text(
+                            session.t("note_by", name=who, store=where, when=local(note.created_at, lang=lang)),
+                            color=ft.Colors.GREY_700,
+                        ),
+                    ],
+                    spacing=2,
+                ),
+                f"note-{note.id}",
+            )
+        )
+    if not notes and not picture.notes_waiting:
+        rows.append(ft.Text(session.t("no_notes"), color=ft.Colors.GREY_700))
+    return rows
+
+
 def at_a_glance(session, customer, glance) -> ft.Control:
     """Sizes, likes and shared dates; what they spent and when they last came; who and where they buy with."""
     lang = session.lang
@@ -354,6 +438,7 @@ def CustomerScreen():
     session = use_session()
     customer_id = ft.use_route_params().get("customer_id", "")
     profile, _ = ft.use_state(lambda: CustomerProfile(session.device, session.staff_id))
+    note_text, set_note_text = ft.use_state("")
     # Read once per customer opened, not on every tab switch (see CustomerProfile.open).
     ft.use_effect(lambda: asyncio.create_task(profile.open(customer_id)).cancel, [customer_id])
     picture, returns, tab = profile.picture, profile.returns, profile.tab
@@ -394,6 +479,20 @@ def CustomerScreen():
                                 " · ".join(filter(None, [customer.email, i18n.phone(customer.phone)])),
                                 color=ft.Colors.GREY_700,
                             ),
+                        ),
+                        *(
+                            [
+                                tagged(
+                                    "customer-tags",
+                                    ft.Row(
+                                        [chip(t, ft.Colors.INDIGO_400, None, ft.Icons.LABEL) for t in picture.tags],
+                                        wrap=True,
+                                        spacing=6,
+                                    ),
+                                )
+                            ]
+                            if picture.tags
+                            else []
                         ),
                         *(
                             [
@@ -465,6 +564,8 @@ def CustomerScreen():
     )
     if tab == "orders":
         body = orders_tab(session, picture, returns)
+    elif tab == "notes":
+        body = notes_tab(session, picture, profile, note_text, set_note_text)
     else:
         body = {"wishlist": wishlist_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
     return ft.Column(
