@@ -409,7 +409,7 @@ class Device:
             {m.id: m.name for m in self.staff_list()},
             _store_today(),
         )
-        pictures = self.cache.pictures_of(sorted({line.sku for order in orders for line in order.lines}))
+        pictures = self.pictures([line.sku for order in orders for line in order.lines])
         return CustomerPicture(
             customer,
             wishlist,
@@ -427,6 +427,10 @@ class Device:
         )
 
     # ------------------------------------------------------------------ products and stock
+
+    def pictures(self, skus: list[str]) -> dict[str, str]:
+        """The product picture (an asset's name) of each SKU the cached catalogue has one for."""
+        return self.cache.pictures_of(sorted(set(skus)))
 
     def product(self, code: str) -> ProductMatch:
         """A product by GTIN (any length, or a Digital Link) or SKU, from the cached catalogue."""

@@ -193,12 +193,15 @@ class ReturnForm:
     error: Exception | None = None
     confirming: bool = False
     done: LocalCommand | None = None
+    pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU of the order's lines
 
     @classmethod
     def load(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
         """The form for order `number`, read from the device on the calling thread (see `open`)."""
         order = device.order(number)
-        return cls(device, order, device.customer(order.customer_id), device.return_eligibility(order), staff_id)
+        form = cls(device, order, device.customer(order.customer_id), device.return_eligibility(order), staff_id)
+        form.pictures = device.pictures([line.sku for line in order.lines])
+        return form
 
     @classmethod
     async def open(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:

@@ -19,6 +19,7 @@ from clienteling.ui.widgets import (
     heading,
     loading,
     message,
+    product_picture,
     qr_png,
     tagged,
     typed,
@@ -134,10 +135,17 @@ def ReturnLines(form: ReturnForm, head: list[ft.Control], find_error: str | None
     for line_eligibility in eligibility.lines:
         line, why = line_eligibility.line, line_eligibility.refusal
         body: list[ft.Control] = [
-            ft.Text(
-                f"{line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}",
-                size=17,
-                weight=ft.FontWeight.W_600,
+            ft.Row(
+                [
+                    product_picture(form.pictures.get(line.sku), 48, f"return-picture-{line.line_no}"),
+                    ft.Text(
+                        f"{line.name} · {i18n.colour(session.lang, line.colour)} · {line.size}",
+                        size=17,
+                        weight=ft.FontWeight.W_600,
+                        expand=True,
+                    ),
+                ],
+                spacing=10,
             ),
             ft.Text(
                 session.t(
