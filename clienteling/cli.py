@@ -227,6 +227,11 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only how fast the retailer's systems load customers as NDJSON (and PostgreSQL with --pg)",
     )
     bench.add_argument("--records", type=int, default=20_000, help="with --ingest: customers loaded (default 20,000)")
+    bench.add_argument(
+        "--suggest",
+        action="store_true",
+        help="measure only the suggestions for a customer with 200 orders, on a device (and the whole customer picture)",
+    )
 
     connect = commands.add_parser("connect", help="connect the centre to one of the retailer's platforms")
     platforms = connect.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
@@ -320,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
             from clienteling.bench_ui import main as ui_bench_main
 
             return ui_bench_main(args.json, args.rounds)
+        if args.suggest:
+            from clienteling.bench_suggest import main as suggest_bench_main
+
+            return suggest_bench_main(args.json)
         if args.ingest:
             from clienteling.bench_ingest import main as ingest_bench_main
 

@@ -150,6 +150,13 @@ MIGRATIONS: list[str] = [
         origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
     CREATE INDEX notes_customer ON notes(customer_id);
     """,
+    # 9: what a customer said no to when staff showed it (a SKU or a style), so it is not suggested again; kept on
+    # this device (issue 14)
+    """
+    CREATE TABLE declined (
+        customer_id TEXT NOT NULL, item TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (customer_id, item));
+    CREATE INDEX stock_store ON stock(store, available);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
@@ -970,6 +977,43 @@ class Cache:
                 skus,
             )
         )
+
+    def in_stock_here(self, store: str, categories: list[str]) -> list[tuple[str, str, int]]:
+        """(product JSON, SKU, available) of every SKU of `categories` available at `store`, most available first.
+        Each product's document is read once, however many of its SKUs are in stock."""
+        if not categories:
+            return []
+        marks = ", ".join("?" for _ in categories)
+        styles = dict(
+            self.query(f"SELECT id, doc FROM products WHERE json_extract(doc, '$.category') IN ({marks})", categories)
+        )
+        if not styles:
+            return []
+        rows = self.query(
+            "SELECT v.style, s.sku, s.available FROM stock s JOIN variants v ON v.sku = s.sku"
+            " WHERE s.store = ? AND s.available > 0 ORDER BY s.available DESC, s.sku",
+            (store,),
+        )
+        return [(styles[style], sku, available) for style, sku, available in rows if style in styles]
+
+    def categories_of(self, styles: list[str]) -> dict[str, str]:
+        """The category of each style the cached catalogue knows."""
+        if not styles:
+            return {}
+        marks = ", ".join("?" for _ in styles)
+        return dict(
+            self.query(f"SELECT id, json_extract(doc, '$.category') FROM products WHERE id IN ({marks})", styles)
+        )
+
+    def declined(self, customer_id: str) -> set[str]:
+        return {r[0] for r in self.query("SELECT item FROM declined WHERE customer_id = ?", (customer_id,))}
+
+    def decline(self, customer_id: str, item: str, at: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO declined VALUES (?, ?, ?) ON CONFLICT (customer_id, item) DO UPDATE SET at = excluded.at",
+                (customer_id, item, at),
+            )
 
     def promotion_docs(self) -> list[str]:
         """Every price promotion the centre has sent (those over and those to come too: the rules pick)."""

@@ -17,6 +17,7 @@ customer's profile is recorded at the centre (`record_profile_view`) for the cus
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from datetime import date, datetime, timedelta
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from clienteling import codes, pins, rules
+from clienteling import codes, pins, rules, suggest
 from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
@@ -424,9 +425,42 @@ class Device:
                 for d in self.cache.docs_of("notes", customer_id, "created_at DESC, id DESC")
             ],
             store_names,
+            self.suggestions(customer, wishlist, orders),
         )
 
     # ------------------------------------------------------------------ products and stock
+
+    def suggestions(
+        self, customer: Customer, wishlist: list[WishlistEntry], orders: list[Order], now: datetime | None = None
+    ) -> list[suggest.Suggestion]:
+        """Up to three things to show her now, each with its reason (clienteling.suggest), from the cache."""
+        wished = []
+        for entry in wishlist:
+            if entry.product is None:
+                continue
+            view = entry.stock
+            nearest = next((p for p in view.elsewhere if p.available > 0), None)
+            wished.append(
+                suggest.WishedItem(
+                    entry.product,
+                    entry.item.sku,
+                    view.here.available if view.here else 0,
+                    (nearest.available, "DC" if nearest.kind == "dc" else nearest.city) if nearest else None,
+                )
+            )
+        styles = sorted({line.sku.split("-", 1)[0] for order in orders for line in order.lines})
+        categories = self.cache.categories_of(styles)
+        wanted = sorted({c for bought in set(categories.values()) for c in suggest.GOES_WITH.get(bought, ())})
+        in_stock: dict[str, list[suggest.InStock]] = {}
+        for doc, sku, available in self.cache.in_stock_here(self.store or "", wanted):
+            product = _product_of(doc)
+            in_stock.setdefault(product.category, []).append(suggest.InStock(product, sku, available))
+        declined = self.cache.declined(customer.id)
+        return suggest.suggest(customer, wished, orders, in_stock, categories, declined, now or utc_now())
+
+    def decline_suggestion(self, customer_id: str, item: str) -> None:
+        """She said no to `item` (a SKU or a style): it is not suggested to her again on this device."""
+        self.cache.decline(customer_id, item, utc_now().isoformat())
 
     def pictures(self, skus: list[str]) -> dict[str, str]:
         """The product picture (an asset's name) of each SKU the cached catalogue has one for."""
@@ -783,6 +817,13 @@ def _refusal_words(order: Order, refusal: rules.Refusal) -> str:
 
 def _pin_hash_of(doc: str) -> str:
     return str(json.loads(doc).get("pin_hash", ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _product_of(doc: str) -> Product:
+    """A catalogue document as a `Product`, read once per version of it (the catalogue changes seldom, and the
+    suggestions look at every product in stock here each time a customer is opened). Never changed by a caller."""
+    return Product.model_validate_json(doc)
 
 
 def _store_today() -> date:

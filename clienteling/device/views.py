@@ -20,6 +20,7 @@ from clienteling.contract import (
     Variant,
     WishlistItem,
 )
+from clienteling.suggest import Suggestion
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ class CustomerPicture:
     pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU, for every SKU of their orders
     notes: list[CustomerNote] = field(default_factory=list)  # notes and tags from every store, newest first
     store_names: dict[str, str] = field(default_factory=dict)  # by store code, for what the screen names
+    suggestions: list[Suggestion] = field(default_factory=list)  # what to show her now (clienteling.suggest)
 
     @property
     def tags(self) -> list[str]:

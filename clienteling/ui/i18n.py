@@ -58,6 +58,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "points": "{points} points",
         "home_store": "Home store {store}",
         "tab_notes": "Notes",
+        "suggestions_title": "Show her now",
+        "why_wishlist_here": "On her wishlist, in her size, {n} in this store",
+        "why_goes_with": "Goes with the {name} she bought in {month}",
+        "why_wishlist_elsewhere": "On her wishlist, in her size: {n} in {city}, to ship to her home",
+        "decline": "Not for her",
         "note_field": "A note or a tag about her",
         "add_note": "Add note",
         "add_tag": "Add as tag",
@@ -370,6 +375,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "points": "{points} punten",
         "home_store": "Vaste winkel {store}",
         "tab_notes": "Notities",
+        "suggestions_title": "Laat haar nu zien",
+        "why_wishlist_here": "Op haar verlanglijst, in haar maat, {n} in deze winkel",
+        "why_goes_with": "Past bij de {name} die ze in {month} kocht",
+        "why_wishlist_elsewhere": "Op haar verlanglijst, in haar maat: {n} in {city}, thuis te bezorgen",
+        "decline": "Niet voor haar",
         "note_field": "Een notitie of label over haar",
         "add_note": "Notitie toevoegen",
         "add_tag": "Als label toevoegen",
@@ -776,6 +786,11 @@ def month_day(lang: str, value: str) -> str:
     """A shared date without its year, as the language writes it: "14 March", "14 maart"."""
     month, day = (int(part) for part in value.split("-"))
     return format_date(date(2000, month, day), "d MMMM", locale=locale_of(lang))  # 2000: 29 February exists
+
+
+def month(lang: str, moment: datetime) -> str:
+    """The month of a moment in the store's time, as the language names it: "October", "oktober"."""
+    return format_date(moment.astimezone(LOCAL_TIME).date(), "MMMM", locale=locale_of(lang))
 
 
 def phone(number: str | None) -> str:

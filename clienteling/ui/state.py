@@ -558,6 +558,16 @@ class CustomerProfile:
         if self.customer_id == customer_id:
             self.picture, self.returns = picture, returns
 
+    async def decline(self, sku: str) -> None:
+        """She said no to a suggestion: it is not shown to her again, and the next one takes its place."""
+        customer_id = self.customer_id
+        if customer_id is None:
+            return
+        await off_loop(self.device.decline_suggestion, customer_id, sku)
+        picture, returns = await off_loop(self._read, customer_id)
+        if self.customer_id == customer_id:
+            self.picture, self.returns = picture, returns
+
     def _read(self, customer_id: str) -> tuple[CustomerPicture, dict[str, rules.ReturnEligibility]]:
         picture = self.device.customer_picture(customer_id)
         return picture, order_returns(self.device, picture)

@@ -369,6 +369,70 @@ def notes_tab(session, picture, profile, text: str, set_text) -> list[ft.Control
     return rows
 
 
+def suggestions_card(session, picture, profile) -> ft.Control | None:
+    """Up to three things to show her now, each with its reason in words; "Not for her" puts one away for good."""
+    if not picture.suggestions:
+        return None
+    lang = session.lang
+    rows = []
+    for suggestion in picture.suggestions:
+        params = dict(suggestion.params)
+        if suggestion.reason == "goes_with":
+            params["month"] = i18n.month(lang, params.pop("bought_at"))
+        product, sku = suggestion.product, suggestion.sku
+        variant = next((v for v in product.variants if v.sku == sku), None)
+        detail = (
+            f"{i18n.colour(lang, variant.colour)} · {variant.size} · {money(variant.price.cents, lang)}"
+            if variant
+            else sku
+        )
+
+        async def decline(_, sku=sku):
+            await profile.decline(sku)
+
+        rows.append(
+            tagged(
+                f"suggestion-{sku}",
+                ft.Row(
+                    [
+                        product_picture(product.image, 56),
+                        ft.Column(
+                            [
+                                ft.Text(f"{product.name} · {detail}", size=16, weight=ft.FontWeight.W_600),
+                                tagged(
+                                    f"suggestion-why-{sku}",
+                                    ft.Text(session.t(f"why_{suggestion.reason}", **params), color=ft.Colors.TEAL_900),
+                                ),
+                            ],
+                            spacing=2,
+                            expand=True,
+                        ),
+                        tagged(
+                            f"suggestion-stock-{sku}",
+                            ft.OutlinedButton(
+                                content=session.t("check_stock"),
+                                height=TOUCH,
+                                on_click=lambda _, s=sku: go(f"/stock/{s}"),
+                            ),
+                        ),
+                        tagged(
+                            f"suggestion-decline-{sku}",
+                            ft.TextButton(content=session.t("decline"), height=TOUCH, on_click=decline),
+                        ),
+                    ],
+                    spacing=10,
+                ),
+            )
+        )
+    return card(
+        ft.Column(
+            [ft.Text(session.t("suggestions_title"), size=18, weight=ft.FontWeight.BOLD), *rows],
+            spacing=8,
+        ),
+        "customer-suggestions",
+    )
+
+
 def at_a_glance(session, customer, glance) -> ft.Control:
     """Sizes, likes and shared dates; what they spent and when they last came; who and where they buy with."""
     lang = session.lang
@@ -549,6 +613,7 @@ def CustomerScreen():
         "customer-header",
     )
     glance = at_a_glance(session, customer, picture.glance) if picture.glance else None
+    suggestions = suggestions_card(session, picture, profile)
     tabs = ft.Row(
         [
             tagged(
@@ -572,6 +637,7 @@ def CustomerScreen():
         [
             header,
             *([glance] if glance else []),
+            *([suggestions] if suggestions else []),
             tabs,
             tagged("customer-body", ft.ListView(body, spacing=8, expand=True)),
         ],
