@@ -184,6 +184,8 @@ class Customers(Events):
             "INSERT INTO notes (id, customer_id, created_at, doc, seq) VALUES (?, ?, ?, ?, ?)",
             (note.id, customer_id, iso(now), doc, self.next_seq(conn)),
         )
+        # the store that wrote it serves her now: its devices get her picture, this note among it
+        self._add_to_scope(conn, customer_id, device_store, "note")
         self.record_event(conn, "note.added", f"customer:{customer_id}", doc, now)
         return doc
 

@@ -636,8 +636,17 @@ def CustomerScreen():
     return ft.Column(
         [
             header,
-            *([glance] if glance else []),
-            *([suggestions] if suggestions else []),
+            *(
+                [
+                    ft.ResponsiveRow(  # side by side on a landscape tablet or a desk, one above the other in portrait
+                        [ft.Container(c, col={"xs": 12, "lg": 6}) for c in (glance, suggestions) if c is not None],
+                        spacing=12,
+                        run_spacing=12,
+                    )
+                ]
+                if glance or suggestions
+                else []
+            ),
             tabs,
             tagged("customer-body", ft.ListView(body, spacing=8, expand=True)),
         ],
