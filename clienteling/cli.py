@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     add_webhook.add_argument("--url", required=True, help="where to POST the events (http:// or https://)")
     add_webhook.add_argument(
         "--types",
-        help="comma-separated event types (default all): order.created, return.registered, note.added",
+        help="comma-separated event types (default all): order.created, return.registered, note.added, consent.changed",
     )
     add_webhook.add_argument("--secret", help="the signing secret (default: a new random one, printed)")
     _with_db(add_webhook)

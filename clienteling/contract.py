@@ -178,9 +178,19 @@ class Address(Contract):
 
 
 class Consent(Contract):
+    """What a customer agreed to be approached with (issue 14). Each channel is its own consent, given or withdrawn at
+    a counter (`ConsentCommand`); a channel missing from an older document reads as no consent, so nobody is ever
+    approached on a channel they did not agree to. `marketing` is the summary the retailer's systems had before the
+    channels: the centre sets it to whether any channel is agreed whenever a counter changes the consent.
+    `updated_at` is when the customer last changed it (as they agreed, by the device's clock): a change agreed earlier
+    that reaches the centre later never overwrites it."""
+
     marketing: bool
     profiling: bool
     updated_at: UtcDatetime
+    email: bool = Field(default=False, description="Newsletters and offers by email")
+    sms: bool = Field(default=False, description="Offers by text message")
+    whatsapp: bool = Field(default=False, description="Messages by WhatsApp")
 
 
 class Sizes(Contract):
@@ -504,6 +514,52 @@ class ProfileView(Contract):
     recorded_at: UtcDatetime = Field(description="When the centre received the record")
 
 
+CONSENT_CHANNELS = ("email", "sms", "whatsapp")
+"""The channels a customer agrees to one by one (`Consent`, `ConsentCommand`)."""
+CONSENT_NUMBER = rf"CS-(?:{SERIES}-)?[0-9]{{8,}}"
+
+
+class ConsentCommand(Command):
+    """A customer agreed at the counter to be approached on these channels (and not on the others): all three are
+    given, each as a JSON boolean. Sent from the device's outbox like any command, possibly long after."""
+
+    email: bool = Field(strict=True)
+    sms: bool = Field(strict=True)
+    whatsapp: bool = Field(strict=True)
+    staff_id: StaffId = Field(description="Who took the customer's agreement: staff of the calling device's store")
+    agreed_at: UtcDatetime = Field(
+        description="When the customer agreed, by the device's clock (it may be sent later): no more than 5 minutes "
+        "ahead of the centre's clock and no more than 90 days ago"
+    )
+
+
+class ChannelConsent(Contract):
+    email: bool
+    sms: bool
+    whatsapp: bool
+
+
+class ConsentChange(Contract):
+    """One change of a customer's consent made at a counter, as the centre logs it (and publishes it as
+    `consent.changed`). A change agreed before the consent the centre holds (it arrived late from an offline device)
+    is logged with `superseded` true and changes nothing."""
+
+    id: str = Field(pattern=rf"^{CONSENT_NUMBER}$", examples=["CS-K7QM-00000001"])
+    customer_id: CustomerId
+    before: ChannelConsent = Field(description="The customer's consent at the centre when the change arrived")
+    after: ChannelConsent = Field(description="What the customer agreed to at the counter")
+    superseded: bool = Field(
+        default=False,
+        description="True: the centre held consent agreed later than this change, and kept it (the change is only "
+        "logged)",
+    )
+    staff_id: StaffId
+    staff_name: str | None = Field(default=None, description="The staff member's name, as the centre knew it then")
+    store: StoreCode = Field(description="Store of the device the change was made on")
+    agreed_at: UtcDatetime
+    recorded_at: UtcDatetime = Field(description="When the centre received it")
+
+
 # --------------------------------------------------------------------------- sync
 
 T = TypeVar("T")
@@ -707,7 +763,8 @@ class Event(Contract):
         "give an `id` again to another event); drop an event whose `position` you have seen",
     )
     type: str = Field(
-        description="`order.created`, `return.registered` or `note.added` (more may come: ignore what you do not know)",
+        description="`order.created`, `return.registered`, `note.added` or `consent.changed` (more may come: ignore "
+        "what you do not know)",
         examples=["order.created"],
     )
     subject: str = Field(
@@ -718,7 +775,7 @@ class Event(Contract):
     occurred_at: UtcDatetime
     data: dict[str, Any] = Field(
         description="The document made: the `Order` (order.created), the `Return` (return.registered), the "
-        "`CustomerNote` (note.added)"
+        "`CustomerNote` (note.added), the `ConsentChange` (consent.changed)"
     )
 
 

@@ -283,12 +283,37 @@ def implausible_view_time(viewed_at: datetime, now: datetime) -> Refusal | None:
 
     Codes: `in_the_future` and `too_long_ago`, each with `earliest` and `latest` (the window's ends).
     """
-    earliest, latest = profile_view_window(now)
-    if viewed_at > latest:
+    return _outside(viewed_at, *profile_view_window(now))
+
+
+CONSENT_MAX_AGE = timedelta(days=90)
+"""The oldest consent change the centre takes: made on a device that was offline for weeks, not months."""
+
+
+def consent_window(now: datetime) -> tuple[datetime, datetime]:
+    """The first and the last moment (both included) at which a consent change received at `now` can have been agreed."""
+    return now - CONSENT_MAX_AGE, now + CLOCK_SKEW
+
+
+def implausible_consent_time(agreed_at: datetime, now: datetime) -> Refusal | None:
+    """Why a consent change agreed at `agreed_at` cannot be right at `now`, or None when it can (codes as
+    `implausible_view_time`)."""
+    return _outside(agreed_at, *consent_window(now))
+
+
+def _outside(moment: datetime, earliest: datetime, latest: datetime) -> Refusal | None:
+    if moment > latest:
         return Refusal("in_the_future", {"earliest": earliest, "latest": latest})
-    if viewed_at < earliest:
+    if moment < earliest:
         return Refusal("too_long_ago", {"earliest": earliest, "latest": latest})
     return None
+
+
+def consent_supersedes(agreed_at: datetime, held_since: datetime) -> bool:
+    """Whether a consent change agreed at `agreed_at` replaces the consent a customer has held since `held_since`:
+    the later agreement wins (a tie goes to the change that arrives last), so a change made offline that reaches the
+    centre after a later one made elsewhere never overwrites it."""
+    return agreed_at >= held_since
 
 
 # --------------------------------------------------------------------------- postcodes

@@ -1,8 +1,19 @@
-"""Customers: profiles, their wishlists and chats, the customer search, notes, the log of who viewed a profile,
-erasure and retention.
+"""Customers: profiles, their wishlists and chats, the customer search, notes, consent per channel and its log, the
+log of who viewed a profile, erasure and retention.
+
+Consent (issue 14). A change made at a counter (`ConsentCommand`, `change_consent`) is one command run once per
+idempotency key: in its transaction the customer's document gets the new channels (`marketing` set to whether any
+channel is agreed, `updated_at` of the consent to when the customer agreed, the document's own `updated_at` to now)
+and a new feed position, so every store's devices get it; the change is written to `consent_log` and published as
+`consent.changed`. Devices are offline for hours, so changes arrive out of order: a change agreed before the consent
+the centre holds (`rules.consent_supersedes`) changes nothing and is not published, but is logged all the same and
+answered 201 with `superseded: true` (it was received, and the customer's word at that moment is on record; the
+device has nothing to put right, so it is no refusal).
 """
 
 from __future__ import annotations
+
+import json
 
 from clienteling import rules
 from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTION, CommandAnswer, iso
@@ -12,6 +23,10 @@ from clienteling.central.events import Events
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     AddNoteCommand,
+    ChannelConsent,
+    ConsentChange,
+    ConsentCommand,
+    Customer,
     CustomerNote,
     ProfileView,
     ProfileViewCommand,
@@ -89,7 +104,7 @@ class Customers(Events):
         """Erase a customer and everything personal about them (a GDPR erasure), with tombstones.
 
         Besides their synced rows: the notes staff made about them, the returns of their orders, the log of who
-        viewed their profile, every stored idempotency answer about them (an order's answer holds the address), and
+        viewed their profile, the log of their consent changes, every stored idempotency answer about them (an order's answer holds the address), and
         the outbox's events about them or their orders, with their deliveries (sent or not).
         A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
         """
@@ -117,7 +132,7 @@ class Customers(Events):
                 "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = ?)", (subject,)
             )
             conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
-        for table in ("profile_views", "idempotency"):
+        for table in ("profile_views", "idempotency", "consent_log"):
             conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
         for collection in ("wishlists", "orders", "conversations", "notes"):
             for (row_id,) in conn.execute(
@@ -188,6 +203,89 @@ class Customers(Events):
         self._add_to_scope(conn, customer_id, device_store, "note")
         self.record_event(conn, "note.added", f"customer:{customer_id}", doc, now)
         return doc
+
+    def change_consent(
+        self, customer_id: str, command: ConsentCommand, key: str, device_store: str, *, restoring: str | None = None
+    ) -> CommandAnswer:
+        """A customer's consent per channel as they gave it at the counter of `device_store` (see the module's
+        docstring for the order of changes). The answer is the `ConsentChange`."""
+        body = f"{customer_id}\n{command.model_dump_json()}"
+        return self._idempotent(
+            device_store,
+            key,
+            "consent",
+            body,
+            lambda conn: self._consent(conn, customer_id, command, device_store, restoring),
+            customer_id,
+        )
+
+    def _consent(
+        self, conn: Conn, customer_id: str, command: ConsentCommand, device_store: str, restoring: str | None
+    ) -> str:
+        # The row's lock on PostgreSQL (SQLite has one writer at a time): a change of this customer's document made
+        # meanwhile (another consent change, an ingest) is read, never overwritten.
+        locked = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
+        row = conn.execute(f"SELECT doc FROM customers WHERE id = ?{locked}", (customer_id,)).fetchone()
+        if row is None:
+            raise ProblemError("customer_not_found", f"there is no customer {customer_id}")
+        self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
+        now = self.clock()
+        refusal = rules.implausible_consent_time(command.agreed_at, now)
+        if refusal is not None:
+            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
+            why = "is in the future" if refusal.code == "in_the_future" else "was too long ago"
+            raise ProblemError(
+                "implausible_time",
+                f"agreed_at {iso(command.agreed_at)} {why}: the centre takes consent agreed from {earliest} to "
+                f"{latest}",
+                earliest=earliest,
+                latest=latest,
+            )
+        customer = Customer.model_validate_json(row[0])
+        held = customer.consent
+        before = ChannelConsent(email=held.email, sms=held.sms, whatsapp=held.whatsapp)
+        after = ChannelConsent(email=command.email, sms=command.sms, whatsapp=command.whatsapp)
+        applies = rules.consent_supersedes(command.agreed_at, held.updated_at)
+        staff = conn.execute("SELECT doc->>'name' FROM staff WHERE id = ?", (command.staff_id,)).fetchone()
+        change = ConsentChange(
+            id=self._number(conn, "CS", "consent_number", restoring),
+            customer_id=customer_id,
+            before=before,
+            after=after,
+            superseded=not applies,
+            staff_id=command.staff_id,
+            staff_name=staff[0] if staff else None,
+            store=device_store,
+            agreed_at=command.agreed_at,
+            recorded_at=now,
+        )
+        doc = change.model_dump_json()
+        conn.execute(
+            "INSERT INTO consent_log (id, customer_id, staff_id, store, changed_at, doc) VALUES (?, ?, ?, ?, ?, ?)",
+            (change.id, customer_id, command.staff_id, device_store, iso(command.agreed_at), doc),
+        )
+        if applies:  # the document as it is, its consent changed: fields this centre does not know are kept
+            whole = json.loads(row[0])
+            whole["consent"] = {
+                **whole["consent"],
+                **after.model_dump(),
+                "marketing": after.email or after.sms or after.whatsapp,
+                "updated_at": iso(command.agreed_at),
+            }
+            whole["updated_at"] = iso(max(customer.updated_at, now))
+            self._touch(conn, "customers", customer_id, json.dumps(whole, ensure_ascii=False, separators=(",", ":")))
+            self.record_event(conn, "consent.changed", f"customer:{customer_id}", doc, now)
+        return doc
+
+    def consent_log(self, customer_id: str) -> list[str]:
+        """Every change of this customer's consent made at a counter, superseded ones too: the latest agreed first."""
+        return [
+            r[0]
+            for r in self.query(
+                f"SELECT doc FROM consent_log WHERE customer_id = ? ORDER BY changed_at DESC, {NUMBERED_ORDER}",
+                (customer_id,),
+            )
+        ]
 
     def notes(self, customer_id: str) -> list[str]:
         return [

@@ -402,7 +402,12 @@ class ChainBuilder:
             "card_number": make_card_number(number),
             "tier": tier,
             "points": 0 if special is EMMA else rng.randint(low_points, high_points),
-            "consent": {"marketing": marketing, "profiling": profiling, "updated_at": iso(created)},
+            "consent": {
+                "marketing": marketing,
+                "profiling": profiling,
+                "updated_at": iso(created),
+                **self.channels(number, marketing),
+            },
             "addresses": [
                 {
                     "street": rng.choice(city["streets"]),
@@ -423,6 +428,20 @@ class ChainBuilder:
             "created_at": iso(created),
             "updated_at": iso(max(updated, created)),
         }
+
+    def channels(self, number: int, marketing: bool) -> dict[str, bool]:
+        """Consent per channel, agreeing with `marketing` (someone who agreed to marketing agreed to at least one
+        channel, someone who did not to none), from a generator of its own like `glance`: Sanne agreed to email and
+        WhatsApp, not to text messages."""
+        if number == SANNE.number:
+            return {"email": True, "sms": False, "whatsapp": True}
+        if not marketing:
+            return {"email": False, "sms": False, "whatsapp": False}
+        rng = random.Random(f"{self.seed}:{number}:consent")
+        chosen = {"email": rng.random() < 0.85, "sms": rng.random() < 0.3, "whatsapp": rng.random() < 0.45}
+        if not any(chosen.values()):
+            chosen["email"] = True
+        return chosen
 
     def glance(self, number: int, home: str, profiling: bool) -> dict:
         """Key dates (only from customers who agreed to profiling) and the associate who usually serves them, from a

@@ -46,7 +46,13 @@ _REST = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Newest first among numbers given in the same second: by the counter (the last 8 digits; counters run on across
 # series, so they are in the order given), not by the whole id, whose series would sort a restart's numbers apart.
 NUMBERED_ORDER = "substr(id, length(id) - 7) DESC, id DESC"
-NUMBERED = {"ORD": ("orders", "id"), "RET": ("returns", "id"), "N": ("notes", "id"), "V": ("profile_views", "id")}
+NUMBERED = {
+    "ORD": ("orders", "id"),
+    "RET": ("returns", "id"),
+    "N": ("notes", "id"),
+    "V": ("profile_views", "id"),
+    "CS": ("consent_log", "id"),
+}
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ def around(conn: Conn, epoch: str, extra_meta: str) -> tuple[CentreInfo, str | N
 
 
 def take_number(conn: Conn, prefix: str, counter: str) -> str:
-    """The next number of a kind (`ORD`, `RET`, `N`, `V`) in the current epoch's series, e.g. `ORD-K7QM-00001080`."""
+    """The next number of a kind (`ORD`, `RET`, `N`, `V`, `CS`) in the current epoch's series, e.g. `ORD-K7QM-00001080`."""
     conn.execute("INSERT INTO meta VALUES (?, '0') ON CONFLICT (key) DO NOTHING", (counter,))
     value = int(
         conn.execute(

@@ -13,6 +13,11 @@ PINs in a row lock that person out for five minutes on this device; the count an
 are kept in the cache, so closing the app does not reset them. The id of whoever is signed in
 goes with every command they make (`placed_by`, `received_by`, `author`), and opening a
 customer's profile is recorded at the centre (`record_profile_view`) for the customer's privacy.
+
+Consent per channel (email, SMS, WhatsApp) is changed at the counter with `change_consent`: a command like a note,
+sent exactly once through the outbox. `consent(customer_id)` is what a screen shows: the cached consent, or the
+change made here that the centre has not confirmed in the feed yet, whichever the customer agreed to last (the rule
+the centre keeps too: `rules.consent_supersedes`), so what the customer just agreed to shows at once, offline too.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
     Address,
+    Consent,
+    ConsentChange,
+    ConsentCommand,
     Conversation,
     Customer,
     CustomerNote,
@@ -690,6 +698,65 @@ class Device:
         command = AddNoteCommand(text=text.strip(), author=staff, kind=kind)
         return self._queue("note", command.model_dump(mode="json"), customer_id, staff, send_now)
 
+    def change_consent(
+        self,
+        customer_id: str,
+        *,
+        email: bool,
+        sms: bool,
+        whatsapp: bool,
+        staff: str | StaffMember,
+        send_now: bool = True,
+    ) -> LocalCommand:
+        """Queue the customer's consent per channel as they agreed to it now, taken by `staff` (who is signed in: a
+        `StaffMember` or a staff id of this store; `UnknownStaff` otherwise). Works offline; `consent()` shows it at
+        once. The centre logs it, sets it on the customer for every store, and tells the retailer's systems."""
+        member = self._staff_member(_staff_id(staff) or "", active_only=True)
+        self.customer(customer_id)
+        command = ConsentCommand(email=email, sms=sms, whatsapp=whatsapp, staff_id=member.id, agreed_at=utc_now())
+        return self._queue("consent", command.model_dump(mode="json"), customer_id, member.id, send_now)
+
+    def consent(self, customer_id: str) -> Consent:
+        """The customer's consent as a screen shows it: the cached one, unless a change made on this device and not
+        refused (waiting to be sent, or sent and not superseded) was agreed to later; then that change, with
+        `marketing` as the centre will set it (any channel agreed)."""
+        held = self.customer(customer_id).consent
+        change = self.consent_pending(customer_id)
+        if change is None:
+            return held
+        body = ConsentCommand.model_validate(change.body)
+        return held.model_copy(
+            update={
+                "email": body.email,
+                "sms": body.sms,
+                "whatsapp": body.whatsapp,
+                "marketing": body.email or body.sms or body.whatsapp,
+                "updated_at": body.agreed_at,
+            }
+        )
+
+    def consent_pending(self, customer_id: str) -> LocalCommand | None:
+        """The consent change made here that `consent()` shows over the cached consent, if any: the latest agreed of
+        those waiting to be sent or sent and not superseded at the centre, when it was agreed no earlier than the
+        cached consent. (`state` "waiting": not at the centre yet.)"""
+        held = self.customer(customer_id).consent
+        latest: tuple[datetime, LocalCommand] | None = None
+        for command in self.commands(customer_id=customer_id, kind="consent", states=("waiting", "sent")):
+            if command.state == "sent" and (command.answer or {}).get("superseded"):
+                continue
+            agreed_at = ConsentCommand.model_validate(command.body).agreed_at
+            if latest is None or agreed_at > latest[0]:
+                latest = (agreed_at, command)
+        if latest is None or not rules.consent_supersedes(latest[0], held.updated_at):
+            return None
+        return latest[1]
+
+    def consent_log_entry(self, command: LocalCommand) -> ConsentChange | None:
+        """The centre's record of a consent change made here, once it has answered it."""
+        if command.kind != "consent" or command.state != "sent" or not command.answer:
+            return None
+        return ConsentChange.model_validate(command.answer)
+
     def _queue(self, kind: str, body: dict, customer_id: str | None, staff: str | None, send_now: bool) -> LocalCommand:
         command_id = self.journal.add(kind, body, customer_id=customer_id, staff=staff)
         if self.syncer is not None:
@@ -713,7 +780,7 @@ class Device:
         states: tuple[str, ...] | None = None,
         include_background: bool = False,
     ) -> list[LocalCommand]:
-        """Orders, returns and notes made on this device, newest first.
+        """Orders, returns, notes and consent changes made on this device, newest first.
 
         Background records (profile views) only with `include_background`, or when asked for by `kind`.
         """

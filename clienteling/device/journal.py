@@ -1,4 +1,4 @@
-"""The command journal: every order, return, note and profile view made on this device, in a SQLite file of its own.
+"""The command journal: every order, return, note, consent change and profile view made on this device, in a SQLite file of its own.
 
 The cache (cache.py) can be thrown away and filled again from the centre; this file cannot. It holds the outbox (the
 commands still to send, in the order they were made), the local rows the screens show for each command (`waiting`,
@@ -38,6 +38,7 @@ COMMAND_PATHS = {
     "return": "/v1/returns",
     "note": "/v1/customers/{customer_id}/notes",
     "profile_view": "/v1/customers/{customer_id}/views",
+    "consent": "/v1/customers/{customer_id}/consent",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
@@ -517,7 +518,11 @@ def _number_in(kind: str, answer: str | None) -> str | None:
         found = json.loads(answer or "null")
     except ValueError:
         return None
-    value = found.get("id" if kind in ("note", "profile_view") else "number") if isinstance(found, dict) else None
+    value = (
+        found.get("id" if kind in ("note", "profile_view", "consent") else "number")
+        if isinstance(found, dict)
+        else None
+    )
     return value if isinstance(value, str) else None
 
 

@@ -51,6 +51,7 @@ from clienteling.contract import (
     RESTORING_HEADER,
     SYNC_COLLECTIONS,
     CentreInfo,
+    ConsentChange,
     CustomerNote,
     Order,
     ProfileView,
@@ -68,7 +69,13 @@ __all__ = ["BACKGROUND_KINDS", "COMMAND_PATHS", "Backoff", "Journal", "SyncRepor
 
 PAGE_SIZE = 5000
 NDJSON = "application/x-ndjson"  # pages whose items are stored as they came, without being parsed in Python
-ANSWER_MODELS = {"ship_to_home": Order, "return": Return, "note": CustomerNote, "profile_view": ProfileView}
+ANSWER_MODELS = {
+    "ship_to_home": Order,
+    "return": Return,
+    "note": CustomerNote,
+    "profile_view": ProfileView,
+    "consent": ConsentChange,
+}
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
 RETRY_AT_ONCE = 2  # failures in a row after which a request is asked again at once, on a fresh connection

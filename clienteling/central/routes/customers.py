@@ -1,4 +1,5 @@
-"""Customers: look-up, search, the profile and its history, notes, the log of who viewed a profile."""
+"""Customers: look-up, search, the profile and its history, notes, consent and its log, the log of who viewed a
+profile."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from clienteling.central.routes.common import (
 from clienteling.central.store import CentralStore, card_or_problem
 from clienteling.contract import (
     AddNoteCommand,
+    ConsentChange,
+    ConsentCommand,
     Conversation,
     Customer,
     CustomerNote,
@@ -174,6 +177,46 @@ def add_note(
     restoring: Restoring = None,
 ) -> Response:
     return _command_answer(store.add_note(customer_id, command, key, from_store, restoring=restoring))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/consent",
+    response_model=ConsentChange,
+    status_code=201,
+    tags=["customers"],
+    responses=_problems(400, 401, 404, 422),
+    summary="Change a customer's consent per channel, as they agreed at the counter",
+    description=(
+        "Sets the customer's email, SMS and WhatsApp consent (and `marketing`: whether any of them is agreed), logs "
+        "who took the agreement, where and when, and publishes `consent.changed`. A change agreed before the consent "
+        "the centre holds (sent late by a device that was offline) is logged and answered with `superseded: true`, "
+        "and changes nothing. Refused: a `staff_id` not of the device's store (`unknown_staff`), an `agreed_at` in "
+        "the future or more than 90 days ago (`implausible_time`), an unknown customer (`customer_not_found`)."
+    ),
+)
+def change_consent(
+    store: Storage,
+    from_store: DeviceStore,
+    customer_id: CustomerIdPath,
+    command: ConsentCommand,
+    key: IdempotencyKey,
+    restoring: Restoring = None,
+) -> Response:
+    return _command_answer(store.change_consent(customer_id, command, key, from_store, restoring=restoring))
+
+
+@router.get(
+    "/v1/customers/{customer_id}/consent-log",
+    response_model=list[ConsentChange],
+    tags=["customers"],
+    responses=_problems(401, 403, 404, 422),
+    summary="Every change of this customer's consent made at a counter (the latest agreed first)",
+    description="Read only with an administrator's token (`clienteling central add-admin`), never a device's.",
+    dependencies=[Depends(administrator)],
+)
+def get_consent_log(store: Storage, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.consent_log(customer_id))
 
 
 @router.get(
