@@ -33,7 +33,16 @@ def test_sanne_at_a_glance_with_what_to_show_her(centre, browser, tmp_path):  # 
         reasons = [suggestions.nth(i).inner_text() for i in range(suggestions.count())]
         assert 1 <= len(reasons) <= 3, reasons
         assert any(re.fullmatch(r"On her wishlist, in her size, \d+ in this store", r) for r in reasons), reasons
+        assert screen.text_of("consent").startswith("May be approached by: email, WhatsApp")  # Sanne: not by SMS
         screen.shot("customer-glance")
+        screen.see("consent-change").click()
+        screen.see("consent-sms").click()  # she agrees to text messages too, at the counter
+        screen.see("consent-agree").click()
+        wait_until(lambda: "email, SMS, WhatsApp" in screen.text_of("consent"), what="her new consent on screen")
+        with centre.client() as client:
+            wait_until(
+                lambda: client.get("/v1/customers/C0000001").json()["consent"]["sms"] is True, 30, "it at the centre"
+            )
         first = suggestions.first.get_attribute("flt-semantics-identifier").removeprefix("suggestion-why-")
         screen.see(f"suggestion-decline-{first}").click()  # "Not for her": another takes its place
         wait_until(lambda: screen.tag(f"suggestion-{first}").count() == 0, what="the declined suggestion to go")

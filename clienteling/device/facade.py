@@ -434,6 +434,8 @@ class Device:
             ],
             store_names,
             self.suggestions(customer, wishlist, orders),
+            self.consent(customer_id),
+            (pending.state == "waiting") if (pending := self.consent_pending(customer_id)) else False,
         )
 
     # ------------------------------------------------------------------ products and stock

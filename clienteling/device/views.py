@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from clienteling.contract import (
+    Consent,
     Conversation,
     Customer,
     CustomerNote,
@@ -186,6 +187,8 @@ class CustomerPicture:
     notes: list[CustomerNote] = field(default_factory=list)  # notes and tags from every store, newest first
     store_names: dict[str, str] = field(default_factory=dict)  # by store code, for what the screen names
     suggestions: list[Suggestion] = field(default_factory=list)  # what to show her now (clienteling.suggest)
+    consent: Consent | None = None  # as the screen shows it: a change made here overlays the cached one
+    consent_waiting: bool = False  # that change has not reached the centre yet
 
     @property
     def tags(self) -> list[str]:

@@ -530,6 +530,7 @@ class CustomerProfile:
     tab: str = PROFILE_TABS[0]
     error: Exception | None = None
     note_error: Exception | None = None
+    consent_error: Exception | None = None
 
     @property
     def loading(self) -> bool:
@@ -554,6 +555,26 @@ class CustomerProfile:
             picture, returns = await off_loop(self._read, customer_id)
         except DeviceError as problem:
             self.note_error = problem
+            return
+        if self.customer_id == customer_id:
+            self.picture, self.returns = picture, returns
+
+    async def change_consent(self, email: bool, sms: bool, whatsapp: bool) -> None:
+        """She agrees (or no longer agrees) to be approached by email, SMS or WhatsApp: kept at once (offline too),
+        sent to the centre in the background, logged there with who took her agreement."""
+        customer_id = self.customer_id
+        if customer_id is None:
+            return
+        self.consent_error = None
+        try:
+            await off_loop(
+                lambda: self.device.change_consent(
+                    customer_id, email=email, sms=sms, whatsapp=whatsapp, staff=self.staff_id, send_now=False
+                )
+            )
+            picture, returns = await off_loop(self._read, customer_id)
+        except DeviceError as problem:
+            self.consent_error = problem
             return
         if self.customer_id == customer_id:
             self.picture, self.returns = picture, returns

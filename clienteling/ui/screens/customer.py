@@ -369,6 +369,66 @@ def notes_tab(session, picture, profile, text: str, set_text) -> list[ft.Control
     return rows
 
 
+CONSENT_CHANNELS = ("email", "sms", "whatsapp")
+
+
+def consent_row(session, picture, profile, editing: dict | None, set_editing) -> ft.Control:
+    """Which channels she agreed to, and a way to change them at the counter, with her agreement."""
+    consent = picture.consent or picture.customer.consent
+    given = [session.t(f"channel_{c}") for c in CONSENT_CHANNELS if getattr(consent, c)]
+    if editing is None:
+        return tagged(
+            "consent",
+            ft.Row(
+                [
+                    ft.Icon(ft.Icons.VERIFIED_USER, color=ft.Colors.TEAL_700),
+                    ft.Text(
+                        f"{session.t('consent_title')}: {', '.join(given) or session.t('consent_none')}"
+                        + (f" ({session.t('consent_waiting')})" if picture.consent_waiting else ""),
+                        size=15,
+                    ),
+                    tagged(
+                        "consent-change",
+                        ft.TextButton(
+                            content=session.t("consent_change"),
+                            on_click=lambda _: set_editing({c: getattr(consent, c) for c in CONSENT_CHANNELS}),
+                        ),
+                    ),
+                ],
+                spacing=6,
+                wrap=True,
+            ),
+        )
+
+    async def agree(_):
+        chosen = dict(editing)
+        set_editing(None)
+        await profile.change_consent(**chosen)
+
+    return tagged(
+        "consent",
+        ft.Row(
+            [
+                *(
+                    tagged(
+                        f"consent-{c}",
+                        ft.Switch(
+                            label=session.t(f"channel_{c}"),
+                            value=editing[c],
+                            on_change=lambda e, c=c: set_editing({**editing, c: e.control.value}),
+                        ),
+                    )
+                    for c in CONSENT_CHANNELS
+                ),
+                big_button(session.t("consent_agrees"), agree, "consent-agree", icon=ft.Icons.CHECK),
+                ft.TextButton(content=session.t("back"), on_click=lambda _: set_editing(None)),
+            ],
+            spacing=12,
+            wrap=True,
+        ),
+    )
+
+
 def suggestions_card(session, picture, profile) -> ft.Control | None:
     """Up to three things to show her now, each with its reason in words; "Not for her" puts one away for good."""
     if not picture.suggestions:
@@ -433,7 +493,7 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
     )
 
 
-def at_a_glance(session, customer, glance) -> ft.Control:
+def at_a_glance(session, customer, glance, extra: list[ft.Control]) -> ft.Control:
     """Sizes, likes and shared dates; what they spent and when they last came; who and where they buy with."""
     lang = session.lang
     sizes = [
@@ -494,7 +554,7 @@ def at_a_glance(session, customer, glance) -> ft.Control:
             )
         )
     rows.append(tagged("glance-facts", ft.Text("  ·  ".join(f for f in facts if f), color=ft.Colors.GREY_800)))
-    return card(ft.Column(rows, spacing=8), "customer-glance")
+    return card(ft.Column(rows + extra, spacing=8), "customer-glance")
 
 
 @ft.component
@@ -503,6 +563,7 @@ def CustomerScreen():
     customer_id = ft.use_route_params().get("customer_id", "")
     profile, _ = ft.use_state(lambda: CustomerProfile(session.device, session.staff_id))
     note_text, set_note_text = ft.use_state("")
+    consent_editing, set_consent_editing = ft.use_state(None)
     # Read once per customer opened, not on every tab switch (see CustomerProfile.open).
     ft.use_effect(lambda: asyncio.create_task(profile.open(customer_id)).cancel, [customer_id])
     picture, returns, tab = profile.picture, profile.returns, profile.tab
@@ -612,7 +673,10 @@ def CustomerScreen():
         ),
         "customer-header",
     )
-    glance = at_a_glance(session, customer, picture.glance) if picture.glance else None
+    consent = [consent_row(session, picture, profile, consent_editing, set_consent_editing)]
+    if profile.consent_error is not None:
+        consent.append(message(session.explain(profile.consent_error), "consent-error"))
+    glance = at_a_glance(session, customer, picture.glance, consent) if picture.glance else None
     suggestions = suggestions_card(session, picture, profile)
     tabs = ft.Row(
         [
