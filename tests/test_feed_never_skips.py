@@ -50,7 +50,8 @@ def writer(where: str, seconds: float, seed: int, done: multiprocessing.Queue) -
                 seq = (NEXT_POSITION or store.next_seq)(conn)  # the position first: a commit that lingers after it
                 time.sleep(rng.random() * 0.004)
                 conn.execute(
-                    "INSERT INTO stock VALUES (?, ?, ?, ?, 1, 0, ?) ON CONFLICT (id) DO UPDATE SET"
+                    "INSERT INTO stock (id, seq, store, sku, on_hand, reserved, as_of) VALUES (?, ?, ?, ?, 1, 0, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET"
                     " on_hand = stock.on_hand + 1, seq = excluded.seq, as_of = excluded.as_of",
                     (f"{STORE}:{sku}", seq, STORE, sku, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
