@@ -579,6 +579,24 @@ class CustomerProfile:
         if self.customer_id == customer_id:
             self.picture, self.returns = picture, returns
 
+    async def follow_sync(self, every: float = 2.0) -> None:
+        """While the profile is on screen: read her picture again after each sync round, so that what this device
+        sent comes back as the centre has it (a note with its author, a consent no longer waiting) and what other
+        stores did arrives, without anyone reopening her."""
+        seen = None
+        while True:
+            state = await off_loop(self.device.sync_state)
+            customer_id = self.customer_id
+            if seen is not None and state.last_sync_at != seen and customer_id and self.picture is not None:
+                try:
+                    picture, returns = await off_loop(self._read, customer_id)
+                except DeviceError:
+                    picture = None
+                if picture is not None and self.customer_id == customer_id:
+                    self.picture, self.returns = picture, returns
+            seen = state.last_sync_at
+            await asyncio.sleep(every)
+
     async def decline(self, sku: str) -> None:
         """She said no to a suggestion: it is not shown to her again, and the next one takes its place."""
         customer_id = self.customer_id

@@ -12,7 +12,7 @@ from clienteling.ui import i18n
 from clienteling.ui.i18n import error_text, local, money, refusal_text, status
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import PROFILE_TABS, CustomerProfile
-from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, product_picture, tagged
+from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, product_picture, tagged, use_task
 
 TIER_COLOURS = {
     "basic": ft.Colors.BLUE_GREY_400,
@@ -289,36 +289,43 @@ def notes_tab(session, picture, profile, text: str, set_text) -> list[ft.Control
     """Write a note or a tag (kept at once, offline too); the notes of every store, with who wrote them, where, when."""
     lang = session.lang
 
+    field = ft.TextField(
+        label=session.t("note_field"),
+        value=text,
+        multiline=True,
+        min_lines=1,
+        max_lines=4,
+        max_length=2000,
+        on_change=lambda e: set_text(e.control.value),
+    )
+
     async def add(kind: str) -> None:
-        written = text
+        written = field.value or text  # the field's own value: a tap may come before its last change came back
+        if not written.strip():
+            return
         set_text("")
         await profile.add_note(written, kind)
 
+    async def add_note(_) -> None:  # Flet awaits a coroutine function it is given, not a lambda's coroutine
+        await add("note")
+
+    async def add_tag(_) -> None:
+        await add("tag")
+
     rows: list[ft.Control] = [
-        tagged(
-            "note-field",
-            ft.TextField(
-                label=session.t("note_field"),
-                value=text,
-                multiline=True,
-                min_lines=1,
-                max_lines=4,
-                max_length=2000,
-                on_change=lambda e: set_text(e.control.value),
-            ),
-        ),
+        tagged("note-field", field),
         ft.Row(
             [
                 big_button(
                     session.t("add_note"),
-                    lambda _: add("note"),
+                    add_note,
                     "add-note",
                     icon=ft.Icons.NOTE_ADD,
                     disabled=not text.strip(),
                 ),
                 big_button(
                     session.t("add_tag"),
-                    lambda _: add("tag"),
+                    add_tag,
                     "add-tag",
                     icon=ft.Icons.LABEL,
                     primary=False,
@@ -333,12 +340,13 @@ def notes_tab(session, picture, profile, text: str, set_text) -> list[ft.Control
         rows.append(message(session.explain(profile.note_error), "note-error"))
     for command in picture.notes_waiting:
         said = session.t("note_waiting") if command.state == "waiting" else refusal_text(lang, command.answer)
+        said_tag = "note-waiting-text" if command.state == "waiting" else "note-refused-text"
         rows.append(
             card(
                 ft.Column(
                     [
                         ft.Text(command.body.get("text", ""), size=16),
-                        ft.Text(said, color=ft.Colors.ORANGE_900),
+                        tagged(said_tag, ft.Text(said, color=ft.Colors.ORANGE_900)),
                     ],
                     spacing=2,
                 ),
@@ -376,16 +384,18 @@ def consent_row(session, picture, profile, editing: dict | None, set_editing) ->
     """Which channels she agreed to, and a way to change them at the counter, with her agreement."""
     consent = picture.consent or picture.customer.consent
     given = [session.t(f"channel_{c}") for c in CONSENT_CHANNELS if getattr(consent, c)]
+    said = f"{session.t('consent_title')}: {', '.join(given) or session.t('consent_none')}" + (
+        f" ({session.t('consent_waiting')})" if picture.consent_waiting else ""
+    )
     if editing is None:
         return tagged(
             "consent",
             ft.Row(
                 [
                     ft.Icon(ft.Icons.VERIFIED_USER, color=ft.Colors.TEAL_700),
-                    ft.Text(
-                        f"{session.t('consent_title')}: {', '.join(given) or session.t('consent_none')}"
-                        + (f" ({session.t('consent_waiting')})" if picture.consent_waiting else ""),
-                        size=15,
+                    tagged(  # named by what she agreed to: a new name is a new node for the browser tests
+                        "consent-" + ("-".join(c for c in CONSENT_CHANNELS if getattr(consent, c)) or "none"),
+                        ft.Text(said, size=15),
                     ),
                     tagged(
                         "consent-change",
@@ -406,7 +416,7 @@ def consent_row(session, picture, profile, editing: dict | None, set_editing) ->
         await profile.change_consent(**chosen)
 
     return tagged(
-        "consent",
+        "consent-edit",
         ft.Row(
             [
                 *(
@@ -430,7 +440,7 @@ def consent_row(session, picture, profile, editing: dict | None, set_editing) ->
 
 
 def suggestions_card(session, picture, profile) -> ft.Control | None:
-    """Up to three things to show her now, each with its reason in words; "Not for her" puts one away for good."""
+    """Up to three things to show her now, each with its reason in words; "Not interested" puts one away for good."""
     if not picture.suggestions:
         return None
     lang = session.lang
@@ -564,6 +574,7 @@ def CustomerScreen():
     profile, _ = ft.use_state(lambda: CustomerProfile(session.device, session.staff_id))
     note_text, set_note_text = ft.use_state("")
     consent_editing, set_consent_editing = ft.use_state(None)
+    use_task(profile.follow_sync)
     # Read once per customer opened, not on every tab switch (see CustomerProfile.open).
     ft.use_effect(lambda: asyncio.create_task(profile.open(customer_id)).cancel, [customer_id])
     picture, returns, tab = profile.picture, profile.returns, profile.tab
