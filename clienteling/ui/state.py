@@ -592,7 +592,8 @@ class CustomerProfile:
                     picture, returns = await off_loop(self._read, customer_id)
                 except DeviceError:
                     picture = None
-                if picture is not None and self.customer_id == customer_id:
+                # only a picture that changed is shown again: the same one would redraw the screen under a tap
+                if picture is not None and self.customer_id == customer_id and picture != self.picture:
                     self.picture, self.returns = picture, returns
             seen = state.last_sync_at
             await asyncio.sleep(every)

@@ -378,6 +378,8 @@ def notes_tab(session, picture, profile, text: str, set_text) -> list[ft.Control
 
 
 CONSENT_CHANNELS = ("email", "sms", "whatsapp")
+SIDE_BY_SIDE = 1100  # logical pixels: wider than a portrait tablet, the glance and the suggestions go beside the tabs
+SIDE_WIDTH = 440
 
 
 def consent_row(session, picture, profile, editing: dict | None, set_editing) -> ft.Control:
@@ -473,24 +475,30 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
                                     f"suggestion-why-{sku}",
                                     ft.Text(session.t(f"why_{suggestion.reason}", **params), color=ft.Colors.TEAL_900),
                                 ),
+                                ft.Row(
+                                    [
+                                        tagged(
+                                            f"suggestion-stock-{sku}",
+                                            ft.OutlinedButton(
+                                                content=session.t("check_stock"),
+                                                height=TOUCH,
+                                                on_click=lambda _, s=sku: go(f"/stock/{s}"),
+                                            ),
+                                        ),
+                                        tagged(
+                                            f"suggestion-decline-{sku}",
+                                            ft.TextButton(content=session.t("decline"), height=TOUCH, on_click=decline),
+                                        ),
+                                    ],
+                                    spacing=4,
+                                ),
                             ],
                             spacing=2,
                             expand=True,
                         ),
-                        tagged(
-                            f"suggestion-stock-{sku}",
-                            ft.OutlinedButton(
-                                content=session.t("check_stock"),
-                                height=TOUCH,
-                                on_click=lambda _, s=sku: go(f"/stock/{s}"),
-                            ),
-                        ),
-                        tagged(
-                            f"suggestion-decline-{sku}",
-                            ft.TextButton(content=session.t("decline"), height=TOUCH, on_click=decline),
-                        ),
                     ],
                     spacing=10,
+                    vertical_alignment=ft.CrossAxisAlignment.START,
                 ),
             )
         )
@@ -708,23 +716,23 @@ def CustomerScreen():
         body = notes_tab(session, picture, profile, note_text, set_note_text)
     else:
         body = {"wishlist": wishlist_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
-    return ft.Column(
-        [
-            header,
-            *(
-                [
-                    ft.ResponsiveRow(  # side by side on a landscape tablet or a desk, one above the other in portrait
-                        [ft.Container(c, col={"xs": 12, "lg": 6}) for c in (glance, suggestions) if c is not None],
-                        spacing=12,
-                        run_spacing=12,
-                    )
-                ]
-                if glance or suggestions
-                else []
-            ),
-            tabs,
-            tagged("customer-body", ft.ListView(body, spacing=8, expand=True)),
-        ],
-        spacing=12,
-        expand=True,
-    )
+    side = [c for c in (glance, suggestions) if c is not None]
+    main = [tabs, tagged("customer-body", ft.ListView(body, spacing=8, expand=True))]
+    if (ft.context.page.width or 1280) >= SIDE_BY_SIDE:  # a landscape tablet or a desk: what to know beside the tabs
+        return ft.Column(
+            [
+                header,
+                ft.Row(
+                    [
+                        ft.Column(main, spacing=12, expand=True),
+                        ft.Container(ft.Column(side, spacing=12, scroll=ft.ScrollMode.AUTO), width=SIDE_WIDTH),
+                    ],
+                    spacing=12,
+                    expand=True,
+                    vertical_alignment=ft.CrossAxisAlignment.START,
+                ),
+            ],
+            spacing=12,
+            expand=True,
+        )
+    return ft.Column([header, *side, *main], spacing=12, expand=True)  # portrait: one above the other
