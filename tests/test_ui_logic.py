@@ -78,6 +78,7 @@ def test_every_word_is_there_in_dutch_and_english():
         "colour_ecru",
         "note_by",  # only the names, the store and the time
         "key_other",  # only the label and the date
+        "channel_whatsapp",  # a product's name
         "system_commercetools",  # a product's name
         "chat_channel_whatsapp",
     }

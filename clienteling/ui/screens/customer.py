@@ -50,6 +50,14 @@ def stock_line(session, entry) -> tuple[str, str]:
     return session.t("nowhere"), "nowhere"
 
 
+def stock_button(session, sku: str, identifier: str) -> ft.Control:
+    """ "Stock": every location's stock of the SKU."""
+    return tagged(
+        identifier,
+        ft.OutlinedButton(content=session.t("check_stock"), height=TOUCH, on_click=lambda _: go(f"/stock/{sku}")),
+    )
+
+
 def wishlist_tab(session, picture) -> list[ft.Control]:
     if not picture.wishlist:
         return [ft.Text(session.t("empty_wishlist"))]
@@ -79,14 +87,7 @@ def wishlist_tab(session, picture) -> list[ft.Control]:
                             spacing=2,
                             expand=True,
                         ),
-                        tagged(
-                            f"wish-stock-btn-{sku}",
-                            ft.OutlinedButton(
-                                content=session.t("check_stock"),
-                                height=TOUCH,
-                                on_click=lambda _, s=sku: go(f"/stock/{s}"),
-                            ),
-                        ),
+                        stock_button(session, sku, f"wish-stock-btn-{sku}"),
                         tagged(
                             f"wish-ship-{sku}",
                             ft.FilledButton(
@@ -477,14 +478,7 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
                                 ),
                                 ft.Row(
                                     [
-                                        tagged(
-                                            f"suggestion-stock-{sku}",
-                                            ft.OutlinedButton(
-                                                content=session.t("check_stock"),
-                                                height=TOUCH,
-                                                on_click=lambda _, s=sku: go(f"/stock/{s}"),
-                                            ),
-                                        ),
+                                        stock_button(session, sku, f"suggestion-stock-{sku}"),
                                         tagged(
                                             f"suggestion-decline-{sku}",
                                             ft.TextButton(content=session.t("decline"), height=TOUCH, on_click=decline),
