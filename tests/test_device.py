@@ -549,12 +549,22 @@ def test_purge_forgets_customers_fetched_online_unless_a_waiting_command_needs_t
     with device.cache.write() as conn:
         conn.execute("UPDATE customers SET last_used = ? WHERE id = ?", (time.time() - 40 * 86400, daan.id))
     with offline(device) as cut_off:
-        cut_off.add_note(daan.id, "Asked about the winter sale.")
-        assert cut_off.purge() == 0  # the note still needs him
+        cut_off.change_consent(daan.id, email=True, sms=False, whatsapp=False, staff="S0001")
+        assert cut_off.purge() == 0  # the consent change still needs him
     assert device.sync_now().ok
     assert device.purge() == 1
     assert device.cache.customer_doc("id", daan.id) is None
     assert device.cache.scalar("SELECT count(*) FROM orders WHERE customer_id = ?", (daan.id,)) == 0
+
+
+def test_a_note_about_another_stores_customer_makes_him_this_stores_and_he_is_kept(device):
+    daan = device.lookup("2700000000021").customer
+    with device.cache.write() as conn:
+        conn.execute("UPDATE customers SET last_used = ? WHERE id = ?", (time.time() - 40 * 86400, daan.id))
+    device.add_note(daan.id, "Asked about the winter sale.", staff="S0001")
+    assert device.sync_now().ok  # the centre adds him to this store's customers: he comes back in the feed
+    assert device.purge() == 0 and device.cache.customer_origin(daan.id) == "sync"
+    assert [n.text for n in device.customer_picture(daan.id).notes] == ["Asked about the winter sale."]
 
 
 def test_command_ids_are_time_ordered_uuid7():
