@@ -309,6 +309,11 @@ def _outside(moment: datetime, earliest: datetime, latest: datetime) -> Refusal 
     return None
 
 
+def marketing_from(email: bool, sms: bool, whatsapp: bool) -> bool:
+    """The `marketing` summary of a consent, as the retailer's systems had it before the channels: any channel agreed."""
+    return email or sms or whatsapp
+
+
 def consent_supersedes(agreed_at: datetime, held_since: datetime) -> bool:
     """Whether a consent change agreed at `agreed_at` replaces the consent a customer has held since `held_since`:
     the later agreement wins (a tie goes to the change that arrives last), so a change made offline that reaches the

@@ -64,6 +64,11 @@ class Suggestion:
     params: dict[str, object] = field(default_factory=dict)
 
 
+def style_of(sku: str) -> str:
+    """The style a SKU is a variant of: the catalogue's SKUs are `<style>-<colour>-<size>`."""
+    return sku.split("-", 1)[0]
+
+
 def fits(customer: Customer, product: Product, sku: str) -> bool:
     """Whether `sku` is in her size for its category (any size fits where she has not said hers)."""
     which = SIZE_OF_CATEGORY.get(product.category)
@@ -77,7 +82,7 @@ def fits(customer: Customer, product: Product, sku: str) -> bool:
 def recent_styles(orders: Iterable[Order], now: datetime) -> set[str]:
     """The styles of what she bought (or returned) in the last `RECENT`: an order line's SKU starts with its style."""
     return {
-        line.sku.split("-", 1)[0]
+        style_of(line.sku)
         for order in orders
         if order.status != "cancelled" and now - order.created_at <= RECENT
         for line in order.lines
@@ -124,7 +129,7 @@ def suggest(
         for line in order.lines
     ]
     for at, line in sorted(bought, key=lambda pair: pair[0], reverse=True):
-        category = categories.get(line.sku.split("-", 1)[0], "")
+        category = categories.get(style_of(line.sku), "")
         for wanted in GOES_WITH.get(category, ()):
             match = next((c for c in in_stock.get(wanted, []) if allowed(c.product, c.sku)), None)
             if match is not None:

@@ -269,7 +269,7 @@ class Customers(Events):
             whole["consent"] = {
                 **whole["consent"],
                 **after.model_dump(),
-                "marketing": after.email or after.sms or after.whatsapp,
+                "marketing": rules.marketing_from(after.email, after.sms, after.whatsapp),
                 "updated_at": iso(command.agreed_at),
             }
             whole["updated_at"] = iso(max(customer.updated_at, now))

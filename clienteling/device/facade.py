@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -419,6 +419,7 @@ class Device:
             _store_today(),
         )
         pictures = self.pictures([line.sku for order in orders for line in order.lines])
+        consent, pending = self._consent_of(customer)
         return CustomerPicture(
             customer,
             wishlist,
@@ -434,8 +435,8 @@ class Device:
             ],
             store_names,
             self.suggestions(customer, wishlist, orders),
-            self.consent(customer_id),
-            (pending.state == "waiting") if (pending := self.consent_pending(customer_id)) else False,
+            consent,
+            pending is not None and pending.state == "waiting",
         )
 
     # ------------------------------------------------------------------ products and stock
@@ -458,7 +459,7 @@ class Device:
                     (nearest.available, "DC" if nearest.kind == "dc" else nearest.city) if nearest else None,
                 )
             )
-        styles = sorted({line.sku.split("-", 1)[0] for order in orders for line in order.lines})
+        styles = sorted({suggest.style_of(line.sku) for order in orders for line in order.lines})
         categories = self.cache.categories_of(styles)
         wanted = sorted({c for bought in set(categories.values()) for c in suggest.GOES_WITH.get(bought, ())})
         in_stock: dict[str, list[suggest.InStock]] = {}
@@ -722,36 +723,37 @@ class Device:
         """The customer's consent as a screen shows it: the cached one, unless a change made on this device and not
         refused (waiting to be sent, or sent and not superseded) was agreed to later; then that change, with
         `marketing` as the centre will set it (any channel agreed)."""
-        held = self.customer(customer_id).consent
-        change = self.consent_pending(customer_id)
-        if change is None:
-            return held
-        body = ConsentCommand.model_validate(change.body)
-        return held.model_copy(
-            update={
-                "email": body.email,
-                "sms": body.sms,
-                "whatsapp": body.whatsapp,
-                "marketing": body.email or body.sms or body.whatsapp,
-                "updated_at": body.agreed_at,
-            }
-        )
+        return self._consent_of(self.customer(customer_id))[0]
 
     def consent_pending(self, customer_id: str) -> LocalCommand | None:
         """The consent change made here that `consent()` shows over the cached consent, if any: the latest agreed of
         those waiting to be sent or sent and not superseded at the centre, when it was agreed no earlier than the
         cached consent. (`state` "waiting": not at the centre yet.)"""
-        held = self.customer(customer_id).consent
-        latest: tuple[datetime, LocalCommand] | None = None
-        for command in self.commands(customer_id=customer_id, kind="consent", states=("waiting", "sent")):
+        return self._consent_of(self.customer(customer_id))[1]
+
+    def _consent_of(self, customer: Customer) -> tuple[Consent, LocalCommand | None]:
+        """`consent()` and `consent_pending()` of a customer already read, in one pass over this device's commands."""
+        held = customer.consent
+        latest: tuple[datetime, LocalCommand, ConsentCommand] | None = None
+        for command in self.commands(customer_id=customer.id, kind="consent", states=("waiting", "sent")):
             if command.state == "sent" and (command.answer or {}).get("superseded"):
                 continue
-            agreed_at = ConsentCommand.model_validate(command.body).agreed_at
-            if latest is None or agreed_at > latest[0]:
-                latest = (agreed_at, command)
+            body = ConsentCommand.model_validate(command.body)
+            if latest is None or body.agreed_at > latest[0]:
+                latest = (body.agreed_at, command, body)
         if latest is None or not rules.consent_supersedes(latest[0], held.updated_at):
-            return None
-        return latest[1]
+            return held, None
+        _, command, body = latest
+        shown = held.model_copy(
+            update={
+                "email": body.email,
+                "sms": body.sms,
+                "whatsapp": body.whatsapp,
+                "marketing": rules.marketing_from(body.email, body.sms, body.whatsapp),
+                "updated_at": body.agreed_at,
+            }
+        )
+        return shown, command
 
     def consent_log_entry(self, command: LocalCommand) -> ConsentChange | None:
         """The centre's record of a consent change made here, once it has answered it."""
@@ -895,17 +897,19 @@ def _product_of(doc: str) -> Product:
     return Product.model_validate_json(doc)
 
 
+def _store_zone() -> ZoneInfo | None:
+    """The stores' time zone; None where this machine has no time zone data (then its own clock's)."""
+    try:
+        return ZoneInfo(STORE_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _store_today() -> date:
     """Today as the store's calendar has it."""
-    try:
-        return datetime.now(ZoneInfo(STORE_TIME_ZONE)).date()
-    except (ZoneInfoNotFoundError, ValueError):  # no time zone data on this machine: its own calendar
-        return datetime.now().astimezone().date()
+    return datetime.now(UTC).astimezone(_store_zone()).date()
 
 
 def _store_time(moment: datetime) -> str:
     """A moment as the store's clock shows it (HH:MM)."""
-    try:
-        return moment.astimezone(ZoneInfo(STORE_TIME_ZONE)).strftime("%H:%M")
-    except (ZoneInfoNotFoundError, ValueError):  # no time zone data on this machine: its own clock
-        return moment.astimezone().strftime("%H:%M")
+    return moment.astimezone(_store_zone()).strftime("%H:%M")
