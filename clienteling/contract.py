@@ -9,7 +9,7 @@ is UTC with an offset.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -747,6 +747,39 @@ class SyncWait(Contract):
             "position of this centre): pull the feed. False when the wait ran out with no change: ask again."
         )
     )
+
+
+# --------------------------------------------------------------------------- the store's figures (dashboard)
+
+DASHBOARD_WEEKS_MAX = 26
+
+
+class DashboardWeek(Contract):
+    """One week of a staff member's (or a whole store's) figures."""
+
+    week: date = Field(description="The Monday the week begins on, in the store's calendar")
+    in_store: Money = Field(description="Sales placed in the store (by them), net of returns and cancellations")
+    credited_online: Money = Field(
+        description="Online orders credited to them (to the store's staff) for a message or consult before"
+    )
+    follow_ups_done: int = Field(ge=0)
+    customers_served: int = Field(ge=0, description="Different customers they served, messaged or followed up")
+
+
+class DashboardLine(Contract):
+    staff_id: StaffId | None = Field(description="None: the whole store")
+    name: str | None = None
+    weeks: list[DashboardWeek] = Field(description="Oldest first; the last is the week under way")
+
+
+class Dashboard(Contract):
+    """A store's figures by week, for the store and for each of its staff: what an associate sees of their own and a
+    manager of the store's (`GET /v1/dashboard`)."""
+
+    store: StoreCode
+    made_at: UtcDatetime
+    store_total: DashboardLine
+    staff: list[DashboardLine] = Field(description="The store's staff, by name")
 
 
 # --------------------------------------------------------------------------- events (webhooks)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -319,6 +320,46 @@ def consent_supersedes(agreed_at: datetime, held_since: datetime) -> bool:
     the later agreement wins (a tie goes to the change that arrives last), so a change made offline that reaches the
     centre after a later one made elsewhere never overwrites it."""
     return agreed_at >= held_since
+
+
+# --------------------------------------------------------------------------- the store's calendar
+
+STORE_TIME_ZONE = "Europe/Amsterdam"
+"""The chain's stores' time zone: their days and weeks (a lockout's end, a follow-up's due day, a week of sales)."""
+
+
+def store_zone() -> ZoneInfo | None:
+    """The stores' time zone; None where this machine has no time zone data (then its own clock's)."""
+    try:
+        return ZoneInfo(STORE_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def store_day(moment: datetime) -> date:
+    """The store's calendar day at `moment`."""
+    return moment.astimezone(store_zone()).date()
+
+
+def week_of(day: date) -> date:
+    """The Monday that begins `day`'s week (ISO weeks, as the chain's reports count them)."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_start(monday: date) -> datetime:
+    """The first moment (UTC) of the store's week beginning on `monday`."""
+    return datetime.combine(monday, datetime.min.time(), tzinfo=store_zone()).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- sales
+
+
+def net_sales_cents(order: Order) -> int:
+    """What an order sold, as spend and sales figures count it: what was paid for the items kept (a cancelled order
+    sold nothing; returned items are taken off; shipping is not a sale)."""
+    if order.status == "cancelled":
+        return 0
+    return sum(line.unit_price.cents * (line.quantity - line.returned_quantity) for line in order.lines)
 
 
 # --------------------------------------------------------------------------- postcodes

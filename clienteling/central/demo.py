@@ -569,7 +569,7 @@ class ChainBuilder:
                 "shipping": {"cents": shipping, "currency": "EUR"},
                 "total": {"cents": subtotal + shipping, "currency": "EUR"},
             },
-            "placed_by": None,
+            "placed_by": _seller(store, self.order_number) if channel == "store" else None,
             "created_at": iso(created),
             "updated_at": history[-1]["at"],
             "delivered_at": delivered_at,
@@ -618,6 +618,13 @@ class ChainBuilder:
                 "started_at": iso(started),
                 "updated_at": updated,
             }
+
+
+def _seller(store: str, order_number: int) -> str | None:
+    """Who rang up an in-store order of the demo: one of the store's staff on the floor, taken in turn (no draw of
+    the generator's, so the rest of the chain is the same as before orders had sellers)."""
+    floor = [f"S{n:04d}" for n, (at, _, role) in enumerate(STAFF, start=1) if at == store and role != "manager"]
+    return floor[order_number % len(floor)] if floor else None
 
 
 def order_before(orders: list[dict], moment: datetime) -> dict | None:

@@ -146,6 +146,7 @@ CREATE INDEX IF NOT EXISTS wishlists_seq ON wishlists(seq);
 CREATE INDEX IF NOT EXISTS wishlists_customer ON wishlists(customer_id);
 CREATE INDEX IF NOT EXISTS orders_seq ON orders(seq);
 CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id, created_at);
+CREATE INDEX IF NOT EXISTS orders_created ON orders(created_at);
 CREATE INDEX IF NOT EXISTS conversations_seq ON conversations(seq);
 CREATE INDEX IF NOT EXISTS conversations_customer ON conversations(customer_id, updated_at);
 CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);

@@ -8,7 +8,8 @@ with two backends, SQLite and PostgreSQL:
 - feed.py: the change feed and its tombstones;
 - devices.py: device and administrator tokens, staff;
 - ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes;
-- events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer).
+- events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer);
+- reports.py: the store's figures by week (the dashboard).
 
 Every row of a synced collection carries `seq`, the feed position it was last changed at; deletes leave a tombstone
 with its own. Rows are kept as their contract JSON (`doc`) beside the columns that queries need, so reads serve JSON
@@ -43,9 +44,10 @@ from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
 from clienteling.central.orders import Orders
 from clienteling.central.problems import ProblemError
+from clienteling.central.reports import Reports
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, StoreBase):
+class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, Reports, StoreBase):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 

@@ -28,7 +28,6 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clienteling import codes, pins, rules, suggest
 from clienteling.config import Settings
@@ -42,6 +41,7 @@ from clienteling.contract import (
     Customer,
     CustomerNote,
     CustomerSummary,
+    Dashboard,
     Order,
     OrderLineRequest,
     Product,
@@ -79,6 +79,7 @@ from clienteling.device.sync import Syncer, SyncReport
 from clienteling.device.views import (
     CustomerPicture,
     CustomerSearch,
+    DashboardView,
     LocalCommand,
     Lookup,
     StockPlace,
@@ -89,11 +90,11 @@ from clienteling.device.views import (
 )
 from clienteling.geo import distance_km
 
+DASHBOARD_KEPT = "dashboard"  # the cache's meta key of the last figures the centre sent (`Device.dashboard`)
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
 LANGUAGES = ("nl", "en")  # the languages of the screens (clienteling/ui/i18n.py)
 CENTRE_SEARCH_TIMEOUT = 1.5  # seconds a name search waits for the centre's matches from other stores
-STORE_TIME_ZONE = "Europe/Amsterdam"  # the chain's stores: how a lockout's end is told
 
 
 class Device:
@@ -863,6 +864,34 @@ class Device:
         """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
         return self.cache.purge(self.settings.purge_days, keep=self.journal.waiting_customers())
 
+    # ------------------------------------------------------------------ the store's figures
+
+    def dashboard(self, *, refresh: bool = True, weeks: int = 8) -> DashboardView:
+        """The store's figures by week (`Dashboard`), for an associate's own and a manager's screen: asked of the
+        centre when `refresh` (it works them out: clienteling.central.reports) and kept; when the centre cannot be
+        asked, the ones kept last, with when they were made (`offline` says why they may be old)."""
+        offline: str | None = None
+        if refresh and self.client is not None:
+            try:
+                answer = self.client.request("GET", "/v1/dashboard", params={"weeks": weeks}, timeout=10.0)
+                if answer.status != 200:
+                    raise CentralRefused(answer.problem().detail or "the centre refused the figures")
+                found = Dashboard.model_validate_json(answer.body)
+            except (CentralUnreachable, CentralRefused, ValueError) as error:
+                offline = "centre_unreachable" if isinstance(error, CentralUnreachable) else "centre_refused"
+            else:
+                if found.store == self.store:
+                    self.cache.set_meta(DASHBOARD_KEPT, found.model_dump_json())
+                    return DashboardView(found, offline=None)
+                offline = "centre_refused"
+        elif refresh:
+            offline = "centre_unreachable"
+        kept = self.cache.meta(DASHBOARD_KEPT)
+        dashboard = Dashboard.model_validate_json(kept) if kept else None
+        if dashboard is not None and dashboard.store != self.store:
+            dashboard = None  # kept for the store this device served before
+        return DashboardView(dashboard, offline=offline)
+
 
 def _staff_id(staff: str | StaffMember | None) -> str | None:
     return staff.id if isinstance(staff, StaffMember) else staff
@@ -897,19 +926,11 @@ def _product_of(doc: str) -> Product:
     return Product.model_validate_json(doc)
 
 
-def _store_zone() -> ZoneInfo | None:
-    """The stores' time zone; None where this machine has no time zone data (then its own clock's)."""
-    try:
-        return ZoneInfo(STORE_TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _store_today() -> date:
     """Today as the store's calendar has it."""
-    return datetime.now(UTC).astimezone(_store_zone()).date()
+    return rules.store_day(datetime.now(UTC))
 
 
 def _store_time(moment: datetime) -> str:
     """A moment as the store's clock shows it (HH:MM)."""
-    return moment.astimezone(_store_zone()).strftime("%H:%M")
+    return moment.astimezone(rules.store_zone()).strftime("%H:%M")

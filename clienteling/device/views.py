@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from clienteling import rules
 from clienteling.contract import (
     Consent,
     Conversation,
     Customer,
     CustomerNote,
     CustomerSummary,
+    Dashboard,
     KeyDate,
     Money,
     Order,
@@ -136,7 +138,7 @@ def profile_glance(
 ) -> ProfileGlance:
     """`ProfileGlance` of `customer` from their orders; names of stores and staff where this device knows them."""
     kept = [o for o in orders if o.status != "cancelled"]
-    spend = sum(line.unit_price.cents * (line.quantity - line.returned_quantity) for o in kept for line in o.lines)
+    spend = sum(rules.net_sales_cents(o) for o in kept)
     in_store = [o for o in kept if o.channel == "store" and o.store]
     counts: dict[str, tuple[int, datetime]] = {}
     for order in in_store:
@@ -320,3 +322,12 @@ def _order_kind(order: Order) -> str:
     if order.channel != "store":
         return "order"
     return "ship_to_home" if order.fulfilment == "delivery" else "visit"
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """The store's figures as a screen shows them: the centre's answer (None: never fetched on this device), and why
+    they could not be asked afresh (`centre_unreachable`, `centre_refused`), if so: their `made_at` tells their age."""
+
+    dashboard: Dashboard | None
+    offline: str | None = None
