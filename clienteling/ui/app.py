@@ -19,6 +19,7 @@ from clienteling.ui.offloop import in_background
 from clienteling.ui.screens.attention import AttentionScreen
 from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
+from clienteling.ui.screens.figures import FiguresScreen
 from clienteling.ui.screens.lookup import LookupScreen
 from clienteling.ui.screens.returns import ReturnsScreen
 from clienteling.ui.screens.settings import SettingsScreen
@@ -70,6 +71,7 @@ NAV = (
     ("nav_stock", "/stock", ft.Icons.INVENTORY_2, "stock"),
     ("nav_returns", "/returns", ft.Icons.ASSIGNMENT_RETURN, "returns"),
     ("nav_attention", "/attention", ft.Icons.WARNING_AMBER, "lookup"),
+    ("nav_figures", "/figures", ft.Icons.INSIGHTS, "figures"),
     ("nav_settings", "/settings", ft.Icons.SETTINGS, "settings"),
 )
 
@@ -166,6 +168,7 @@ ROUTES = [
             ft.Route(path="returns", component=ReturnsScreen),
             ft.Route(path="returns/:number", component=ReturnsScreen),
             ft.Route(path="attention", component=AttentionScreen),
+            ft.Route(path="figures", component=FiguresScreen),
             ft.Route(path="settings", component=SettingsScreen),
             ft.Route(path="scan", component=CameraScreen),
         ],

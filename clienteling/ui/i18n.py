@@ -29,6 +29,23 @@ log = logging.getLogger(__name__)
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "app_title": "Clienteling",
+        # the figures (dashboard)
+        "nav_figures": "Figures",
+        "figures_title": "Figures",
+        "figures_store": "Whole store",
+        "figures_made": "Worked out by the centre {ago}",
+        "figures_offline": "The centre cannot be reached: these are the figures it sent {ago}.",
+        "figures_never": "No figures on this device yet: they come from the centre once it can be reached.",
+        "figures_week_of": "Week of {day}",
+        "figures_this_week": "This week",
+        "figures_in_store": "Sales in store",
+        "figures_credited": "Credited online",
+        "figures_follow_ups": "Follow-ups done",
+        "figures_served": "Customers served",
+        "figures_chart": "Sales per week: in store and credited online orders",
+        "figures_tap": "Tap a week for its numbers.",
+        "figures_by_staff": "By colleague, week of {day}",
+        "figures_name": "Name",
         "sign_in_title": "Who is serving?",
         "sign_in_pick": "Pick your name",
         "pin": "PIN",
@@ -355,6 +372,23 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "nl": {
         "app_title": "Clienteling",
+        # the figures (dashboard)
+        "nav_figures": "Cijfers",
+        "figures_title": "Cijfers",
+        "figures_store": "Hele winkel",
+        "figures_made": "Berekend door de centrale {ago}",
+        "figures_offline": "De centrale is niet bereikbaar: dit zijn de cijfers die ze {ago} stuurde.",
+        "figures_never": "Nog geen cijfers op dit apparaat: ze komen van de centrale zodra die bereikbaar is.",
+        "figures_week_of": "Week van {day}",
+        "figures_this_week": "Deze week",
+        "figures_in_store": "Verkoop in de winkel",
+        "figures_credited": "Online toegekend",
+        "figures_follow_ups": "Opvolgingen gedaan",
+        "figures_served": "Klanten geholpen",
+        "figures_chart": "Verkoop per week: in de winkel en toegekende online bestellingen",
+        "figures_tap": "Tik op een week voor de cijfers.",
+        "figures_by_staff": "Per collega, week van {day}",
+        "figures_name": "Naam",
         "sign_in_title": "Wie helpt er?",
         "sign_in_pick": "Kies je naam",
         "pin": "Pincode",
@@ -804,6 +838,11 @@ def month_day(lang: str, value: str) -> str:
     """A shared date without its year, as the language writes it: "14 March", "14 maart"."""
     month, day = (int(part) for part in value.split("-"))
     return format_date(date(2000, month, day), "d MMMM", locale=locale_of(lang))  # 2000: 29 February exists
+
+
+def week_label(lang: str, monday: date) -> str:
+    """A week by the day it begins, short: "30 Nov", "30 nov"."""
+    return format_date(monday, "d MMM", locale=locale_of(lang)).rstrip(".")
 
 
 def month(lang: str, moment: datetime) -> str:

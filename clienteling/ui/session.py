@@ -13,9 +13,9 @@ from clienteling.device import Device
 from clienteling.ui.i18n import explain, tr
 
 ROLE_RIGHTS = {
-    "associate": {"lookup", "stock", "ship"},
-    "service_desk": {"lookup", "stock", "ship", "returns"},
-    "manager": {"lookup", "stock", "ship", "returns", "settings"},
+    "associate": {"lookup", "stock", "ship", "figures"},
+    "service_desk": {"lookup", "stock", "ship", "returns", "figures"},
+    "manager": {"lookup", "stock", "ship", "returns", "settings", "figures"},
 }
 
 

@@ -628,3 +628,41 @@ class CustomerProfile:
         self.picture, self.returns = picture, returns
         if self.staff_id:
             in_background(self.device.record_profile_view, customer_id, self.staff_id)
+
+
+@ft.observable
+@dataclass(eq=False)
+class Figures:
+    """The figures screen: the store's dashboard (the kept one at once, then the centre's), whose line is shown (a
+    staff id, or None for the whole store) and which week the numbers under the chart are of (the last: this one)."""
+
+    device: Device
+    whose: str | None = None
+    view: Any = None  # a `DashboardView` once read
+    week: int = -1
+    refreshing: bool = False
+
+    async def refresh(self) -> None:
+        """What this device kept (at once, offline too), then the centre's figures when it answers."""
+        if self.view is None:
+            self.view = await off_loop(self.device.dashboard, refresh=False)
+        self.refreshing = True
+        try:
+            self.view = await off_loop(self.device.dashboard)
+        finally:
+            self.refreshing = False
+
+    def line(self):
+        """The `DashboardLine` on screen: the chosen staff member's, or the store's (None before any figures)."""
+        board = self.view.dashboard if self.view else None
+        if board is None:
+            return None
+        return next((s for s in board.staff if s.staff_id == self.whose), board.store_total)
+
+    def show(self, whose: str | None) -> None:
+        self.whose = whose
+
+    def pick_week(self, index: int) -> None:
+        line = self.line()
+        if line is not None and -len(line.weeks) <= index < len(line.weeks):
+            self.week = index
