@@ -2,8 +2,10 @@
 in the data folder.
 
 `CLIENTELING_CENTRAL_URL`, `CLIENTELING_DEVICE_TOKEN`, `CLIENTELING_STORE`,
-`CLIENTELING_DATA_DIR`, `CLIENTELING_LANG`, `CLIENTELING_PURGE_DAYS` and `CLIENTELING_REQUIRE_SETUP`;
-the files use the same names in lower case without the prefix (`central_url = "https://…"`).
+`CLIENTELING_DATA_DIR`, `CLIENTELING_LANG`, `CLIENTELING_PURGE_DAYS`, `CLIENTELING_REQUIRE_SETUP` and
+`CLIENTELING_SURVEY_URL` (where customers' phones reach the centre's rating page, `/r/<token>`: the centre's public
+address; the centre's own URL when not set); the files use the same names in lower case without the prefix
+(`central_url = "https://…"`).
 
 The managed settings file is the one that device management (MDM) pushes to a fixed place on the machine,
 so a store's devices are configured without anyone typing a URL (build/README.md): it is read from
@@ -92,6 +94,7 @@ class Settings:
     lang: str = "en"
     purge_days: int = 30
     require_setup: bool = False
+    survey_url: str | None = None
     # the in-process demo centre's URL when that is the centre this device talks to: its port is new on every
     # start, so it is never saved (nor read from the environment or a file)
     embedded_centre: str | None = None

@@ -749,6 +749,107 @@ class SyncWait(Contract):
     )
 
 
+# --------------------------------------------------------------------------- how it went (touchpoint feedback)
+
+TOUCHPOINT_TYPES = ("consult", "ship_to_home", "return", "exchange", "pickup", "enrolment")
+"""The store touchpoints a customer is asked to rate (issue 15); an older device never sends a type it lacks."""
+TouchpointType = Literal["consult", "ship_to_home", "return", "exchange", "pickup", "enrolment"]
+FEEDBACK_TOKEN = r"^[a-z2-7]{12}$"
+"""A touchpoint's token: 12 base32 letters (60 random bits), made on the device so that a receipt printed offline
+already carries its link; short enough to type from a receipt (`/r/<token>`)."""
+
+
+class TouchpointCommand(Command):
+    """A touchpoint in a store that the customer may rate: a consult, an order, a return… Sent from the device's
+    outbox with the token the receipt's QR code and short link carry."""
+
+    token: str = Field(pattern=FEEDBACK_TOKEN)
+    type: TouchpointType
+    staff_id: StaffId | None = Field(default=None, description="Who served her (staff of the device's store)")
+    reference: str | None = Field(
+        default=None, max_length=40, pattern=r"^[A-Za-z0-9-]+$", description="The order or return number, if any"
+    )
+    at: UtcDatetime = Field(description="When it happened, by the device's clock (it may be sent later)")
+
+
+class Touchpoint(Contract):
+    """A touchpoint as the centre keeps it: the survey page's `/r/<token>` finds it."""
+
+    token: str = Field(pattern=FEEDBACK_TOKEN)
+    type: TouchpointType
+    customer_id: CustomerId
+    store: StoreCode
+    staff_id: StaffId | None = None
+    reference: str | None = None
+    at: UtcDatetime
+    recorded_at: UtcDatetime
+
+
+class Feedback(Contract):
+    """A customer's answer to "how did it go?" about one touchpoint: one answer per touchpoint."""
+
+    token: str = Field(pattern=FEEDBACK_TOKEN)
+    type: TouchpointType
+    store: StoreCode
+    staff_id: StaffId | None = None
+    staff_name: str | None = None
+    customer_id: CustomerId
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=1000)
+    lang: Literal["nl", "en"]
+    touchpoint_at: UtcDatetime
+    answered_at: UtcDatetime
+
+
+class PulseCommand(Command):
+    """How the shift went, from a member of staff at sign-out: anonymous (no staff id; the centre keeps the store
+    and the day only, and shows a week's figure once at least `rules.PULSE_MIN_ANSWERS` answered)."""
+
+    score: int = Field(strict=True, ge=1, le=5)
+    day: date = Field(description="The store's calendar day of the shift")
+
+
+class PulseRecorded(Contract):
+    """The centre's answer to a shift's rating: what it kept of it (no one's name, no time of day)."""
+
+    store: StoreCode
+    day: date
+    score: int = Field(ge=1, le=5)
+
+
+class ScoreCell(Contract):
+    """Answers on a 1–5 scale in one cell of a report: how many, their average, how many were low (1 or 2).
+    `average` is None when there are none, or (the staff pulse) fewer than may be shown without telling who."""
+
+    answers: int = Field(ge=0)
+    average: float | None = Field(default=None, ge=1, le=5)
+    low: int = Field(default=0, ge=0)
+
+
+class ScoreLine(Contract):
+    """One row of a report by week: a touchpoint type, a store or a staff member."""
+
+    key: str = Field(description="The touchpoint type, the store code or the staff id")
+    name: str | None = None
+    weeks: list[ScoreCell] = Field(description="One per week of the report, oldest first")
+    total: ScoreCell
+
+
+class Experience(Contract):
+    """How customers rated the stores' touchpoints, and how the staff's shifts went, week by week
+    (`GET /v1/experience`): for one store (a device's) or the whole chain (an administrator's)."""
+
+    store: StoreCode | None = Field(description="None: the whole chain")
+    made_at: UtcDatetime
+    weeks: list[date] = Field(description="The Mondays the report's weeks begin on, in the store's calendar")
+    overall: ScoreLine
+    by_type: list[ScoreLine]
+    by_store: list[ScoreLine]
+    by_staff: list[ScoreLine]
+    pulse: ScoreLine = Field(description="The staff pulse: a week's average only where enough answered")
+    lowest: list[Feedback] = Field(description="The lowest-rated answers with a comment, the worst and latest first")
+
+
 # --------------------------------------------------------------------------- the store's figures (dashboard)
 
 DASHBOARD_WEEKS_MAX = 26

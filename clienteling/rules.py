@@ -322,6 +322,26 @@ def consent_supersedes(agreed_at: datetime, held_since: datetime) -> bool:
     return agreed_at >= held_since
 
 
+# --------------------------------------------------------------------------- how it went (touchpoint feedback)
+
+FEEDBACK_WINDOW = timedelta(days=30)
+"""How long after a touchpoint the customer can still rate it (the receipt's QR code works that long)."""
+LOW_SCORE = 2
+"""A rating at or below this is low: counted apart, and with a comment it asks the store to follow up."""
+PULSE_MIN_ANSWERS = 3
+"""The fewest shift ratings a store's week shows an average for: fewer could tell who answered what."""
+
+
+def feedback_open(touchpoint_at: datetime, now: datetime) -> bool:
+    """Whether a touchpoint at `touchpoint_at` can still be rated at `now`."""
+    return now - touchpoint_at <= FEEDBACK_WINDOW
+
+
+def needs_recovery(score: int, comment: str | None) -> bool:
+    """Whether an answer asks the store to get back to the customer: a low score that says why."""
+    return score <= LOW_SCORE and bool((comment or "").strip())
+
+
 # --------------------------------------------------------------------------- the store's calendar
 
 STORE_TIME_ZONE = "Europe/Amsterdam"
@@ -347,7 +367,7 @@ def week_of(day: date) -> date:
 
 
 def week_start(monday: date) -> datetime:
-    """The first moment (UTC) of the store's week beginning on `monday`."""
+    """The first moment (UTC) of the store's week beginning on `monday` (of any day: that day's first moment)."""
     return datetime.combine(monday, datetime.min.time(), tzinfo=store_zone()).astimezone(UTC)
 
 

@@ -24,7 +24,7 @@ from clienteling.central import watch
 from clienteling.central.events import Deliverer, DeliverySettings, delivery_settings
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
-from clienteling.central.routes import catalogue, customers, events, ingest, orders, reports, sync
+from clienteling.central.routes import catalogue, customers, events, experience, ingest, orders, reports, sync
 from clienteling.central.routes.common import Settings, device_store_of
 from clienteling.central.store import CentralStore
 from clienteling.contract import (
@@ -209,6 +209,7 @@ def create_app(
         ingest.router,
         events.router,
         reports.router,
+        experience.router,
     ):
         app.include_router(router)
 

@@ -16,6 +16,8 @@ Versions:
 6. notes are a synced collection (`notes.seq`: every store sees them), and the log of consent changes made at a
    counter (issue 14).
 
+7. how it went (issue 15): touchpoints a customer may rate, their answers, the staff pulse.
+
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
 """
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 from clienteling.central.db import Conn, Database, SqliteDatabase
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
@@ -77,6 +79,22 @@ CREATE TABLE IF NOT EXISTS consent_log (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT, store TEXT NOT NULL, changed_at TEXT NOT NULL,
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS consent_log_customer ON consent_log(customer_id, changed_at);
+"""
+
+# Version 7 (issue 15): store touchpoints a customer may rate (`token` is the survey link's), the answers (one per
+# touchpoint), and the staff pulse (anonymous: the store, the day and the score only).
+EXPERIENCE_TABLES = """
+CREATE TABLE IF NOT EXISTS touchpoints (
+    token TEXT PRIMARY KEY, customer_id TEXT NOT NULL, store TEXT NOT NULL, staff_id TEXT, type TEXT NOT NULL,
+    at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS touchpoints_customer ON touchpoints(customer_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    token TEXT PRIMARY KEY, customer_id TEXT NOT NULL, store TEXT NOT NULL, staff_id TEXT, type TEXT NOT NULL,
+    score INTEGER NOT NULL, touchpoint_at TEXT NOT NULL, answered_at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS feedback_touchpoint_at ON feedback(touchpoint_at);
+CREATE INDEX IF NOT EXISTS feedback_customer ON feedback(customer_id);
+CREATE TABLE IF NOT EXISTS pulse (id TEXT PRIMARY KEY, store TEXT NOT NULL, day TEXT NOT NULL, score INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS pulse_day ON pulse(day);
 """
 
 SCHEMA = (
@@ -131,6 +149,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + ";\n"
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + EXPERIENCE_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -202,6 +221,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
 """
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + EXPERIENCE_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -347,4 +367,6 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
         steps.append("5: integrations, field owners, source versions, the outbox of events")
     if int(_meta(conn, "schema_version") or 1) < 6:
         steps.append("6: notes in the feed, the consent log")
+    if int(_meta(conn, "schema_version") or 1) < 7:
+        steps.append("7: touchpoints, their ratings, the staff pulse")
     return steps

@@ -42,6 +42,10 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "internal_error": (500, "Something went wrong on the centre"),
     "implausible_time": (422, "That moment cannot be right: it lies too far in the future or the past"),
     "too_many_profile_reads": (429, "Customer profiles are being read faster than a person could: wait and retry"),
+    "token_taken": (409, "This token already names another touchpoint"),
+    "touchpoint_not_found": (404, "No touchpoint has this token"),
+    "already_answered": (409, "This touchpoint has been rated already"),
+    "feedback_closed": (410, "This touchpoint can no longer be rated"),
 }
 
 

@@ -9,7 +9,8 @@ with two backends, SQLite and PostgreSQL:
 - devices.py: device and administrator tokens, staff;
 - ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes;
 - events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer);
-- reports.py: the store's figures by week (the dashboard).
+- reports.py: the store's figures by week (the dashboard);
+- experience.py: touchpoints, the customers' ratings of them, the staff pulse, and their report.
 
 Every row of a synced collection carries `seq`, the feed position it was last changed at; deletes leave a tombstone
 with its own. Rows are kept as their contract JSON (`doc`) beside the columns that queries need, so reads serve JSON
@@ -39,6 +40,7 @@ from clienteling.central.catalogue import Catalogue
 from clienteling.central.customers import Customers, customer_search_text  # noqa: F401
 from clienteling.central.devices import Devices
 from clienteling.central.events import Events
+from clienteling.central.experience import Feedbacks
 from clienteling.central.feed import Feed
 from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
@@ -47,7 +49,7 @@ from clienteling.central.problems import ProblemError
 from clienteling.central.reports import Reports
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, Reports, StoreBase):
+class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, Reports, Feedbacks, StoreBase):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 

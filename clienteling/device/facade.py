@@ -42,17 +42,20 @@ from clienteling.contract import (
     CustomerNote,
     CustomerSummary,
     Dashboard,
+    Experience,
     Order,
     OrderLineRequest,
     Product,
     ProductMatch,
     ProfileViewCommand,
     Promotion,
+    PulseCommand,
     ReturnCommand,
     ReturnLineRequest,
     ShipToHomeOrderCommand,
     StaffMember,
     Store,
+    TouchpointCommand,
     WishlistItem,
     utc_now,
 )
@@ -74,7 +77,7 @@ from clienteling.device.errors import (
     UnknownStaff,
     WrongPin,
 )
-from clienteling.device.journal import Journal
+from clienteling.device.journal import Journal, new_feedback_token
 from clienteling.device.sync import Syncer, SyncReport
 from clienteling.device.views import (
     CustomerPicture,
@@ -84,6 +87,7 @@ from clienteling.device.views import (
     Lookup,
     StockPlace,
     StockView,
+    SurveyLink,
     SyncState,
     WishlistEntry,
     profile_glance,
@@ -91,6 +95,7 @@ from clienteling.device.views import (
 from clienteling.geo import distance_km
 
 DASHBOARD_KEPT = "dashboard"  # the cache's meta key of the last figures the centre sent (`Device.dashboard`)
+EXPERIENCE_KEPT = "experience"  # and of the last ratings report (`Device.experience`)
 MAX_WRONG_PINS = 5  # wrong PINs in a row before that person is locked out
 LOCKOUT = timedelta(minutes=5)
 LANGUAGES = ("nl", "en")  # the languages of the screens (clienteling/ui/i18n.py)
@@ -870,27 +875,65 @@ class Device:
         """The store's figures by week (`Dashboard`), for an associate's own and a manager's screen: asked of the
         centre when `refresh` (it works them out: clienteling.central.reports) and kept; when the centre cannot be
         asked, the ones kept last, with when they were made (`offline` says why they may be old)."""
+        return self._report("/v1/dashboard", Dashboard, DASHBOARD_KEPT, refresh, weeks)
+
+    def experience(self, *, refresh: bool = True, weeks: int = 8) -> DashboardView:
+        """How the store's customers rated its touchpoints and how its staff's shifts went, by week (`Experience`),
+        for the manager's screen: as `dashboard`, kept for when the centre cannot be asked."""
+        return self._report("/v1/experience", Experience, EXPERIENCE_KEPT, refresh, weeks)
+
+    def _report(self, path: str, model: type, kept_as: str, refresh: bool, weeks: int) -> DashboardView:
         offline: str | None = None
         if refresh and self.client is not None:
             try:
-                answer = self.client.request("GET", "/v1/dashboard", params={"weeks": weeks}, timeout=10.0)
+                answer = self.client.request("GET", path, params={"weeks": weeks}, timeout=10.0)
                 if answer.status != 200:
                     raise CentralRefused(answer.problem().detail or "the centre refused the figures")
-                found = Dashboard.model_validate_json(answer.body)
+                found = model.model_validate_json(answer.body)
             except (CentralUnreachable, CentralRefused, ValueError) as error:
                 offline = "centre_unreachable" if isinstance(error, CentralUnreachable) else "centre_refused"
             else:
                 if found.store == self.store:
-                    self.cache.set_meta(DASHBOARD_KEPT, found.model_dump_json())
+                    self.cache.set_meta(kept_as, found.model_dump_json())
                     return DashboardView(found, offline=None)
                 offline = "centre_refused"
         elif refresh:
             offline = "centre_unreachable"
-        kept = self.cache.meta(DASHBOARD_KEPT)
-        dashboard = Dashboard.model_validate_json(kept) if kept else None
-        if dashboard is not None and dashboard.store != self.store:
-            dashboard = None  # kept for the store this device served before
-        return DashboardView(dashboard, offline=offline)
+        kept = self.cache.meta(kept_as)
+        report = model.model_validate_json(kept) if kept else None
+        if report is not None and report.store != self.store:
+            report = None  # kept for the store this device served before
+        return DashboardView(report, offline=offline)
+
+    # ------------------------------------------------------------------ how it went
+
+    def ask_how_it_went(
+        self,
+        customer_id: str,
+        kind: str,
+        *,
+        staff: str | StaffMember | None = None,
+        reference: str | None = None,
+        send_now: bool = True,
+    ) -> SurveyLink:
+        """A touchpoint with this customer that she may rate (a consult, an order, a return…): queued for the centre
+        (offline too) with a new token, and the link her receipt or this screen shows as a QR code."""
+        staff = _staff_id(staff)
+        token = new_feedback_token()
+        command = TouchpointCommand(token=token, type=kind, staff_id=staff, reference=reference, at=utc_now())
+        queued = self._queue("touchpoint", command.model_dump(mode="json"), customer_id, staff, send_now)
+        return SurveyLink(token=token, url=self.survey_link(token), command_id=queued.command_id)
+
+    def survey_link(self, token: str) -> str:
+        """Where a customer's phone rates the touchpoint `token`: the centre's public address (`survey_url`)."""
+        base = (self.settings.survey_url or self.settings.central_url or "").rstrip("/")
+        return f"{base}/r/{token}"
+
+    def rate_shift(self, score: int, *, send_now: bool = True) -> LocalCommand:
+        """How the shift went (1–5), from whoever signs out: sent without their name (the centre keeps the store and
+        the day only), never kept here with it either."""
+        command = PulseCommand(score=score, day=_store_today())
+        return self._queue("pulse", command.model_dump(mode="json"), None, None, send_now)
 
 
 def _staff_id(staff: str | StaffMember | None) -> str | None:

@@ -14,6 +14,7 @@ damaged one, never one that was being made.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -39,10 +40,12 @@ COMMAND_PATHS = {
     "note": "/v1/customers/{customer_id}/notes",
     "profile_view": "/v1/customers/{customer_id}/views",
     "consent": "/v1/customers/{customer_id}/consent",
+    "touchpoint": "/v1/customers/{customer_id}/touchpoints",
+    "pulse": "/v1/pulse",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
-BACKGROUND_KINDS = ("profile_view",)
+BACKGROUND_KINDS = ("profile_view", "touchpoint", "pulse")
 _NOT_BACKGROUND = f"kind NOT IN ({', '.join(repr(k) for k in BACKGROUND_KINDS)})"
 ACK_RETENTION = timedelta(days=14)
 LOCAL_COMMAND_COLUMNS = "command_id, kind, customer_id, body, state, answer, reason, staff, created_at, updated_at"
@@ -510,6 +513,11 @@ class Journal:
                         " VALUES (?, ?, ?, ?, ?, ?)",
                         (command_id, kind, COMMAND_PATHS[kind].format(customer_id=customer_id), body, answer, updated),
                     )
+
+
+def new_feedback_token() -> str:
+    """A touchpoint's token (`contract.FEEDBACK_TOKEN`): 60 random bits as 12 lower-case base32 letters."""
+    return base64.b32encode(os.urandom(8)).decode().lower()[:12]
 
 
 def _number_in(kind: str, answer: str | None) -> str | None:

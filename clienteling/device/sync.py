@@ -55,8 +55,10 @@ from clienteling.contract import (
     CustomerNote,
     Order,
     ProfileView,
+    PulseRecorded,
     Return,
     SyncWait,
+    Touchpoint,
     parse_position,
     utc_now,
 )
@@ -75,6 +77,8 @@ ANSWER_MODELS = {
     "note": CustomerNote,
     "profile_view": ProfileView,
     "consent": ConsentChange,
+    "touchpoint": Touchpoint,
+    "pulse": PulseRecorded,
 }
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)

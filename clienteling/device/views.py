@@ -15,6 +15,7 @@ from clienteling.contract import (
     CustomerNote,
     CustomerSummary,
     Dashboard,
+    Experience,
     KeyDate,
     Money,
     Order,
@@ -326,8 +327,19 @@ def _order_kind(order: Order) -> str:
 
 @dataclass(frozen=True)
 class DashboardView:
-    """The store's figures as a screen shows them: the centre's answer (None: never fetched on this device), and why
-    they could not be asked afresh (`centre_unreachable`, `centre_refused`), if so: their `made_at` tells their age."""
+    """A report of the centre's as a screen shows it (`Dashboard`, `Experience`): the centre's answer (None: never
+    fetched on this device), and why it could not be asked afresh (`centre_unreachable`, `centre_refused`), if so:
+    its `made_at` tells its age."""
 
-    dashboard: Dashboard | None
+    dashboard: Dashboard | Experience | None
     offline: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyLink:
+    """A touchpoint the customer may rate: its token, the link her phone opens (the QR code's), the command that
+    takes it to the centre."""
+
+    token: str
+    url: str
+    command_id: str
