@@ -133,7 +133,7 @@ def Shell():
                         content=session.t("sign_out"),
                         height=TOUCH,
                         style=ft.ButtonStyle(color=ft.Colors.WHITE),
-                        on_click=lambda _: (session.set_staff(None), go("/")),
+                        on_click=lambda _: sign_out(session),
                     ),
                 ),
             ],
@@ -148,6 +148,14 @@ def Shell():
         spacing=0,
         expand=True,
     )
+
+
+def sign_out(session) -> None:
+    """Back to the sign-in screen, which asks whoever left how the shift went (anonymous: `Device.rate_shift`)."""
+    if session.staff is not None:
+        session.extra["signed_out"] = session.staff.name.split()[0]
+    session.set_staff(None)
+    go("/")
 
 
 @ft.component

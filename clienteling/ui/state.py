@@ -35,6 +35,7 @@ class ShipToHomeOrder:
     step: str = "form"  # "form", "review", "placing", "done"
     error: Exception | None = None
     placed: LocalCommand | None = None
+    survey: Any = None  # the `SurveyLink` the confirmation shows her, once the order is queued
 
     def review(self) -> None:
         self.error, self.step = None, "review"
@@ -63,12 +64,22 @@ class ShipToHomeOrder:
             self.failed(problem)
             return None
         self.placed, self.step = command, "done"
+        self.survey = await ask_how_it_went(self.device, self.customer_id, "ship_to_home", self.staff_id)
         return command
 
     async def follow(self, every: float = 0.5) -> None:
         """Keep `placed` up to date until the centre has answered (sent, or refused)."""
         async for latest in until_settled(self.device, self.placed, every):
             self.placed = latest
+
+
+async def ask_how_it_went(device: Device, customer_id: str, kind: str, staff_id: str | None):
+    """A touchpoint she may rate, queued, with the link her phone opens; None when it could not be made (what she
+    came for is done all the same: a rating is never worth an error on screen)."""
+    try:
+        return await off_loop(device.ask_how_it_went, customer_id, kind, staff=staff_id)
+    except (DeviceError, ValueError):
+        return None
 
 
 async def until_settled(device: Device, command: LocalCommand | None, every: float = 0.5):
@@ -194,6 +205,7 @@ class ReturnForm:
     confirming: bool = False
     done: LocalCommand | None = None
     pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU of the order's lines
+    survey: Any = None  # the `SurveyLink` the receipt shows her, once the return is queued
 
     @classmethod
     def load(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
@@ -282,6 +294,7 @@ class ReturnForm:
         finally:
             self.confirming = False
         self.done = command
+        self.survey = await ask_how_it_went(self.device, self.order.customer_id, "return", self.staff_id)
         return command
 
     async def follow(self, every: float = 0.5) -> None:
@@ -531,6 +544,7 @@ class CustomerProfile:
     error: Exception | None = None
     note_error: Exception | None = None
     consent_error: Exception | None = None
+    survey: Any = None  # the `SurveyLink` of this consult, shown when staff ask her how it went
 
     @property
     def loading(self) -> bool:
@@ -617,6 +631,7 @@ class CustomerProfile:
         every wishlist item's stock and may ask the centre); a later `open` wins over an earlier one still loading.
         The view is recorded for the customer's privacy in the background: nobody waits for it."""
         self.customer_id, self.picture, self.returns, self.error = customer_id, None, {}, None
+        self.survey = None
         try:
             picture, returns = await off_loop(self._read, customer_id)
         except DeviceError as problem:
@@ -628,6 +643,15 @@ class CustomerProfile:
         self.picture, self.returns = picture, returns
         if self.staff_id:
             in_background(self.device.record_profile_view, customer_id, self.staff_id)
+
+    async def ask_how_it_went(self) -> None:
+        """This consult as a touchpoint she may rate: its QR code shows on her profile until `done_asking` (one per
+        consult: asking again shows the same)."""
+        if self.customer_id is not None and self.survey is None:
+            self.survey = await ask_how_it_went(self.device, self.customer_id, "consult", self.staff_id)
+
+    def done_asking(self) -> None:
+        self.survey = None
 
 
 @ft.observable
@@ -641,6 +665,9 @@ class Figures:
     view: Any = None  # a `DashboardView` once read
     week: int = -1
     refreshing: bool = False
+    tab: str = "sales"  # "sales", or (a manager's) "experience": how customers rated the store and the team's pulse
+    experience: Any = None  # a `DashboardView` of the `Experience` report once read
+    by: str = "type"  # the experience chart's lines: by touchpoint "type" or by "staff"
 
     async def refresh(self) -> None:
         """What this device kept (at once, offline too), then the centre's figures when it answers."""
@@ -666,3 +693,14 @@ class Figures:
         line = self.line()
         if line is not None and -len(line.weeks) <= index < len(line.weeks):
             self.week = index
+
+    async def show_tab(self, tab: str) -> None:
+        """Sales or ratings; the ratings are read (kept ones at once, then the centre's) the first time."""
+        self.tab = tab
+        if tab == "experience" and self.experience is None:
+            self.experience = await off_loop(self.device.experience, refresh=False)
+            self.experience = await off_loop(self.device.experience)
+
+    def show_by(self, by: str) -> None:
+        if by in ("type", "staff"):
+            self.by = by

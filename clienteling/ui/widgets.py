@@ -121,6 +121,32 @@ def qr_png(payload: str) -> bytes:
     return buffer.getvalue()
 
 
+def how_did_it_go(session, link) -> ft.Control:
+    """The QR code and short link of a touchpoint she may rate (a `SurveyLink`), under a confirmation or receipt:
+    her phone opens the one-question page (nothing when there is no link)."""
+    if link is None:
+        return ft.Container(height=0)
+    short = link.url.split("://", 1)[-1]
+    return card(
+        ft.Row(
+            [
+                ft.Image(src=qr_png(link.url), width=132, height=132),
+                ft.Column(
+                    [
+                        ft.Text(session.t("survey_ask"), size=18, weight=ft.FontWeight.W_600),
+                        ft.Text(session.t("survey_hint"), color=ft.Colors.GREY_700),
+                        tagged("survey-link", ft.Text(short, size=15, color=ft.Colors.TEAL_800)),
+                    ],
+                    spacing=4,
+                    expand=True,
+                ),
+            ],
+            spacing=16,
+        ),
+        "survey",
+    )
+
+
 @ft.component
 def SyncBar():
     """Online or offline, the last sync, commands waiting and needing attention; always on screen."""

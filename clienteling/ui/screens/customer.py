@@ -12,7 +12,17 @@ from clienteling.ui import i18n
 from clienteling.ui.i18n import error_text, local, money, refusal_text, status
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import PROFILE_TABS, CustomerProfile
-from clienteling.ui.widgets import TOUCH, big_button, card, loading, message, product_picture, tagged, use_task
+from clienteling.ui.widgets import (
+    TOUCH,
+    big_button,
+    card,
+    how_did_it_go,
+    loading,
+    message,
+    product_picture,
+    tagged,
+    use_task,
+)
 
 TIER_COLOURS = {
     "basic": ft.Colors.BLUE_GREY_400,
@@ -505,6 +515,33 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
     )
 
 
+def ask_button(session, profile) -> ft.Control:
+    """ "How did it go?": this consult as a touchpoint she may rate from her phone (its QR code under her name)."""
+
+    async def ask(_):
+        await profile.ask_how_it_went()
+
+    return tagged(
+        "survey-ask",
+        ft.OutlinedButton(content=session.t("survey_button"), icon=ft.Icons.QR_CODE_2, height=TOUCH, on_click=ask),
+    )
+
+
+def asking(session, profile) -> ft.Control:
+    """The QR code of this consult, with a way to put it away once she has scanned it."""
+
+    async def done(_):
+        profile.done_asking()
+
+    return ft.Column(
+        [
+            how_did_it_go(session, profile.survey),
+            tagged("survey-done", ft.TextButton(content=session.t("survey_done"), height=TOUCH, on_click=done)),
+        ],
+        spacing=4,
+    )
+
+
 def at_a_glance(session, customer, glance, extra: list[ft.Control]) -> ft.Control:
     """Sizes, likes and shared dates; what they spent and when they last came; who and where they buy with."""
     lang = session.lang
@@ -607,9 +644,20 @@ def CustomerScreen():
                 ),
                 ft.Column(
                     [
-                        tagged(
-                            "customer-name",
-                            ft.Text(f"{customer.first_name} {customer.last_name}", size=26, weight=ft.FontWeight.BOLD),
+                        ft.Row(
+                            [
+                                tagged(
+                                    "customer-name",
+                                    ft.Text(
+                                        f"{customer.first_name} {customer.last_name}",
+                                        size=26,
+                                        weight=ft.FontWeight.BOLD,
+                                    ),
+                                ),
+                                ask_button(session, profile),
+                            ],
+                            alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+                            wrap=True,
                         ),
                         tagged(
                             "customer-contact",
@@ -686,6 +734,7 @@ def CustomerScreen():
         ),
         "customer-header",
     )
+    header = ft.Column([header, asking(session, profile)], spacing=8) if profile.survey else header
     consent = [consent_row(session, picture, profile, consent_editing, set_consent_editing)]
     if profile.consent_error is not None:
         consent.append(message(session.explain(profile.consent_error), "consent-error"))

@@ -8,7 +8,7 @@ import flet as ft
 import flet_charts as fch
 
 from clienteling.contract import DashboardLine, DashboardWeek
-from clienteling.ui.i18n import ago, money, number, week_label
+from clienteling.ui.i18n import ago, decimal, local, money, number, week_label
 from clienteling.ui.session import use_session
 from clienteling.ui.state import Figures
 from clienteling.ui.widgets import TOUCH, card, heading, loading, message, tagged, use_task
@@ -29,6 +29,28 @@ def FiguresScreen():
     if board is None:
         return ft.Column(
             [heading(session.t("figures_title")), message(session.t("figures_never"), "figures-never")], spacing=12
+        )
+    tabs = (
+        ft.Row(
+            [
+                tagged(
+                    f"figures-tab-{name}",
+                    (ft.FilledButton if figures.tab == name else ft.OutlinedButton)(
+                        content=session.t(f"figures_tab_{name}"), height=TOUCH, on_click=show_tab(figures, name)
+                    ),
+                )
+                for name in ("sales", "experience")
+            ],
+            spacing=8,
+        )
+        if manager
+        else None
+    )
+    if manager and figures.tab == "experience":
+        return ft.Column(
+            [heading(session.t("figures_title")), tabs, *experience_section(session, figures)],
+            spacing=12,
+            scroll=ft.ScrollMode.AUTO,
         )
     line = figures.line()
     week = line.weeks[figures.week]
@@ -69,6 +91,7 @@ def FiguresScreen():
     title = session.t("figures_this_week") if figures.week in (-1, len(line.weeks) - 1) else day
     parts: list[ft.Control] = [
         heading(session.t("figures_title")),
+        *([tabs] if tabs else []),
         status,
         whose_chips,
         tagged("figures-week", ft.Text(title, size=18, weight=ft.FontWeight.W_600)),
@@ -200,4 +223,232 @@ def by_colleague(session, staff: list[DashboardLine], week: int, day: str) -> ft
             ]
         ),
         "figures-by-colleague",
+    )
+
+
+def show_tab(figures: Figures, name: str):
+    async def shown(_event=None):
+        await figures.show_tab(name)
+
+    return shown
+
+
+TYPE_COLOURS = (ft.Colors.BLUE_700, ft.Colors.TEAL_400, ft.Colors.AMBER_700, ft.Colors.PURPLE_400, ft.Colors.RED_400)
+PULSE_COLOUR = ft.Colors.BLUE_GREY_400
+
+
+def average(session, cell) -> str:
+    return decimal(cell.average, session.lang) if cell.average is not None else "—"
+
+
+def experience_section(session, figures: Figures) -> list[ft.Control]:
+    """How the store's customers rated its touchpoints and how the team's shifts went: this week's figures, a line
+    per touchpoint type (or colleague) over the weeks with the pulse beside them, the numbers per line, the worst
+    answers with what the customer said."""
+    view = figures.experience
+    if view is None:
+        return [loading("experience-loading")]
+    report = view.dashboard
+    if report is None:
+        return [message(session.t("figures_never"), "experience-never")]
+    made = ago(session.lang, report.made_at)
+    status = (
+        message(session.t("figures_offline", ago=made), "experience-offline")
+        if view.offline
+        else tagged("experience-made", ft.Text(session.t("figures_made", ago=made), color=ft.Colors.GREY_700))
+    )
+    now, pulse = report.overall.weeks[-1], report.pulse.weeks[-1]
+    tiles = ft.Row(
+        [
+            tile(
+                "experience-score",
+                session.t("experience_score"),
+                average(session, now),
+                ft.Colors.TEAL_700,
+                session.t("experience_answers", n=now.answers),
+            ),
+            tile("experience-low", session.t("experience_low"), number(now.low, session.lang), ft.Colors.RED_400, ""),
+            tile(
+                "experience-pulse",
+                session.t("experience_pulse"),
+                average(session, pulse),
+                PULSE_COLOUR,
+                session.t("experience_pulse_few")
+                if pulse.average is None
+                else session.t("experience_answers", n=pulse.answers),
+            ),
+        ],
+        wrap=True,
+    )
+    lines = report.by_type if figures.by == "type" else report.by_staff
+    named = [
+        (line, session.t(f"touchpoint_{line.key}") if figures.by == "type" else (line.name or line.key))
+        for line in lines[: len(TYPE_COLOURS)]
+    ]
+    by_chips = ft.Row(
+        [
+            tagged(
+                f"experience-by-{by}",
+                ft.Chip(
+                    label=ft.Text(session.t(f"experience_by_{by}")),
+                    selected=figures.by == by,
+                    on_click=lambda _, b=by: figures.show_by(b),
+                ),
+            )
+            for by in ("type", "staff")
+        ]
+    )
+    series = [
+        fch.LineChartData(
+            points=[
+                fch.LineChartDataPoint(
+                    x=i,
+                    y=cell.average,
+                    tooltip=f"{name}: {average(session, cell)} ({cell.answers})",
+                )
+                for i, cell in enumerate(line.weeks)
+                if cell.average is not None
+            ],
+            color=TYPE_COLOURS[n],
+            stroke_width=3,
+            point=True,
+        )
+        for n, (line, name) in enumerate(named)
+    ]
+    series.append(
+        fch.LineChartData(
+            points=[
+                fch.LineChartDataPoint(
+                    x=i, y=cell.average, tooltip=f"{session.t('experience_pulse')}: {average(session, cell)}"
+                )
+                for i, cell in enumerate(report.pulse.weeks)
+                if cell.average is not None
+            ],
+            color=PULSE_COLOUR,
+            stroke_width=2,
+            dash_pattern=[6, 4],
+            point=True,
+        )
+    )
+    chart = fch.LineChart(
+        data_series=series,
+        min_y=1,
+        max_y=5,
+        min_x=0,
+        max_x=max(len(report.weeks) - 1, 1) + 0.3,  # room for the last week's label
+        height=240,
+        interactive=True,
+        left_axis=fch.ChartAxis(
+            label_size=28, labels=[fch.ChartAxisLabel(value=v, label=ft.Text(str(v))) for v in range(1, 6)]
+        ),
+        bottom_axis=fch.ChartAxis(
+            label_size=28,
+            labels=[
+                fch.ChartAxisLabel(value=i, label=ft.Text(week_label(session.lang, w), size=12))
+                for i, w in enumerate(report.weeks)
+            ],
+        ),
+        horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1, dash_pattern=[3, 3]),
+    )
+    legend = ft.Row(
+        [
+            ft.Row([ft.Container(width=14, height=4, bgcolor=TYPE_COLOURS[n]), ft.Text(name)], spacing=6)
+            for n, (_, name) in enumerate(named)
+        ]
+        + [
+            ft.Row(
+                [ft.Container(width=14, height=4, bgcolor=PULSE_COLOUR), ft.Text(session.t("experience_pulse"))],
+                spacing=6,
+            )
+        ],
+        wrap=True,
+        spacing=16,
+    )
+    table = ft.DataTable(
+        columns=[
+            ft.DataColumn(ft.Text(session.t(c)))
+            for c in ("figures_name", "experience_answers_head", "experience_average", "experience_low")
+        ],
+        rows=[
+            ft.DataRow(
+                cells=[
+                    ft.DataCell(ft.Text(name)),
+                    ft.DataCell(ft.Text(number(line.total.answers, session.lang))),
+                    ft.DataCell(ft.Text(average(session, line.total))),
+                    ft.DataCell(ft.Text(number(line.total.low, session.lang))),
+                ]
+            )
+            for line, name in ((line, n) for line, n in named)
+        ],
+    )
+    worst = [
+        card(
+            ft.Column(
+                [
+                    ft.Row(
+                        [
+                            ft.Text("★" * a.score + "☆" * (5 - a.score), color=ft.Colors.AMBER_800, size=18),
+                            tagged(
+                                f"experience-about-{a.token}",
+                                ft.Text(
+                                    " · ".join(
+                                        filter(
+                                            None,
+                                            [
+                                                session.t(f"touchpoint_{a.type}"),
+                                                a.staff_name,
+                                                local(a.touchpoint_at, lang=session.lang, with_time=False),
+                                            ],
+                                        )
+                                    ),
+                                    color=ft.Colors.GREY_700,
+                                ),
+                            ),
+                        ],
+                        wrap=True,
+                    ),
+                    tagged(f"experience-comment-{a.token}", ft.Text(f"“{a.comment}”", size=16)),
+                ],
+                spacing=4,
+            ),
+            f"experience-worst-{a.token}",
+        )
+        for a in report.lowest
+    ]
+    return [
+        status,
+        tiles,
+        by_chips,
+        card(
+            ft.Column([ft.Text(session.t("experience_chart"), weight=ft.FontWeight.W_600), chart, legend], spacing=8),
+            "experience-chart",
+        ),
+        card(
+            ft.Column(
+                [
+                    ft.Text(session.t("experience_table"), weight=ft.FontWeight.W_600),
+                    ft.Row([table], scroll=ft.ScrollMode.AUTO),
+                ]
+            ),
+            "experience-table",
+        ),
+        ft.Text(session.t("experience_worst"), size=18, weight=ft.FontWeight.W_600),
+        *(worst or [ft.Text(session.t("experience_no_worst"), color=ft.Colors.GREY_700)]),
+    ]
+
+
+def tile(identifier: str, label: str, value: str, colour, note: str) -> ft.Control:
+    return ft.Container(
+        card(
+            ft.Column(
+                [
+                    ft.Row([ft.Container(width=12, height=12, bgcolor=colour, border_radius=6)]),
+                    ft.Text(label, color=ft.Colors.GREY_700),
+                    tagged(identifier, ft.Text(value, size=22, weight=ft.FontWeight.BOLD)),
+                    *([ft.Text(note, color=ft.Colors.GREY_700, size=13)] if note else []),
+                ],
+                spacing=4,
+            )
+        ),
+        width=200,
     )

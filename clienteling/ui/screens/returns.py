@@ -17,6 +17,7 @@ from clienteling.ui.widgets import (
     choice,
     code_field,
     heading,
+    how_did_it_go,
     loading,
     message,
     product_picture,
@@ -55,6 +56,7 @@ def ReturnDone(form: ReturnForm, head: list[ft.Control]):
         else [message(session.t("return_waiting"), "return-waiting", error=False)]
     )
     body.append(ft.Text(session.t("refund", money=money(form.refund.cents, session.lang)), size=18))
+    body.append(how_did_it_go(session, form.survey))
     body.append(big_button(session.t("back"), lambda _: go(f"/customer/{form.customer.id}"), "return-done"))
     return ft.Column(head + [ft.Column(body, spacing=12)], spacing=12)
 

@@ -17,6 +17,7 @@ from clienteling.ui.widgets import (
     card,
     choice,
     heading,
+    how_did_it_go,
     loading,
     message,
     product_picture,
@@ -69,7 +70,12 @@ def Confirmation(order: ShipToHomeOrder, head: list[ft.Control], customer_id: st
     else:
         lines = [tagged("order-waiting", message(session.t("order_waiting"), "order-waiting-text", error=False))]
     return ft.Column(
-        head + lines + [big_button(session.t("back"), lambda _: go(f"/customer/{customer_id}"), "back-to-customer")],
+        head
+        + lines
+        + [
+            how_did_it_go(session, order.survey),
+            big_button(session.t("back"), lambda _: go(f"/customer/{customer_id}"), "back-to-customer"),
+        ],
         spacing=12,
     )
 
