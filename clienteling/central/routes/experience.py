@@ -127,12 +127,21 @@ def get_experience(
 def get_experience_csv(
     store: Storage,
     scope: ReportScope,
-    since: Annotated[date | None, Query(description="From this day of the store's calendar on")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="From this day of the store's calendar on (YYYY-MM-DD)"
+        ),
+    ] = None,
     _store: Annotated[str | None, Query(alias="store", description="An administrator's token: one store")] = None,
 ) -> Response:
+    try:
+        day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ProblemError("invalid_request", f"since {since!r} is not a day of the calendar", field="since") from None
     name = f"ratings-{scope or 'chain'}.csv"
     return Response(
-        content=store.feedback_csv(scope, since),
+        content=store.feedback_csv(scope, day),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
