@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from types import SimpleNamespace
 
+import flet as ft
 import pytest
 from conftest import demo_centre, free_port
 
@@ -209,3 +211,39 @@ def test_the_form_ships_what_is_not_here_and_refuses_to_hand_it_over(device):
     assert form.source_name(1) == option.nearest.name
     form.choose(1, quantity=0)  # nothing of the line goes back: no exchange either
     assert form.exchanging == {} and form.chosen == {}
+
+
+def identifiers(control) -> list[str]:
+    """Every identifier a browser test finds in a tree of controls."""
+    found = [control.identifier] if isinstance(control, ft.Semantics) and control.identifier else []
+    for child in [getattr(control, "content", None), *(getattr(control, "controls", None) or [])]:
+        if isinstance(child, ft.Control):
+            found += identifiers(child)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_screen_offers_refund_or_exchange_the_sizes_and_the_summary_in_both_languages(device, lang):
+    from clienteling.ui import i18n
+    from clienteling.ui.screens.returns import exchange_choices, exchange_summary
+    from clienteling.ui.state import ReturnForm
+
+    session = SimpleNamespace(lang=lang, t=lambda key, **values: i18n.tr(lang, key, **values))
+    order, sku = exchangeable(device)
+    TAKEN.discard(order.number)  # only looked at: nothing is made
+    form = asyncio.run(ReturnForm.open(device, order.number))
+    form.choose(1, quantity=1)
+    shown = identifiers(exchange_choices(session, form, 1))
+    assert "return-refund-1" in shown and "return-exchange-1" in shown
+    assert not any(i.startswith("exchange-option-") for i in shown)
+    form.exchange(1)
+    shown = identifiers(exchange_choices(session, form, 1))
+    assert f"exchange-option-1-{sku}" in shown and "exchange-in-store-1" not in shown
+    form.pick(1, sku)
+    shown = identifiers(exchange_choices(session, form, 1))
+    assert {"exchange-in-store-1", "exchange-delivery-1"} <= set(shown)
+    (summary,) = exchange_summary(session, form)
+    assert summary.identifier == "exchange-summary-1"
+    words = summary.content.value
+    assert form.chosen_option(1).variant.size in words and form.source_name(1) in words
+    assert ("nu mee" in words) if lang == "nl" else ("now" in words)
