@@ -359,7 +359,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "exchange_for": "She takes instead:",
         "exchange_no_options": "This style has no other size or colour.",
         "stock_here_n": "{n} here",
-        "stock_nearest": "{n} in {place}",
+        "stock_nearest": "{place}: {n}",
         "stock_nowhere_else": "none elsewhere",
         "fulfilment_in_store": "Hand over now",
         "fulfilment_delivery": "Ship to her home",
