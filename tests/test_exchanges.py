@@ -16,6 +16,7 @@ from clienteling import rules
 from clienteling.config import Settings
 from clienteling.contract import Order, ReplacementRequest, ReturnLineRequest, utc_now
 from clienteling.device import Device, OutOfStock, ReturnNotAllowed
+from clienteling.device.views import timeline
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +112,15 @@ def test_an_exchange_pays_back_nothing_for_the_exchanged_line_and_the_rest_in_fu
 
 def test_an_exchange_made_offline_shows_at_once_and_reaches_the_centre_once(device, centre):
     order, sku = exchangeable(device)
+    on_hand = device.stock(sku).here.on_hand
     with offline(device) as cut_off:
         waiting = cut_off.exchange(
             order.number, [BACK], [{"line_no": 1, "sku": sku, "fulfilment": "in_store"}], staff="S0002"
         )
         assert waiting.kind == "exchange" and waiting.state == "waiting" and waiting.number is None
         assert cut_off.sync_state().waiting == 1
+        shown = timeline(cut_off.customer_picture(order.customer_id))
+        assert [(e.kind, e.state) for e in shown if e.made_here] == [("exchange", "waiting")]
         line = cut_off.return_eligibility(order.number).line(1)
         assert line.left == order.lines[0].quantity - order.lines[0].returned_quantity - 1  # counted as going back
     for _ in range(2):  # a second round must not send it again
@@ -130,6 +134,8 @@ def test_an_exchange_made_offline_shows_at_once_and_reaches_the_centre_once(devi
     picture = device.customer_picture(order.customer_id)
     assert replacement in [o.number for o in picture.orders]
     assert device.order(order.number).lines[0].returned_quantity == order.lines[0].returned_quantity + 1
+    assert device.stock(sku).here.on_hand == on_hand - 1  # handed over: the centre's stock, synced back
+    assert not [e for e in timeline(picture) if e.made_here]  # now shown by the centre's own documents, once
 
 
 def test_an_exchange_shipped_from_elsewhere_picks_the_nearest_place_with_stock(device):
