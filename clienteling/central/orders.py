@@ -246,7 +246,7 @@ class Orders(Events):
         )
 
     def _exchange(self, conn: Conn, command: ExchangeCommand, device_store: str, restoring: str | None) -> str:
-        now = utc_now()
+        now = self.clock()
         self._staff_of_store(conn, device_store, "received_by", command.received_by)
         order = _order_of(conn, command.order_number)
         products: dict[str, Product] = {}
