@@ -463,6 +463,7 @@ class ReturnLine(ReturnLineRequest):
 
     sku: Sku
     refund: Money
+    exchanged_for: Sku | None = Field(default=None, description="The SKU she took instead of a refund (an exchange)")
 
 
 class Return(Contract):
@@ -474,6 +475,41 @@ class Return(Contract):
     refund: Money
     received_by: str | None = None
     created_at: UtcDatetime
+    replacement_orders: list[OrderNumber] = Field(
+        default_factory=list, description="An exchange: the orders that hand over or ship what she took instead"
+    )
+
+
+class ReplacementRequest(Command):
+    """What a customer takes instead of the refund of one returned line: another size or colour of the same style, as
+    many as go back of that line, at the price she paid for them (`rules.exchange_refund`)."""
+
+    line_no: int = Field(strict=True, ge=1, le=999, description="The returned line this replaces")
+    sku: Sku
+    fulfilment: Fulfilment = Field(
+        description="`in_store`: handed over now from this store's stock; `delivery`: shipped to her home"
+    )
+    from_store: StoreCode | None = Field(
+        default=None, description="`delivery`: the store or DC that ships it; `in_store`: this store (may be left out)"
+    )
+
+
+class ExchangeCommand(Command):
+    """Take back items of an online order at a store's service desk and give her another size or colour of the same
+    style instead of (part of) the refund: one command, done by the centre all at once or not at all."""
+
+    order_number: OrderNumber
+    lines: list[ReturnLineRequest] = Field(min_length=1, max_length=20)
+    replacements: list[ReplacementRequest] = Field(min_length=1, max_length=20)
+    shipping_address: ShippingAddress | None = Field(
+        default=None, description="Where a `delivery` replacement goes; left out: the order's own shipping address"
+    )
+    received_by: str | None = Field(default=None, max_length=80)
+
+    @field_validator("shipping_address", mode="before")
+    @classmethod
+    def _address_as_given(cls, value: object) -> object:
+        return value.model_dump() if isinstance(value, Address) and not isinstance(value, ShippingAddress) else value
 
 
 class AddNoteCommand(Command):

@@ -1,7 +1,8 @@
 """The chain's business rules, written once: the centre, the device and the screens all import them.
 
 Prices (with promotions and loyalty tiers' benefits) and shipping, whether an order and each of its lines can be returned (and if not, why: a code with
-parameters that a screen words in its language), refunds, Dutch postcodes, and how typed text finds a product.
+parameters that a screen words in its language), refunds, what a returned line may be exchanged for and what an exchange
+pays back, Dutch postcodes, and how typed text finds a product.
 No I/O of any kind; a rule that depends on time takes `now`, read from the caller's clock.
 """
 
@@ -23,8 +24,10 @@ from clienteling.contract import (
     OrderTotals,
     Product,
     Promotion,
+    ReplacementRequest,
     ReturnLineRequest,
 )
+from clienteling.suggest import style_of
 
 CURRENCY = "EUR"
 
@@ -264,6 +267,76 @@ def refund(order: Order, quantities: Mapping[int, int]) -> Money:
         ),
         currency=CURRENCY,
     )
+
+
+# --------------------------------------------------------------------------- exchanges
+#
+# An exchange is a return whose refund is replaced by another size or colour of the same style. The rule, kept simple:
+# - only a line that may be returned now (`return_eligibility`) may be exchanged, each item for one item;
+# - for a variant of the same style other than the one returned (another size, another colour, or both);
+# - at the price she paid for the returned item, whatever the catalogue or a promotion says of the new variant today:
+#   an exchange costs her nothing and pays her nothing (refund 0 for that line), shipping included;
+# - in store (handed over now from this store's stock) or shipped to her home from a store or the DC that has it.
+
+
+def exchange_options(product: Product, sku: str) -> list:
+    """The variants a returned `sku` of `product` may be exchanged for: every other variant of its style."""
+    return [variant for variant in product.variants if variant.sku != sku]
+
+
+def refuse_exchange(
+    eligibility: ReturnEligibility,
+    lines: Iterable[ReturnLineRequest],
+    replacements: Iterable[ReplacementRequest],
+    known_skus: Iterable[str],
+) -> Refusal | None:
+    """Why this exchange cannot be made (the first reason found), or None when it can.
+
+    `known_skus` are the SKUs the catalogue has. Codes: those of `refuse_return`, and
+    - `not_returned` (`line_no`, `twice`): a replacement for a line that does not go back, or for a line twice;
+    - `unknown_sku` (`sku`): the catalogue does not have the replacement;
+    - `same_item` (`line_no`, `sku`): the replacement is the very item that goes back (that is no exchange);
+    - `other_style` (`line_no`, `sku`, `style`): the replacement is another style (that is a return and a new sale).
+    """
+    lines = list(lines)
+    refusal = refuse_return(eligibility, lines)
+    if refusal is not None:
+        return refusal
+    returned = {line.line_no for line in lines}
+    known = set(known_skus)
+    seen: set[int] = set()
+    for replacement in replacements:
+        if replacement.line_no not in returned or replacement.line_no in seen:
+            return Refusal("not_returned", {"line_no": replacement.line_no, "twice": replacement.line_no in seen})
+        seen.add(replacement.line_no)
+        if replacement.sku not in known:
+            return Refusal("unknown_sku", {"sku": replacement.sku})
+        original = eligibility.line(replacement.line_no).line.sku
+        if replacement.sku == original:
+            return Refusal("same_item", {"line_no": replacement.line_no, "sku": original})
+        if style_of(replacement.sku) != style_of(original):
+            return Refusal(
+                "other_style", {"line_no": replacement.line_no, "sku": replacement.sku, "style": style_of(original)}
+            )
+    return None
+
+
+def replacement_price(line: OrderLine) -> Money:
+    """What one item taken in exchange for an item of `line` costs: what she paid for the item she brings back."""
+    return line.unit_price
+
+
+def exchange_refund(order: Order, quantities: Mapping[int, int], exchanged: Iterable[int]) -> Money:
+    """What a return of `quantities` (line number -> items) pays back when the lines `exchanged` are replaced: the
+    value returned less the value taken instead, which is 0 for every exchanged line (`replacement_price`)."""
+    kept = set(exchanged)
+    returned = refund(order, quantities).cents
+    taken = sum(
+        replacement_price(line).cents * quantities[line.line_no]
+        for line in order.lines
+        if line.line_no in quantities and line.line_no in kept
+    )
+    return Money(cents=returned - taken, currency=CURRENCY)
 
 
 # --------------------------------------------------------------------------- plausible times

@@ -28,6 +28,7 @@ from clienteling.device.facade import Device
 from clienteling.device.sync import SyncReport
 from clienteling.device.views import (
     CustomerPicture,
+    ExchangeOption,
     LocalCommand,
     Lookup,
     StockPlace,
@@ -44,6 +45,7 @@ __all__ = [
     "CustomerPicture",
     "Device",
     "DeviceError",
+    "ExchangeOption",
     "InvalidScan",
     "JournalDamaged",
     "LocalCommand",

@@ -42,6 +42,7 @@ from clienteling.contract import (
     CustomerNote,
     CustomerSummary,
     Dashboard,
+    ExchangeCommand,
     Experience,
     Order,
     OrderLineRequest,
@@ -50,6 +51,7 @@ from clienteling.contract import (
     ProfileViewCommand,
     Promotion,
     PulseCommand,
+    ReplacementRequest,
     ReturnCommand,
     ReturnLineRequest,
     ShipToHomeOrderCommand,
@@ -83,6 +85,7 @@ from clienteling.device.views import (
     CustomerPicture,
     CustomerSearch,
     DashboardView,
+    ExchangeOption,
     LocalCommand,
     Lookup,
     StockPlace,
@@ -672,6 +675,80 @@ class Device:
         command = ReturnCommand(order_number=order.number, lines=requests, received_by=staff)
         return self._queue("return", command.model_dump(mode="json"), order.customer_id, staff, send_now)
 
+    def exchange_options(self, sku: str) -> list[ExchangeOption]:
+        """What a returned `sku` may be exchanged for (`rules.exchange_options`: every other size and colour of its
+        style), each with its stock here and the nearest place elsewhere that has it, from the cache."""
+        product = self.product(sku).product
+        options = []
+        for variant in rules.exchange_options(product, sku):
+            view = self.stock(variant.sku)
+            nearest = next((p for p in view.elsewhere if p.available > 0), None)
+            options.append(ExchangeOption(variant, view.here, nearest))
+        return options
+
+    def exchange(
+        self,
+        order_number: str,
+        lines: list[ReturnLineRequest | dict],
+        replacements: list[ReplacementRequest | dict],
+        *,
+        address: Address | dict | None = None,
+        staff: str | StaffMember | None = None,
+        send_now: bool = True,
+        now: datetime | None = None,
+    ) -> LocalCommand:
+        """Queue an exchange at the desk: `lines` go back, and for each line in `replacements` she takes another size
+        or colour of the same style instead of its refund (`in_store`: handed over now from this store; `delivery`:
+        shipped to her home from `from_store`, or without it the nearest place with stock, to `address` or the order's
+        own). One command, done by the centre all at once or not at all. Works offline.
+
+        Raises `ReturnNotAllowed` with the rules' code (`rules.refuse_exchange`) and `OutOfStock` when the cached stock
+        already shows the replacement is not there.
+        """
+        staff = _staff_id(staff)
+        order = self.order(order_number)
+        requests = [
+            line if isinstance(line, ReturnLineRequest) else ReturnLineRequest.model_validate(line) for line in lines
+        ]
+        wanted = [r.model_dump() if isinstance(r, ReplacementRequest) else dict(r) for r in replacements]
+        quantities = {request.line_no: request.quantity for request in requests}
+        known = set()
+        for replacement in wanted:
+            try:
+                known.add(self.product(replacement["sku"]).variant.sku)
+            except ProductNotFound:
+                pass
+            quantity = quantities.get(replacement["line_no"], 0)
+            if replacement.get("fulfilment") == "delivery" and not replacement.get("from_store") and quantity:
+                replacement["from_store"] = self.suggest_fulfilment({replacement["sku"]: quantity})
+        chosen = [ReplacementRequest.model_validate(r) for r in wanted]
+        refusal = rules.refuse_exchange(self.return_eligibility(order, now=now), requests, chosen, known)
+        if refusal is not None:
+            raise ReturnNotAllowed(_refusal_words(order, refusal), code=refusal.code, params=dict(refusal.params))
+        for replacement in chosen:
+            store = self.store if replacement.fulfilment == "in_store" else replacement.from_store
+            view = self.stock(replacement.sku)
+            place = next((p for p in [view.here, *view.elsewhere] if p and p.store == store), None)
+            available, quantity = (place.available if place else 0), quantities[replacement.line_no]
+            if available < quantity:
+                raise OutOfStock(
+                    f"{place.name if place else store} has {available} of {replacement.sku}, {quantity} wanted.",
+                    sku=replacement.sku,
+                    store=store or "",
+                    available=available,
+                    wanted=quantity,
+                )
+        if address is None and any(r.fulfilment == "delivery" for r in chosen) and order.shipping_address is None:
+            raise NoAddress("the order has no shipping address: give one", params={"order_number": order.number})
+        command = ExchangeCommand(
+            order_number=order.number,
+            lines=requests,
+            replacements=chosen,
+            shipping_address=Address.model_validate(address) if isinstance(address, dict) else address,
+            received_by=staff,
+        )
+        return self._queue("exchange", command.model_dump(mode="json"), order.customer_id, staff, send_now)
+
     def return_eligibility(self, order: Order | str, *, now: datetime | None = None) -> rules.ReturnEligibility:
         """Whether an order (or order number) and each of its lines can be returned now, and if not, why.
 
@@ -685,8 +762,8 @@ class Device:
 
     def _quantities_waiting_for_return(self, order_number: str) -> dict[int, int]:
         waiting: dict[int, int] = {}
-        for command in self.commands(kind="return", states=("waiting",)):
-            if command.body.get("order_number") == order_number:
+        for command in self.commands(states=("waiting",)):
+            if command.kind in ("return", "exchange") and command.body.get("order_number") == order_number:
                 for line in command.body["lines"]:
                     waiting[line["line_no"]] = waiting.get(line["line_no"], 0) + line["quantity"]
         return waiting
@@ -952,6 +1029,18 @@ def _refusal_words(order: Order, refusal: rules.Refusal) -> str:
             f"Order {order.number} was delivered on {params['delivered_at']:%d-%m-%Y}; its {params['days']}-day"
             f" return window closed on {params['closed_at']:%d-%m-%Y}."
         )
+    if refusal.code == "not_returned":
+        return f"Line {params['line_no']} does not go back" + (
+            " (or has a replacement twice)." if params["twice"] else "."
+        )
+    if refusal.code == "unknown_sku":
+        return f"There is no product {params['sku']}."
+    if refusal.code == "same_item":
+        return (
+            f"Line {params['line_no']} would be exchanged for the same {params['sku']}: choose another size or colour."
+        )
+    if refusal.code == "other_style":
+        return f"{params['sku']} is not style {params['style']}: an exchange is for the same style."
     if refusal.code == "unknown_line":
         return f"Order {order.number} has no line {params['line_no']}" + (" twice." if params["twice"] else ".")
     line = next(line for line in order.lines if line.line_no == params["line_no"])

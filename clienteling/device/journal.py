@@ -37,6 +37,7 @@ from clienteling.device.errors import JournalDamaged
 COMMAND_PATHS = {
     "ship_to_home": "/v1/orders/ship-to-home",
     "return": "/v1/returns",
+    "exchange": "/v1/exchanges",
     "note": "/v1/customers/{customer_id}/notes",
     "profile_view": "/v1/customers/{customer_id}/views",
     "consent": "/v1/customers/{customer_id}/consent",

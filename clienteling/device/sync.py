@@ -74,6 +74,7 @@ NDJSON = "application/x-ndjson"  # pages whose items are stored as they came, wi
 ANSWER_MODELS = {
     "ship_to_home": Order,
     "return": Return,
+    "exchange": Return,
     "note": CustomerNote,
     "profile_view": ProfileView,
     "consent": ConsentChange,

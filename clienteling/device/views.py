@@ -65,6 +65,20 @@ class StockView:
 
 
 @dataclass(frozen=True)
+class ExchangeOption:
+    """Another size or colour a returned item may be exchanged for: its stock here and the nearest place elsewhere
+    that has it (None: nowhere else)."""
+
+    variant: Variant
+    here: StockPlace | None
+    nearest: StockPlace | None
+
+    @property
+    def available_here(self) -> int:
+        return self.here.available if self.here else 0
+
+
+@dataclass(frozen=True)
 class WishlistEntry:
     item: WishlistItem
     product: Product | None
@@ -77,7 +91,7 @@ class LocalCommand:
     """An order, return, note or profile view made on this device, and what became of it at the centre."""
 
     command_id: str
-    kind: str  # "ship_to_home", "return", "note", "consent" or "profile_view" (a background record: Device.commands)
+    kind: str  # "ship_to_home", "return", "exchange", "note", "consent" or "profile_view" (a background record)
     customer_id: str | None
     state: str  # "waiting", "sent", "attention" or "dismissed"
     body: dict[str, Any]
@@ -309,7 +323,7 @@ def timeline(picture: CustomerPicture) -> list[TimelineEvent]:
     for command in sorted(picture.commands, key=lambda c: (c.created_at, c.command_id)):
         if command.state == "sent" and command.kind == "ship_to_home" and command.number in numbers:
             continue
-        if command.state == "sent" and command.kind == "return":
+        if command.state == "sent" and command.kind in ("return", "exchange"):
             order_number = (command.answer or {}).get("order_number") or command.body.get("order_number")
             if returns_seen.get(order_number, 0) > 0:  # one return in the order's history stands for this one
                 returns_seen[order_number] -= 1

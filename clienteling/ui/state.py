@@ -16,7 +16,16 @@ import flet as ft
 
 from clienteling import codes, rules
 from clienteling.contract import Address, Customer, Money, Order, Product, StaffMember
-from clienteling.device import CustomerPicture, Device, DeviceError, LocalCommand, ReturnNotAllowed, StockView
+from clienteling.device import (
+    CustomerPicture,
+    Device,
+    DeviceError,
+    ExchangeOption,
+    LocalCommand,
+    OutOfStock,
+    ReturnNotAllowed,
+    StockView,
+)
 from clienteling.ui.offloop import in_background, off_loop
 from clienteling.ui.session import screen_for
 
@@ -186,6 +195,15 @@ class NothingChosen(ReturnNotAllowed):
     default_code = "nothing_chosen"
 
 
+class NoReplacementChosen(ReturnNotAllowed):
+    """An exchange confirmed before the size or colour she takes instead was chosen."""
+
+    default_code = "choose_replacement"
+
+
+FULFILMENTS = ("in_store", "delivery")
+
+
 @ft.observable
 @dataclass(eq=False)
 class ReturnForm:
@@ -206,6 +224,10 @@ class ReturnForm:
     done: LocalCommand | None = None
     pictures: dict[str, str] = field(default_factory=dict)  # product picture by SKU of the order's lines
     survey: Any = None  # the `SurveyLink` the receipt shows her, once the return is queued
+    # An exchange instead of a refund, by line number: {"sku": the size or colour she takes (None: not chosen yet),
+    # "fulfilment": "in_store" or "delivery", "from_store": where it comes from}. Only chosen lines are in it.
+    exchanging: dict[int, dict[str, Any]] = field(default_factory=dict)
+    options: dict[int, list[ExchangeOption]] = field(default_factory=dict)  # what each returnable line may become
 
     @classmethod
     def load(cls, device: Device, number: str, staff_id: str | None = None) -> ReturnForm:
@@ -213,6 +235,7 @@ class ReturnForm:
         order = device.order(number)
         form = cls(device, order, device.customer(order.customer_id), device.return_eligibility(order), staff_id)
         form.pictures = device.pictures([line.sku for line in order.lines])
+        form.options = _exchange_options(device, form.eligibility)
         return form
 
     @classmethod
@@ -224,8 +247,9 @@ class ReturnForm:
         """Start over on the same order, as it is now (a return just made counts as waiting to be sent)."""
         order = await off_loop(self.device.order, self.order.number)
         eligibility = await off_loop(self.device.return_eligibility, order)
-        self.order, self.eligibility = order, eligibility
-        self.chosen, self.error, self.done = {}, None, None
+        options = await off_loop(_exchange_options, self.device, eligibility)
+        self.order, self.eligibility, self.options = order, eligibility, options
+        self.chosen, self.exchanging, self.error, self.done = {}, {}, None, None
 
     def choose(
         self, line_no: int, quantity: int | None = None, reason: str | None = None, condition: str | None = None
@@ -266,17 +290,107 @@ class ReturnForm:
             chosen[line_no] = entry
         else:
             chosen.pop(line_no, None)
+            if line_no in self.exchanging:
+                self.exchanging = {n: e for n, e in self.exchanging.items() if n != line_no}
         self.chosen, self.error = chosen, None
+
+    def exchange(self, line_no: int, on: bool = True) -> None:
+        """ "Exchange" (`on`) or "Refund" for line `line_no`; choosing an exchange for a line with nothing chosen takes
+        one item of it back. Raises as `choose`."""
+        exchanging = dict(self.exchanging)
+        if not on:
+            exchanging.pop(line_no, None)
+            self.exchanging, self.error = exchanging, None
+            return
+        if line_no not in self.chosen:
+            self.choose(line_no, quantity=1)
+        exchanging.setdefault(line_no, {"sku": None, "fulfilment": None, "from_store": None})
+        self.exchanging, self.error = exchanging, None
+
+    def pick(self, line_no: int, sku: str, fulfilment: str | None = None) -> None:
+        """She takes `sku` instead of line `line_no`'s refund: handed over here (`in_store`) or shipped to her home
+        (`delivery`) from the nearest place that has it; without `fulfilment`, here if there are enough here.
+
+        Raises `ReturnNotAllowed` (`other_style`) for a SKU that is not another size or colour of the line's style,
+        `OutOfStock` when the cached stock shows it is not there, and `ValueError` for an unknown fulfilment."""
+        option = next((o for o in self.options.get(line_no, []) if o.variant.sku == sku), None)
+        line = self.eligibility.line(line_no)
+        if option is None or line is None:
+            style = line.line.sku.split("-", 1)[0] if line else ""
+            raise ReturnNotAllowed(
+                f"line {line_no} cannot be exchanged for {sku}",
+                code="other_style",
+                params={"line_no": line_no, "sku": sku, "style": style},
+            )
+        if fulfilment is not None and fulfilment not in FULFILMENTS:
+            raise ValueError(f"not a way to hand over an exchange: {fulfilment!r}")
+        if line_no not in self.chosen:
+            self.choose(line_no, quantity=1)
+        quantity = self.chosen[line_no]["quantity"]
+        here = option.available_here >= quantity
+        fulfilment = fulfilment or ("in_store" if here else "delivery")
+        if fulfilment == "in_store" and not here:
+            raise OutOfStock(
+                f"{option.available_here} of {sku} here, {quantity} wanted",
+                sku=sku,
+                store=self.device.store or "",
+                available=option.available_here,
+                wanted=quantity,
+            )
+        from_store = self.device.store
+        if fulfilment == "delivery":
+            places = [p for p in [option.nearest, option.here] if p is not None and p.available >= quantity]
+            if not places:
+                raise OutOfStock(
+                    f"no store and no DC has {quantity} of {sku}",
+                    sku=sku,
+                    store="",
+                    available=0,
+                    wanted=quantity,
+                    code="out_of_stock_everywhere",
+                )
+            from_store = places[0].store
+        self.exchanging = {
+            **self.exchanging,
+            line_no: {"sku": sku, "fulfilment": fulfilment, "from_store": from_store},
+        }
+        self.error = None
+
+    def chosen_option(self, line_no: int) -> ExchangeOption | None:
+        """The size or colour picked for line `line_no`'s exchange, with its stock."""
+        sku = self.exchanging.get(line_no, {}).get("sku")
+        return next((o for o in self.options.get(line_no, []) if o.variant.sku == sku), None)
+
+    def source_name(self, line_no: int) -> str | None:
+        """Where line `line_no`'s replacement comes from, by name (this store, another store, the DC)."""
+        option, entry = self.chosen_option(line_no), self.exchanging.get(line_no, {})
+        places = [p for p in [option.here, option.nearest] if p is not None] if option else []
+        return next((p.name for p in places if p.store == entry.get("from_store")), entry.get("from_store"))
 
     @property
     def refund(self) -> Money:
-        """What the items chosen pay back, by the rules."""
-        return rules.refund(self.order, {n: entry["quantity"] for n, entry in self.chosen.items()})
+        """What the items chosen pay back, by the rules (an exchanged line pays nothing back)."""
+        quantities = {n: entry["quantity"] for n, entry in self.chosen.items()}
+        exchanged = [n for n, entry in self.exchanging.items() if entry.get("sku")]
+        return rules.exchange_refund(self.order, quantities, exchanged)
 
     @property
     def lines(self) -> list[dict[str, Any]]:
         """The chosen lines as `register_return` takes them, by line number."""
         return [{"line_no": n, **entry} for n, entry in sorted(self.chosen.items())]
+
+    @property
+    def replacements(self) -> list[dict[str, Any]]:
+        """The exchanges chosen as `Device.exchange` takes them, by line number."""
+        return [
+            {
+                "line_no": n,
+                "sku": entry["sku"],
+                "fulfilment": entry["fulfilment"],
+                "from_store": entry["from_store"] if entry["fulfilment"] == "delivery" else None,
+            }
+            for n, entry in sorted(self.exchanging.items())
+        ]
 
     async def confirm(self) -> LocalCommand | None:
         """Register the return (queued, sent when it can be) and keep its command in `done`; or keep the error."""
@@ -285,22 +399,45 @@ class ReturnForm:
         if not self.chosen:
             self.error = NothingChosen("Choose at least one item to return.")
             return None
+        if any(not entry.get("sku") for entry in self.exchanging.values()):
+            self.error = NoReplacementChosen("Choose the size or colour she takes instead.")
+            return None
         self.confirming, self.error = True, None
         try:
-            command = await off_loop(self.device.register_return, self.order.number, self.lines, staff=self.staff_id)
+            if self.exchanging:
+                command = await off_loop(
+                    self.device.exchange, self.order.number, self.lines, self.replacements, staff=self.staff_id
+                )
+            else:
+                command = await off_loop(
+                    self.device.register_return, self.order.number, self.lines, staff=self.staff_id
+                )
         except (DeviceError, ValueError) as problem:
             self.error = problem
             return None
         finally:
             self.confirming = False
         self.done = command
-        self.survey = await ask_how_it_went(self.device, self.order.customer_id, "return", self.staff_id)
+        kind = "exchange" if self.exchanging else "return"
+        self.survey = await ask_how_it_went(self.device, self.order.customer_id, kind, self.staff_id)
         return command
 
     async def follow(self, every: float = 0.5) -> None:
         """Keep `done` up to date until the centre has answered (a receipt number, or its refusal)."""
         async for latest in until_settled(self.device, self.done, every):
             self.done = latest
+
+
+def _exchange_options(device: Device, eligibility: rules.ReturnEligibility) -> dict[int, list[ExchangeOption]]:
+    """What each line that can go back may be exchanged for, with its stock (read from the cache)."""
+    options = {}
+    for line in eligibility.lines:
+        if line.returnable:
+            try:
+                options[line.line.line_no] = device.exchange_options(line.line.sku)
+            except DeviceError:  # a SKU the catalogue no longer has: it can be refunded, not exchanged
+                options[line.line.line_no] = []
+    return options
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Orders and returns: one order, ship-to-home orders placed in a store, returns at the desk."""
+"""Orders and returns: one order, ship-to-home orders placed in a store, returns and exchanges at the desk."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from clienteling.central.routes.common import (
 )
 from clienteling.contract import (
     ORDER_NUMBER,
+    ExchangeCommand,
     Order,
     Return,
     ReturnCommand,
@@ -83,3 +84,18 @@ def register_return(
     store: Storage, from_store: DeviceStore, command: ReturnCommand, key: IdempotencyKey, restoring: Restoring = None
 ) -> Response:
     return _command_answer(store.register_return(command, key, from_store, restoring=restoring))
+
+
+@router.post(
+    "/v1/exchanges",
+    response_model=Return,
+    status_code=201,
+    tags=["returns"],
+    responses=_problems(400, 401, 404, 409, 422),
+)
+def register_exchange(
+    store: Storage, from_store: DeviceStore, command: ExchangeCommand, key: IdempotencyKey, restoring: Restoring = None
+) -> Response:
+    """A return whose refund is replaced by another size or colour of the same style: all of it, or nothing (a
+    replacement no longer in stock refuses the whole exchange with `out_of_stock`)."""
+    return _command_answer(store.register_exchange(command, key, from_store, restoring=restoring))

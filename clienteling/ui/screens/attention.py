@@ -7,7 +7,7 @@ from functools import partial
 import flet as ft
 
 from clienteling.ui.i18n import local, refusal_text
-from clienteling.ui.session import use_session
+from clienteling.ui.session import go, use_session
 from clienteling.ui.state import AttentionList
 from clienteling.ui.widgets import TOUCH, card, heading, loading, message, tagged, use_task
 
@@ -21,6 +21,9 @@ def AttentionScreen():
 
     async def dismiss(command_id: str, _event=None):
         await attention.dismiss(command_id)
+
+    def refund_instead(order_number: str, _event=None):
+        go(f"/returns/{order_number}")
 
     rows = [
         card(
@@ -38,6 +41,21 @@ def AttentionScreen():
                             tagged(
                                 f"attention-reason-{c.command_id}",
                                 ft.Text(refusal_text(session.lang, c.answer), color=ft.Colors.RED_800),
+                            ),
+                            *(  # a refused exchange did nothing: the way forward is a refund of the same items
+                                [
+                                    ft.Text(session.t("exchange_refused_hint")),
+                                    tagged(
+                                        f"attention-refund-{c.command_id}",
+                                        ft.OutlinedButton(
+                                            content=session.t("refund_instead"),
+                                            height=TOUCH,
+                                            on_click=partial(refund_instead, c.body.get("order_number")),
+                                        ),
+                                    ),
+                                ]
+                                if c.kind == "exchange"
+                                else []
                             ),
                         ],
                         spacing=2,

@@ -1,4 +1,6 @@
-"""Returns at the service desk: find an online order, choose lines, quantities, reason and condition, see the refund."""
+"""Returns at the service desk: find an online order, choose lines, quantities, reason and condition, see the refund;
+or, per line, an exchange instead of the refund: another size or colour of the same style, with its stock here and
+elsewhere, handed over now or shipped to her home, in the same one confirm."""
 
 from __future__ import annotations
 
@@ -41,20 +43,46 @@ def ReturnDone(form: ReturnForm, head: list[ft.Control]):
     use_task(form.follow)
     done = form.done
     receipt = done.number
+    exchange = done.kind == "exchange"
+
+    async def refund_instead(_):
+        await form.reload()  # the refused exchange did nothing: the same lines can be refunded now
+
     body = (
         [
             tagged(
-                "return-receipt",
-                ft.Text(session.t("return_receipt"), size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.GREEN_800),
+                "exchange-receipt" if exchange else "return-receipt",
+                ft.Text(
+                    session.t("exchange_receipt" if exchange else "return_receipt"),
+                    size=22,
+                    weight=ft.FontWeight.BOLD,
+                    color=ft.Colors.GREEN_800,
+                ),
             ),
             tagged("return-number", ft.Text(session.t("return_number", number=receipt), size=20)),
+            *[
+                tagged(f"exchange-order-{n}", ft.Text(session.t("exchange_order", number=number), size=18))
+                for n, number in enumerate((done.answer or {}).get("replacement_orders") or [], start=1)
+            ],
             ft.Image(src=qr_png(receipt), width=160, height=160),
         ]
         if receipt
-        else [message(i18n.refusal_text(session.lang, done.answer), "return-refused")]
+        else [
+            message(i18n.refusal_text(session.lang, done.answer), "return-refused"),
+            *(
+                [
+                    ft.Text(session.t("exchange_refused_hint")),
+                    big_button(session.t("refund_instead"), refund_instead, "exchange-refund-instead"),
+                ]
+                if exchange
+                else []
+            ),
+        ]
         if done.state == "attention"
-        else [message(session.t("return_waiting"), "return-waiting", error=False)]
+        else [message(session.t("exchange_waiting" if exchange else "return_waiting"), "return-waiting", error=False)]
     )
+    if exchange:
+        body += exchange_summary(session, form)
     body.append(ft.Text(session.t("refund", money=money(form.refund.cents, session.lang)), size=18))
     body.append(how_did_it_go(session, form.survey))
     body.append(big_button(session.t("back"), lambda _: go(f"/customer/{form.customer.id}"), "return-done"))
@@ -163,6 +191,8 @@ def ReturnLines(form: ReturnForm, head: list[ft.Control], find_error: str | None
             body.append(
                 line_choices(session, line.line_no, line_eligibility.left, form.chosen.get(line.line_no, {}), update)
             )
+            if line.line_no in form.chosen:
+                body.append(exchange_choices(session, form, line.line_no))
         elif eligibility.refusal is None:  # a line that cannot be returned says why; the order's own reason is above
             body.append(tagged(f"return-why-{line.line_no}", ft.Text(error_text(session.lang, why.code, why.params))))
         rows.append(card(ft.Column(body, spacing=6), f"return-line-{line.line_no}"))
@@ -209,8 +239,9 @@ def ReturnLines(form: ReturnForm, head: list[ft.Control], find_error: str | None
                 ),
             ),
             message(find_error or _said(session, form.error), "returns-error"),
+            *exchange_summary(session, form),
             big_button(
-                session.t("confirm_return"),
+                session.t("confirm_exchange" if form.exchanging else "confirm_return"),
                 confirm,
                 "confirm-return",
                 icon=ft.Icons.ASSIGNMENT_RETURN,
@@ -276,3 +307,126 @@ def line_choices(session, line_no: int, left: int, entry: dict, update) -> ft.Co
         wrap=True,
         spacing=12,
     )
+
+
+def _tried(form: ReturnForm, change) -> None:
+    """Run a change of the form; what the rules or the stock refuse is kept as the form's error (the screen words it)."""
+    try:
+        change()
+    except (DeviceError, ValueError) as problem:
+        form.error = problem
+
+
+def _item(session, option) -> str:
+    return f"{option.variant.size} · {i18n.colour(session.lang, option.variant.colour)}"
+
+
+def exchange_choices(session, form: ReturnForm, line_no: int) -> ft.Control:
+    """Refund or Exchange for a line going back; for an exchange, every other size and colour of its style with its
+    stock here and the nearest elsewhere, and whether it is handed over now or shipped to her home."""
+    entry = form.exchanging.get(line_no)
+    exchanging = entry is not None
+
+    def toggle(label: str, selected: bool, key: str, on_click, disabled: bool = False) -> ft.Control:
+        button = ft.FilledButton if selected else ft.OutlinedButton
+        return tagged(key, button(content=label, height=TOUCH, on_click=on_click, disabled=disabled))
+
+    controls: list[ft.Control] = [
+        ft.Row(
+            [
+                ft.Text(session.t("return_outcome"), color=ft.Colors.GREY_700),
+                toggle(
+                    session.t("outcome_refund"),
+                    not exchanging,
+                    f"return-refund-{line_no}",
+                    lambda _: _tried(form, lambda: form.exchange(line_no, on=False)),
+                ),
+                toggle(
+                    session.t("outcome_exchange"),
+                    exchanging,
+                    f"return-exchange-{line_no}",
+                    lambda _: _tried(form, lambda: form.exchange(line_no)),
+                    disabled=not form.options.get(line_no),
+                ),
+            ],
+            spacing=8,
+            wrap=True,
+        )
+    ]
+    if not form.options.get(line_no):
+        controls.append(ft.Text(session.t("exchange_no_options"), color=ft.Colors.GREY_700))
+    if exchanging:
+        quantity = form.chosen[line_no]["quantity"]
+        controls.append(ft.Text(session.t("exchange_for"), weight=ft.FontWeight.W_600))
+        options = []
+        for option in form.options.get(line_no, []):
+            nearest = option.nearest
+            stock = ", ".join(
+                [
+                    session.t("stock_here_n", n=option.available_here),
+                    session.t("stock_nearest", n=nearest.available, place=nearest.city)
+                    if nearest
+                    else session.t("stock_nowhere_else"),
+                ]
+            )
+            sku = option.variant.sku
+            options.append(
+                toggle(
+                    f"{_item(session, option)} ({stock})",
+                    entry.get("sku") == sku,
+                    f"exchange-option-{line_no}-{sku}",
+                    lambda _, sku=sku: _tried(form, lambda: form.pick(line_no, sku)),
+                    disabled=option.available_here < quantity and not (nearest and nearest.available >= quantity),
+                )
+            )
+        controls.append(ft.Row(options, spacing=8, run_spacing=8, wrap=True))
+        option = form.chosen_option(line_no)
+        if option is not None:
+            sku = option.variant.sku
+            shippable = (
+                bool(option.nearest and option.nearest.available >= quantity) or option.available_here >= quantity
+            )
+            controls.append(
+                ft.Row(
+                    [
+                        toggle(
+                            session.t("fulfilment_in_store"),
+                            entry["fulfilment"] == "in_store",
+                            f"exchange-in-store-{line_no}",
+                            lambda _: _tried(form, lambda: form.pick(line_no, sku, "in_store")),
+                            disabled=option.available_here < quantity,
+                        ),
+                        toggle(
+                            session.t("fulfilment_delivery"),
+                            entry["fulfilment"] == "delivery",
+                            f"exchange-delivery-{line_no}",
+                            lambda _: _tried(form, lambda: form.pick(line_no, sku, "delivery")),
+                            disabled=not shippable,
+                        ),
+                    ],
+                    spacing=8,
+                    wrap=True,
+                )
+            )
+    return tagged(f"exchange-choices-{line_no}", ft.Column(controls, spacing=6))
+
+
+def exchange_summary(session, form: ReturnForm) -> list[ft.Control]:
+    """What she gets instead of a refund, line by line, and where it comes from."""
+    rows = []
+    for line_no, entry in sorted(form.exchanging.items()):
+        option = form.chosen_option(line_no)
+        if option is None:
+            continue
+        line = form.eligibility.line(line_no).line
+        item = f"{line.name} {_item(session, option)}"
+        key = "exchange_gets_in_store" if entry["fulfilment"] == "in_store" else "exchange_gets_delivery"
+        rows.append(
+            tagged(
+                f"exchange-summary-{line_no}",
+                ft.Text(
+                    session.t(key, item=item, place=form.source_name(line_no)), size=17, weight=ft.FontWeight.W_600
+                ),
+            )
+        )
+    return rows
