@@ -300,6 +300,9 @@ def test_every_refusal_a_command_can_get_has_words():
         "product_not_found",
         "too_many_profile_reads",  # only profile reads get it, never a command; and a 429 is retried, not shown
         "payload_too_large",  # only the retailer's systems get it, on an ingest batch; a device never sends one
+        "touchpoint_not_found",  # these three only a customer's phone gets, on the rating page (in its own words)
+        "already_answered",
+        "feedback_closed",
     }
     assert all(f"error_centre_{code}" in STRINGS[lang] for code in command_codes for lang in LANGS)
 
