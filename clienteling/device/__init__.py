@@ -6,11 +6,13 @@ with Device.open() as device:
 """
 
 from clienteling.device.errors import (
+    AlreadyEnrolled,
     CacheRebuilt,
     CentralRefused,
     CentralUnreachable,
     CustomerNotFound,
     DeviceError,
+    EnrolmentInvalid,
     InvalidScan,
     JournalDamaged,
     NoAddress,
@@ -28,6 +30,7 @@ from clienteling.device.facade import Device
 from clienteling.device.sync import SyncReport
 from clienteling.device.views import (
     CustomerPicture,
+    Enrolment,
     LocalCommand,
     Lookup,
     StockPlace,
@@ -37,6 +40,7 @@ from clienteling.device.views import (
 )
 
 __all__ = [
+    "AlreadyEnrolled",
     "CacheRebuilt",
     "CentralRefused",
     "CentralUnreachable",
@@ -44,6 +48,8 @@ __all__ = [
     "CustomerPicture",
     "Device",
     "DeviceError",
+    "Enrolment",
+    "EnrolmentInvalid",
     "InvalidScan",
     "JournalDamaged",
     "LocalCommand",
