@@ -181,6 +181,11 @@ def test_offline_enrolment_is_provisional_then_mapped_and_her_note_arrives_once(
         sent_note = device.command(note.command_id)
         assert sent_note.state == "sent" and sent_note.customer_id == customer_id, sent_note.reason
         assert device.outbox.waiting() == []
+        later = device.add_note(provisional, "Came back for the coat", staff=AMS_STAFF)  # the recent list's old id
+        assert later.customer_id == customer_id and later.state == "sent", later.reason
+        picture = device.customer_picture(provisional)
+        assert picture.customer.id == customer_id
+        assert {c.command_id for c in picture.commands} >= {note.command_id, later.command_id}
         saved = device.save_card(customer_id)
         assert saved == device.settings.data_dir / "cards" / f"{done.card_number}.png"
         assert codes.decode_image(saved)[0].text == codes.card_payload(done.card_number)

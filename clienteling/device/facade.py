@@ -591,6 +591,7 @@ class Device:
     def customer_picture(self, customer_id: str) -> CustomerPicture:
         """Profile, wishlist with stock here and elsewhere, orders (with those made here still waiting), chats."""
         customer = self.customer(customer_id)
+        customer_id = customer.id  # the centre's, for a customer enrolled here once it has answered
         self.cache.touch_customer(customer_id)
         wishlist = []
         for doc in self.cache.docs_of("wishlists", customer_id, "json_extract(doc, '$.added_at') DESC"):

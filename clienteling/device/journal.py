@@ -309,6 +309,11 @@ class Journal:
     ) -> str:
         command_id = new_command_id()
         now = self.clock().isoformat()
+        if customer_id and customer_id.startswith("P") and kind != "enrol":  # mapped meanwhile: the centre's id
+            mapped = conn.execute("SELECT customer_id FROM local_ids WHERE provisional = ?", (customer_id,)).fetchone()
+            if mapped is not None:
+                body = json.loads(json.dumps(body).replace(json.dumps(customer_id), json.dumps(mapped[0])))
+                customer_id = mapped[0]
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         conn.execute(
             "INSERT INTO outbox (command_id, kind, path, body, created_at) VALUES (?, ?, ?, ?, ?)",
