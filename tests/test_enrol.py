@@ -250,3 +250,17 @@ def test_the_form_is_checked_field_by_field_and_a_member_here_is_found_at_once(c
             )  # fmt: skip
         assert known.value.params["customer_id"] == "C0000001"
         assert device.outbox.waiting() == []
+
+
+def test_erasing_an_enrolled_customer_erases_the_stored_answer_and_event(centre) -> None:
+    from conftest import clienteling
+
+    key = new_key()
+    with centre.client() as client:
+        made = Customer.model_validate(enrol(client, body("weg.ermee@example.nl"), key).json())
+    assert centre.rows("SELECT customer_id FROM idempotency WHERE key = ?", (key,)) == [(made.id,)]
+    assert len(events(centre, made.id)) == 1
+    erased = clienteling("central", "forget-customer", made.id, "--db", str(centre.db))
+    assert erased.returncode == 0, erased.stderr
+    assert centre.rows("SELECT count(*) FROM idempotency WHERE key = ?", (key,)) == [(0,)]
+    assert events(centre, made.id) == []

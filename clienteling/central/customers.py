@@ -295,7 +295,7 @@ class Customers(Events):
     def enrol(self, command: EnrolCommand, key: str, device_store: str) -> CommandAnswer:
         """A new customer enrolled at the counter of `device_store` (see the module's docstring); the answer is her
         `Customer`."""
-        return self._idempotent(
+        answer = self._idempotent(
             device_store,
             key,
             "enrol",
@@ -303,6 +303,16 @@ class Customers(Events):
             lambda conn: self._enrol(conn, command, device_store),
             None,
         )
+        if not answer.replayed:  # the stored answer names her (or the member refused for): erased with her
+            found = json.loads(answer.body)
+            customer_id = found.get("id") if answer.status < 400 else found.get("customer_id")
+            if isinstance(customer_id, str):
+                with self.write() as conn:
+                    conn.execute(
+                        "UPDATE idempotency SET customer_id = ? WHERE store = ? AND key = ?",
+                        (customer_id, device_store, key),
+                    )
+        return answer
 
     def _enrol(self, conn: Conn, command: EnrolCommand, device_store: str) -> str:
         self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
