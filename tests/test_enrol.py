@@ -13,7 +13,7 @@ from conftest import demo_centre, free_port, new_key
 from clienteling import codes
 from clienteling.config import Settings
 from clienteling.contract import Customer, utc_now
-from clienteling.device import AlreadyEnrolled, Device, EnrolmentInvalid
+from clienteling.device import AlreadyEnrolled, Device, EnrolmentInvalid, EnrolmentPending
 
 pytestmark = pytest.mark.both_backends
 
@@ -160,6 +160,8 @@ def test_offline_enrolment_is_provisional_then_mapped_and_her_note_arrives_once(
         assert (shown.first_name, shown.phone, shown.card_number) == ("Fleur", "+31623456789", "")
         picture = device.customer_picture(provisional)  # her profile opens offline
         assert picture.customer.id == provisional and picture.consent.sms
+        with pytest.raises(EnrolmentPending):  # an order needs her id at the centre
+            device.place_ship_to_home(provisional, [("CT01-NVY-M", 1)], staff=AMS_STAFF)
         note = device.add_note(provisional, "Wants the navy coat in M", staff=AMS_STAFF)
         assert note.state == "waiting"
         with pytest.raises(AlreadyEnrolled):  # the same email again, on this device, before the centre answered

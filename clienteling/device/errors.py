@@ -43,6 +43,13 @@ class EnrolmentInvalid(DeviceError, ValueError):
     default_code = "enrolment_invalid"
 
 
+class EnrolmentPending(DeviceError):
+    """What needs her customer id at the centre (a ship-to-home order) waits until the centre has answered her
+    enrolment."""
+
+    default_code = "enrolment_pending"
+
+
 class AlreadyEnrolled(DeviceError):
     """The email address typed on the enrolment form is a member's already (on this device, or at the centre):
     `params` has her `customer_id`, `card_number` and `member_since`."""

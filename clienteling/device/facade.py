@@ -78,6 +78,7 @@ from clienteling.device.errors import (
     CentralUnreachable,
     CustomerNotFound,
     EnrolmentInvalid,
+    EnrolmentPending,
     InvalidScan,
     NoAddress,
     NotConfigured,
@@ -770,6 +771,11 @@ class Device:
         """
         staff = _staff_id(staff)
         customer = self.customer(customer_id)
+        customer_id = customer.id  # the centre's, for a customer enrolled here once it has answered
+        if customer_id.startswith("P"):
+            raise EnrolmentPending(
+                "An order waits until the centre has enrolled her.", params={"customer_id": customer_id}
+            )
         wanted: dict[str, int] = {}
         for sku, quantity in lines:
             self.product(sku)  # a SKU the catalogue does not know is refused here, not at the centre

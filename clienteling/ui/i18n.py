@@ -388,6 +388,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_enrolment_invalid": "Some fields of the form need attention.",
         "error_already_enrolled": "This email address is a member's already.",
         "error_card_not_issued": "No card number yet: the centre has not answered the enrolment.",
+        "error_enrolment_pending": "This waits until the centre has answered her enrolment (she is enrolled here "
+        "offline).",
         "error_centre_email_already_enrolled": "This email address was a member's already: the customer enrolled "
         "here is that member now.",
     },
@@ -758,6 +760,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "error_enrolment_invalid": "Een paar velden van het formulier kloppen nog niet.",
         "error_already_enrolled": "Dit e-mailadres is al van een lid.",
         "error_card_not_issued": "Nog geen pasnummer: de centrale heeft de inschrijving nog niet beantwoord.",
+        "error_enrolment_pending": "Dit wacht tot de centrale haar inschrijving heeft beantwoord (ze is hier offline "
+        "ingeschreven).",
         "error_centre_email_already_enrolled": "Dit e-mailadres was al van een lid: de klant die hier is "
         "ingeschreven, is nu dat lid.",
     },
