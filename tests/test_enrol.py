@@ -160,6 +160,7 @@ def test_offline_enrolment_is_provisional_then_mapped_and_her_note_arrives_once(
         assert (shown.first_name, shown.phone, shown.card_number) == ("Fleur", "+31623456789", "")
         picture = device.customer_picture(provisional)  # her profile opens offline
         assert picture.customer.id == provisional and picture.consent.sms
+        assert device.lookup("FLEUR.jansen@example.nl").customer.id == provisional  # found by her email, offline
         with pytest.raises(EnrolmentPending):  # an order needs her id at the centre
             device.place_ship_to_home(provisional, [("CT01-NVY-M", 1)], staff=AMS_STAFF)
         note = device.add_note(provisional, "Wants the navy coat in M", staff=AMS_STAFF)

@@ -132,6 +132,12 @@ def CardScreen():
     view, _ = ft.use_state(lambda: CardView(session.device))
     ft.use_effect(lambda: asyncio.create_task(view.open(customer_id)).cancel, [customer_id])
     use_task(view.follow)
+
+    def opened():
+        if view.customer is not None:
+            session.served(customer_id)  # she is in "Last customers served", under any id she had here
+
+    ft.use_effect(opened, [customer_id, view.customer is not None])
     if view.customer_id != customer_id or (view.customer is None and view.error is None):
         return loading("card-loading")
     if view.customer is None:
