@@ -267,3 +267,16 @@ def test_erasing_an_enrolled_customer_erases_the_stored_answer_and_event(centre)
     assert erased.returncode == 0, erased.stderr
     assert centre.rows("SELECT count(*) FROM idempotency WHERE key = ?", (key,)) == [(0,)]
     assert events(centre, made.id) == []
+
+
+def test_a_serial_whose_id_or_card_is_taken_is_skipped(centre) -> None:
+    with centre.client() as client:
+        first = Customer.model_validate(enrol(client, body("eerste.serie@example.nl")).json())
+        serial = int(first.id[1:])
+        assert first.card_number == codes.make_card_number(serial)
+        centre.execute("UPDATE meta SET value = ? WHERE key = 'enrol_serial'", (str(serial - 1),))  # an operator's slip
+        second = enrol(client, body("tweede.serie@example.nl"))
+    assert second.status_code == 201, second.text
+    made = Customer.model_validate(second.json())
+    assert made.id != first.id and made.card_number != first.card_number
+    assert codes.has_valid_check_digit(made.card_number) and int(made.id[1:]) > serial
