@@ -596,6 +596,76 @@ class ConsentChange(Contract):
     recorded_at: UtcDatetime = Field(description="When the centre received it")
 
 
+# --------------------------------------------------------------------------- enrolment (issue 14)
+
+ProvisionalId = Annotated[str, Field(pattern=r"^P[0-9A-F]{16}$", examples=["P0192F3A4B5C6D7E8"])]
+"""The id a device gives a customer it enrols before the centre answers: `P` and 16 hex digits. It can never be a
+`CustomerId` (those are `C` and digits), so a provisional id is never taken for the centre's, and the device maps it
+to the centre's id when the centre answers."""
+
+_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_EMAIL_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def well_formed_email(text: str) -> str:
+    """An email address as a person can be written to, trimmed and with its domain in lower case; a `ValueError`
+    saying why not. The address's syntax as RFC 5321 allows it for a mailbox people use (dot-atom local part of at
+    most 64 characters; a domain of at least two labels of letters, digits and hyphens, a top-level label of
+    letters, 253 characters at most). Quoted local parts and IP literals are refused: no shop customer has one."""
+    value = text.strip()
+    if value.count("@") != 1:
+        raise ValueError("an email address has exactly one @")
+    local, domain = value.split("@")
+    if not local or len(local) > 64 or not _EMAIL_LOCAL.match(local):
+        raise ValueError("the part before the @ is not a mailbox name")
+    labels = domain.lower().split(".")
+    if (
+        len(domain) > 253
+        or len(labels) < 2
+        or not all(_EMAIL_LABEL.match(label) for label in labels)
+        or not labels[-1].isalpha()
+        or len(labels[-1]) < 2
+    ):
+        raise ValueError("the part after the @ is not a domain name")
+    if len(value) > 254:
+        raise ValueError("an email address has at most 254 characters")
+    return f"{local}@{domain.lower()}"
+
+
+EmailAddress = Annotated[str, AfterValidator(well_formed_email), Field(examples=["lotte@example.nl"])]
+
+
+class EnrolCommand(Command):
+    """Enrol a new customer at a store's counter: the centre issues her loyalty card number and customer id, makes
+    her a member of the enrolling store (home store, tier basic, no points yet) with the consent per channel she
+    gave, and answers the new `Customer`. An email the centre already knows is refused with
+    `email_already_enrolled` (with the existing `customer_id`, `card_number` and `member_since`)."""
+
+    provisional_id: ProvisionalId | None = Field(
+        default=None, description="The id the device showed her under until the centre answered (kept for the log)"
+    )
+    first_name: str = Field(min_length=1, max_length=80)
+    last_name: str = Field(min_length=1, max_length=80)
+    email: EmailAddress
+    phone: str | None = Field(default=None, pattern=r"^\+[0-9]{8,15}$", description="E.164, e.g. +31612345678")
+    email_consent: bool = Field(strict=True, description="She agreed to newsletters and offers by email")
+    sms_consent: bool = Field(strict=True)
+    whatsapp_consent: bool = Field(strict=True)
+    staff_id: StaffId = Field(description="Who enrolled her: staff of the calling device's store")
+    agreed_at: UtcDatetime = Field(
+        description="When she enrolled and gave her consent, by the device's clock (it may be sent later): no more "
+        "than 5 minutes ahead of the centre's clock and no more than 90 days ago"
+    )
+
+    @field_validator("first_name", "last_name", mode="after")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("a name is not only spaces")
+        return value
+
+
 # --------------------------------------------------------------------------- sync
 
 T = TypeVar("T")
@@ -933,7 +1003,8 @@ class Event(Contract):
         "give an `id` again to another event); drop an event whose `position` you have seen",
     )
     type: str = Field(
-        description="`order.created`, `return.registered`, `note.added` or `consent.changed` (more may come: ignore "
+        description="`order.created`, `return.registered`, `note.added`, `consent.changed` or `customer.enrolled` (more "
+        "may come: ignore "
         "what you do not know)",
         examples=["order.created"],
     )
@@ -945,7 +1016,7 @@ class Event(Contract):
     occurred_at: UtcDatetime
     data: dict[str, Any] = Field(
         description="The document made: the `Order` (order.created), the `Return` (return.registered), the "
-        "`CustomerNote` (note.added), the `ConsentChange` (consent.changed)"
+        "`CustomerNote` (note.added), the `ConsentChange` (consent.changed), the `Customer` (customer.enrolled)"
     )
 
 

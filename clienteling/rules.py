@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import TypeAdapter, ValidationError
 
 from clienteling.contract import (
+    Consent,
     DutchPostcode,
+    EmailAddress,
+    EnrolCommand,
     Money,
     Order,
     OrderLine,
@@ -466,6 +469,81 @@ def dutch_postcode(text: str) -> str | None:
         return _POSTCODE.validate_python(text.strip().upper())
     except ValidationError:
         return None
+
+
+# --------------------------------------------------------------------------- enrolment (issue 14)
+
+_EMAIL = TypeAdapter(EmailAddress)
+NAME_LONGEST = 80
+
+
+def enrolment_consent(command: EnrolCommand) -> Consent:
+    """The consent a customer enrolled with: the channels she agreed to at the counter, when she agreed; no
+    profiling (it is asked for separately, never assumed)."""
+    return Consent(
+        marketing=marketing_from(command.email_consent, command.sms_consent, command.whatsapp_consent),
+        profiling=False,
+        updated_at=command.agreed_at,
+        email=command.email_consent,
+        sms=command.sms_consent,
+        whatsapp=command.whatsapp_consent,
+    )
+
+
+def e164_phone(text: str, region: str = "NL") -> str | None:
+    """A phone number as people write it ("06 12345678", "+44 20 7123 4567") in the contract's E.164 form
+    ("+31612345678"); None when it is not a possible number."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class EnrolmentForm:
+    """What staff typed on the enrolment form, checked: the values as they will be sent (names trimmed, the email's
+    domain in lower case, the phone in E.164) and, per field, why it cannot be sent (`problems`: field -> code)."""
+
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    problems: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_enrolment(first_name: str, last_name: str, email: str, phone: str = "") -> EnrolmentForm:
+    """Check an enrolment form field by field. Codes: `required` (first_name, last_name, email), `too_long` (names),
+    `email_invalid`, `phone_invalid`. The same email rule the centre applies to `EnrolCommand` (contract.EmailAddress)."""
+    problems: dict[str, str] = {}
+    first, last = " ".join(first_name.split()), " ".join(last_name.split())
+    for name, value in (("first_name", first), ("last_name", last)):
+        if not value:
+            problems[name] = "required"
+        elif len(value) > NAME_LONGEST:
+            problems[name] = "too_long"
+    address = email.strip()
+    if not address:
+        problems["email"] = "required"
+    else:
+        try:
+            address = _EMAIL.validate_python(address)
+        except ValidationError:
+            problems["email"] = "email_invalid"
+    number = None
+    if phone.strip():
+        number = e164_phone(phone.strip())
+        if number is None:
+            problems["phone"] = "phone_invalid"
+    return EnrolmentForm(first, last, address, number, problems)
 
 
 # --------------------------------------------------------------------------- product search

@@ -25,11 +25,19 @@ SIGNATURE_HEADER = "Clienteling-Signature"
 EVENT_ID_HEADER = "Clienteling-Event-Id"
 EVENT_TYPE_HEADER = "Clienteling-Event-Type"
 
-EVENT_TYPES = ("order.created", "return.registered", "note.added", "consent.changed", "feedback.received")
+EVENT_TYPES = (
+    "order.created",
+    "return.registered",
+    "note.added",
+    "consent.changed",
+    "customer.enrolled",
+    "feedback.received",
+)
 """What the centre publishes: a ship-to-home order placed in a store (subject: the order), a return registered at a
 desk (subject: the order returned), a note added to a customer (subject: the customer), a customer's consent per
-channel changed at a counter (subject: the customer; only a change that took effect, not one superseded), a customer's
-rating of a store touchpoint (subject: the customer)."""
+channel changed at a counter (subject: the customer; only a change that took effect, not one superseded), a customer
+enrolled at a counter (subject: the new customer; data: her `Customer`), a customer's rating of a store touchpoint
+(subject: the customer; data: the `Feedback`)."""
 
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:

@@ -9,13 +9,24 @@ and a new feed position, so every store's devices get it; the change is written 
 the centre holds (`rules.consent_supersedes`) changes nothing and is not published, but is logged all the same and
 answered 201 with `superseded: true` (it was received, and the customer's word at that moment is on record; the
 device has nothing to put right, so it is no refusal).
+
+Enrolment (issue 14). `enrol` makes a new customer from an `EnrolCommand` sent by a store's device, once per
+idempotency key (a replay answers the same customer, the same card). Her number comes from the centre's counter
+`meta.enrol_serial`, which starts at `ENROL_SERIAL_BASE` (9,000,000,000): far above the demo chain's numbers, whose
+customer ids and cards are made from their number the same way. One serial gives both her id (`C` and the serial) and
+her card (`codes.make_card_number(serial)`, a valid GS1 number with its check digit); a serial whose id or card is
+already taken (a customer sent by the retailer's systems) is skipped. She is a basic member with no points, her home
+store the enrolling store (in its scope, so its devices get her in the feed), her consent per channel as she gave it
+at the counter; `customer.enrolled` is published in the same transaction. An email address the centre holds (in any
+case) is refused with `email_already_enrolled`, naming the existing customer, her card and since when she is a
+member: the device then shows her, and applies the consent given at the counter to her as a consent change.
 """
 
 from __future__ import annotations
 
 import json
 
-from clienteling import rules
+from clienteling import codes, rules
 from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTION, CommandAnswer, iso
 from clienteling.central.db import Conn
 from clienteling.central.epochs import NUMBERED_ORDER
@@ -28,11 +39,15 @@ from clienteling.contract import (
     ConsentCommand,
     Customer,
     CustomerNote,
+    EnrolCommand,
     ProfileView,
     ProfileViewCommand,
     utc_now,
 )
 from clienteling.text_search import fts_query, fts_words, prefix_words
+
+ENROL_SERIAL_BASE = 9_000_000_000
+"""The first serial the centre gives an enrolled customer (see the module's docstring)."""
 
 
 def customer_search_text(name: str, email: str, phone: str | None) -> str:
@@ -275,6 +290,113 @@ class Customers(Events):
             whole["updated_at"] = iso(max(customer.updated_at, now))
             self._touch(conn, "customers", customer_id, json.dumps(whole, ensure_ascii=False, separators=(",", ":")))
             self.record_event(conn, "consent.changed", f"customer:{customer_id}", doc, now)
+        return doc
+
+    def enrol(self, command: EnrolCommand, key: str, device_store: str) -> CommandAnswer:
+        """A new customer enrolled at the counter of `device_store` (see the module's docstring); the answer is her
+        `Customer`."""
+        answer = self._idempotent(
+            device_store,
+            key,
+            "enrol",
+            command.model_dump_json(),
+            lambda conn: self._enrol(conn, command, device_store),
+            None,
+        )
+        if not answer.replayed:  # the stored answer names her (or the member refused for): erased with her
+            found = json.loads(answer.body)
+            customer_id = found.get("id") if answer.status < 400 else found.get("customer_id")
+            if isinstance(customer_id, str):
+                with self.write() as conn:
+                    conn.execute(
+                        "UPDATE idempotency SET customer_id = ? WHERE store = ? AND key = ?",
+                        (customer_id, device_store, key),
+                    )
+        return answer
+
+    def _enrol(self, conn: Conn, command: EnrolCommand, device_store: str) -> str:
+        self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
+        now = self.clock()
+        refusal = rules.implausible_consent_time(command.agreed_at, now)
+        if refusal is not None:
+            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
+            raise ProblemError(
+                "implausible_time",
+                f"agreed_at {iso(command.agreed_at)} lies outside {earliest} to {latest}",
+                earliest=earliest,
+                latest=latest,
+            )
+        email = command.email.lower()
+        self.db.lock(conn, f"enrol\n{email}")  # two devices enrolling her at once: one of them is told she is known
+        known = conn.execute(
+            "SELECT id, card, doc->>'created_at' FROM customers WHERE email_lc = ?", (email,)
+        ).fetchone()
+        if known is not None:
+            raise ProblemError(
+                "email_already_enrolled",
+                f"{command.email} is the email address of customer {known[0]}, a member since {known[2]}",
+                customer_id=known[0],
+                card_number=known[1],
+                member_since=known[2],
+            )
+        conn.execute(
+            "INSERT INTO meta VALUES ('enrol_serial', ?) ON CONFLICT (key) DO NOTHING", (str(ENROL_SERIAL_BASE),)
+        )
+        while True:
+            serial = int(
+                conn.execute(
+                    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'enrol_serial'"
+                    " RETURNING value"
+                ).fetchone()[0]
+            )
+            customer_id, card = f"C{serial}", codes.make_card_number(serial)
+            if conn.execute("SELECT 1 FROM customers WHERE id = ? OR card = ?", (customer_id, card)).fetchone() is None:
+                break
+        customer = Customer(
+            id=customer_id,
+            first_name=command.first_name,
+            last_name=command.last_name,
+            email=command.email,
+            phone=command.phone,
+            home_store=device_store,
+            card_number=card,
+            tier="basic",
+            points=0,
+            consent=rules.enrolment_consent(command),
+            addresses=[],
+            sizes={},
+            created_at=now,
+            updated_at=now,
+        )
+        doc = customer.model_dump_json()
+        name = f"{customer.first_name} {customer.last_name}"
+        if self.db.dialect == "postgresql":
+            conn.execute(
+                "INSERT INTO customers (id, seq, card, email_lc, home_store, doc, search_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    customer_id,
+                    self.next_seq(conn),
+                    card,
+                    email,
+                    device_store,
+                    doc,
+                    customer_search_text(name, customer.email, customer.phone),
+                ),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO customers (id, seq, card, email_lc, home_store, doc) VALUES (?, ?, ?, ?, ?, ?)",
+                (customer_id, self.next_seq(conn), card, email, device_store, doc),
+            )
+            rowid = conn.execute("SELECT rowid FROM customers WHERE id = ?", (customer_id,)).fetchone()[0]
+            conn.execute(
+                "INSERT INTO customers_fts (rowid, name, email, phone) VALUES (?, ?, ?, ?)",
+                (rowid, name, customer.email, customer.phone),
+            )
+        conn.execute(
+            "INSERT INTO customer_scope VALUES (?, ?, 'home') ON CONFLICT DO NOTHING", (customer_id, device_store)
+        )
+        self.record_event(conn, "customer.enrolled", f"customer:{customer_id}", doc, now)
         return doc
 
     def consent_log(self, customer_id: str) -> list[str]:

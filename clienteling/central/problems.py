@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "unknown_staff": (422, "The command names a staff member the centre does not know"),
     "idempotency_key_reused": (422, "This idempotency key was used for a different request"),
     "out_of_stock": (409, "Not enough stock"),
+    "email_already_enrolled": (409, "A customer with this email address is already enrolled"),
     "not_an_online_order": (422, "Only orders delivered to the customer can be returned here"),
     "order_not_delivered": (422, "The order has not been delivered yet"),
     "return_window_closed": (422, "The 30-day return window has closed"),

@@ -6,11 +6,14 @@ with Device.open() as device:
 """
 
 from clienteling.device.errors import (
+    AlreadyEnrolled,
     CacheRebuilt,
     CentralRefused,
     CentralUnreachable,
     CustomerNotFound,
     DeviceError,
+    EnrolmentInvalid,
+    EnrolmentPending,
     InvalidScan,
     JournalDamaged,
     NoAddress,
@@ -28,6 +31,7 @@ from clienteling.device.facade import Device
 from clienteling.device.sync import SyncReport
 from clienteling.device.views import (
     CustomerPicture,
+    Enrolment,
     ExchangeOption,
     LocalCommand,
     Lookup,
@@ -38,6 +42,7 @@ from clienteling.device.views import (
 )
 
 __all__ = [
+    "AlreadyEnrolled",
     "CacheRebuilt",
     "CentralRefused",
     "CentralUnreachable",
@@ -45,6 +50,9 @@ __all__ = [
     "CustomerPicture",
     "Device",
     "DeviceError",
+    "Enrolment",
+    "EnrolmentInvalid",
+    "EnrolmentPending",
     "ExchangeOption",
     "InvalidScan",
     "JournalDamaged",

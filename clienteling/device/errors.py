@@ -36,6 +36,27 @@ class CustomerNotFound(DeviceError):
     default_code = "customer_not_found"
 
 
+class EnrolmentInvalid(DeviceError, ValueError):
+    """An enrolment form that cannot be sent: `params["problems"]` says per field why (field -> code, as
+    `rules.check_enrolment`)."""
+
+    default_code = "enrolment_invalid"
+
+
+class EnrolmentPending(DeviceError):
+    """What needs her customer id at the centre (a ship-to-home order) waits until the centre has answered her
+    enrolment."""
+
+    default_code = "enrolment_pending"
+
+
+class AlreadyEnrolled(DeviceError):
+    """The email address typed on the enrolment form is a member's already (on this device, or at the centre):
+    `params` has her `customer_id`, `card_number` and `member_since`."""
+
+    default_code = "already_enrolled"
+
+
 class ProductNotFound(DeviceError):
     """No product has that code or SKU."""
 

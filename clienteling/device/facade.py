@@ -18,6 +18,17 @@ Consent per channel (email, SMS, WhatsApp) is changed at the counter with `chang
 sent exactly once through the outbox. `consent(customer_id)` is what a screen shows: the cached consent, or the
 change made here that the centre has not confirmed in the feed yet, whichever the customer agreed to last (the rule
 the centre keeps too: `rules.consent_supersedes`), so what the customer just agreed to shows at once, offline too.
+
+Enrolment (issue 14): `enrol` checks the form (`rules.check_enrolment`: per-field codes, `EnrolmentInvalid`), refuses
+an email this device already knows (`AlreadyEnrolled`), and queues an `EnrolCommand` under a provisional id
+(`P` and 16 hex digits, which no centre id can be). At once, offline too, `customer(provisional id)` is her (no card
+yet, tier basic): her profile opens, notes and consent changes can be made for her. When the centre answers, the
+journal maps the provisional id to hers (journal.py: waiting commands are rewritten before they are sent), and
+`customer()` of the provisional id is the centre's customer from then on. If her email was a member's already, the
+provisional customer becomes that member, and the consent she gave at the counter is sent to the member as a
+consent change (she agreed to it there and then; a change agreed later elsewhere still wins). `enrolment(id)` says
+where an enrolment stands, for the card screen; `save_card` writes her card's QR code as a PNG into
+`<data folder>/cards/`.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -42,6 +54,7 @@ from clienteling.contract import (
     CustomerNote,
     CustomerSummary,
     Dashboard,
+    EnrolCommand,
     ExchangeCommand,
     Experience,
     Order,
@@ -55,6 +68,7 @@ from clienteling.contract import (
     ReturnCommand,
     ReturnLineRequest,
     ShipToHomeOrderCommand,
+    Sizes,
     StaffMember,
     Store,
     TouchpointCommand,
@@ -64,9 +78,12 @@ from clienteling.contract import (
 from clienteling.device.cache import Cache
 from clienteling.device.central_client import CentralClient
 from clienteling.device.errors import (
+    AlreadyEnrolled,
     CentralRefused,
     CentralUnreachable,
     CustomerNotFound,
+    EnrolmentInvalid,
+    EnrolmentPending,
     InvalidScan,
     NoAddress,
     NotConfigured,
@@ -85,6 +102,7 @@ from clienteling.device.views import (
     CustomerPicture,
     CustomerSearch,
     DashboardView,
+    Enrolment,
     ExchangeOption,
     LocalCommand,
     Lookup,
@@ -282,7 +300,10 @@ class Device:
         `needs_attention()` and `commands()` leave it out (`commands(kind="profile_view")` lists them).
         """
         member = self._staff_member(staff_id, active_only=False)
-        if self.cache.customer_doc("id", customer_id) is None:
+        customer_id = self.resolve_customer_id(customer_id)
+        if customer_id.startswith("P") and self.journal.enrolment_of(customer_id) is not None:
+            pass  # enrolled here, not answered yet: the record waits behind her enrolment and goes under her id
+        elif self.cache.customer_doc("id", customer_id) is None:
             raise CustomerNotFound(
                 f"There is no customer {customer_id} on this device.", params={"customer_id": customer_id}
             )
@@ -321,15 +342,194 @@ class Device:
 
     def customer_by_email(self, email: str) -> Customer:
         address = email.strip().lower()
+        if self.cache.customer_doc("email_lc", address) is None:  # enrolled here, the centre has not answered yet
+            for waiting in self.commands(kind="enrol", states=("waiting",)):
+                if str(waiting.body.get("email", "")).lower() == address and waiting.customer_id:
+                    return self.customer(waiting.customer_id)
         return self._customer("email_lc", address, {"email": address}, f"No customer has the email address {address}.")
 
     def customer(self, customer_id: str) -> Customer:
+        if customer_id.startswith("P"):  # enrolled on this device: hers as the centre has her, or as enrolled here
+            mapped = self.journal.mapped(customer_id)
+            if mapped is not None:
+                return self.customer(mapped[0])
+            return self._provisional_customer(customer_id)
         doc = self.cache.customer_doc("id", customer_id)
         if doc is None:
             return self._fetch_customer(
                 f"/v1/customers/{customer_id}", {}, f"There is no customer {customer_id}.", {"customer_id": customer_id}
             )
         return Customer.model_validate_json(doc)
+
+    # ------------------------------------------------------------------ enrolment
+
+    def enrol(
+        self,
+        first_name: str,
+        last_name: str,
+        email: str,
+        phone: str = "",
+        *,
+        email_consent: bool,
+        sms_consent: bool,
+        whatsapp_consent: bool,
+        staff: str | StaffMember,
+        send_now: bool = True,
+    ) -> Enrolment:
+        """Enrol a customer at this store's counter, offline too (see the module's docstring). Raises
+        `EnrolmentInvalid` (params `problems`: field -> code) for a form that cannot be sent, `AlreadyEnrolled`
+        (params `customer_id`, `card_number`, `member_since`) for an email a customer on this device has, and
+        `UnknownStaff` unless `staff` is signed in here."""
+        member = self._staff_member(_staff_id(staff) or "", active_only=True)
+        form = rules.check_enrolment(first_name, last_name, email, phone)
+        if not form.ok:
+            raise EnrolmentInvalid(
+                "the enrolment form has fields that cannot be sent: "
+                + ", ".join(f"{name} ({code})" for name, code in form.problems.items()),
+                params={"problems": form.problems},
+            )
+        doc = self.cache.customer_doc("email_lc", form.email.lower())
+        if doc is not None:
+            known = Customer.model_validate_json(doc)
+            raise AlreadyEnrolled(
+                f"{form.email} is the email address of customer {known.id}.",
+                params={
+                    "customer_id": known.id,
+                    "card_number": known.card_number,
+                    "member_since": known.created_at,
+                    "name": f"{known.first_name} {known.last_name}",
+                },
+            )
+        for waiting in self.commands(kind="enrol", states=("waiting",)):
+            if waiting.body.get("email", "").lower() == form.email.lower():  # enrolled here a moment ago
+                raise AlreadyEnrolled(
+                    f"{form.email} was enrolled on this device a moment ago.",
+                    params={
+                        "customer_id": waiting.customer_id,
+                        "card_number": None,
+                        "member_since": None,
+                        "name": f"{waiting.body['first_name']} {waiting.body['last_name']}",
+                    },
+                )
+        provisional = "P" + secrets.token_hex(8).upper()
+        command = EnrolCommand(
+            provisional_id=provisional,
+            first_name=form.first_name,
+            last_name=form.last_name,
+            email=form.email,
+            phone=form.phone,
+            email_consent=email_consent,
+            sms_consent=sms_consent,
+            whatsapp_consent=whatsapp_consent,
+            staff_id=member.id,
+            agreed_at=utc_now(),
+        )
+        self._queue("enrol", command.model_dump(mode="json"), provisional, member.id, send_now)
+        enrolment = self.enrolment(provisional)
+        assert enrolment is not None
+        return enrolment
+
+    def resolve_customer_id(self, customer_id: str) -> str:
+        """The centre's id of a customer enrolled here under a provisional id once it has answered; else the id."""
+        if customer_id.startswith("P"):
+            mapped = self.journal.mapped(customer_id)
+            if mapped is not None:
+                return mapped[0]
+        return customer_id
+
+    def enrolment(self, customer_id: str) -> Enrolment | None:
+        """Where the enrolment made on this device of this customer (by her provisional id or the centre's) stands;
+        None when she was not enrolled here."""
+        row = self.journal.enrolment_of(customer_id)
+        if row is None:
+            return None
+        command = LocalCommand.from_row(row)
+        body = EnrolCommand.model_validate(command.body)
+        provisional = command.customer_id or ""
+        common = {
+            "provisional_id": provisional,
+            "first_name": body.first_name,
+            "last_name": body.last_name,
+            "email": body.email,
+            "command": command,
+        }
+        answer = command.answer or {}
+        mapped = self.journal.mapped(provisional)
+        if command.state == "sent" and mapped is not None:
+            return Enrolment(
+                state="enrolled",
+                customer_id=mapped[0],
+                card_number=answer.get("card_number"),
+                member_since=_moment(answer.get("created_at")),
+                **common,
+            )
+        if command.state in ("attention", "dismissed") and mapped is not None:
+            return Enrolment(
+                state="merged",
+                customer_id=mapped[0],
+                card_number=answer.get("card_number"),
+                member_since=_moment(answer.get("member_since")),
+                reason=command.reason,
+                **common,
+            )
+        if command.state in ("attention", "dismissed"):
+            return Enrolment(
+                state="refused",
+                customer_id=provisional,
+                card_number=None,
+                member_since=None,
+                reason=command.reason,
+                **common,
+            )
+        return Enrolment(state="provisional", customer_id=provisional, card_number=None, member_since=None, **common)
+
+    def _provisional_customer(self, provisional: str) -> Customer:
+        """A customer enrolled here whose enrolment the centre has not answered: as the form had her, no card yet.
+        Built without validation: her id is a provisional one, which a `CustomerId` never is."""
+        row = self.journal.enrolment_of(provisional)
+        if row is None:
+            raise CustomerNotFound(
+                f"There is no customer {provisional} on this device.", params={"customer_id": provisional}
+            )
+        body = EnrolCommand.model_validate(json.loads(row[3]))
+        return Customer.model_construct(
+            id=provisional,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            email=body.email,
+            phone=body.phone,
+            home_store=self.store or "",
+            card_number="",
+            tier="basic",
+            points=0,
+            consent=rules.enrolment_consent(body),
+            addresses=[],
+            sizes=Sizes(),
+            preferences=[],
+            key_dates=[],
+            preferred_associate=None,
+            created_at=body.agreed_at,
+            updated_at=body.agreed_at,
+            sources={},
+        )
+
+    def save_card(self, customer_id: str) -> Path:
+        """Her card's QR code with its number and her name, as a PNG in `<data folder>/cards/<card number>.png`, to
+        print or send; `CustomerNotFound` while she has no card yet (the centre has not answered her enrolment)."""
+        customer = self.customer(customer_id)
+        if not customer.card_number:
+            raise CustomerNotFound(
+                "She has no card number yet: the centre has not answered her enrolment.",
+                code="card_not_issued",
+                params={"customer_id": customer_id},
+            )
+        folder = self.settings.data_dir / "cards"
+        folder.mkdir(parents=True, exist_ok=True)
+        return codes.write_card(
+            customer.card_number,
+            folder / f"{customer.card_number}.png",
+            name=f"{customer.first_name} {customer.last_name}",
+        )
 
     def _customer(self, column: str, value: str, params: dict[str, str], missing: str) -> Customer:
         doc = self.cache.customer_doc(column, value)
@@ -405,6 +605,7 @@ class Device:
     def customer_picture(self, customer_id: str) -> CustomerPicture:
         """Profile, wishlist with stock here and elsewhere, orders (with those made here still waiting), chats."""
         customer = self.customer(customer_id)
+        customer_id = customer.id  # the centre's, for a customer enrolled here once it has answered
         self.cache.touch_customer(customer_id)
         wishlist = []
         for doc in self.cache.docs_of("wishlists", customer_id, "json_extract(doc, '$.added_at') DESC"):
@@ -583,6 +784,11 @@ class Device:
         """
         staff = _staff_id(staff)
         customer = self.customer(customer_id)
+        customer_id = customer.id  # the centre's, for a customer enrolled here once it has answered
+        if customer_id.startswith("P"):
+            raise EnrolmentPending(
+                "An order waits until the centre has enrolled her.", params={"customer_id": customer_id}
+            )
         wanted: dict[str, int] = {}
         for sku, quantity in lines:
             self.product(sku)  # a SKU the catalogue does not know is refused here, not at the centre
@@ -1011,6 +1217,13 @@ class Device:
         the day only), never kept here with it either."""
         command = PulseCommand(score=score, day=_store_today())
         return self._queue("pulse", command.model_dump(mode="json"), None, None, send_now)
+
+
+def _moment(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _staff_id(staff: str | StaffMember | None) -> str | None:

@@ -1,4 +1,4 @@
-"""The command journal: every order, return, note, consent change and profile view made on this device, in a SQLite file of its own.
+"""The command journal: every order, return, note, consent change, enrolment and profile view made on this device, in a SQLite file of its own.
 
 The cache (cache.py) can be thrown away and filled again from the centre; this file cannot. It holds the outbox (the
 commands still to send, in the order they were made), the local rows the screens show for each command (`waiting`,
@@ -10,6 +10,12 @@ the tables it must have), through a read-only connection, before anything writes
 repaired, overwritten or moved by the app: opening raises `JournalDamaged`, which says what happened and what to do.
 A new journal is made in a file beside it and put in place with one link, so that a journal found empty is always a
 damaged one, never one that was being made.
+
+A customer enrolled here (issue 14) has a provisional id (`P…`, contract.ProvisionalId) until the centre answers the
+enrolment; commands made for her meanwhile (a note, a consent change) name that id. When the answer is settled
+(`settle(…, maps=(provisional, customer_id))`), in the same transaction the mapping is kept (`local_ids`) and every
+command still waiting that names the provisional id is rewritten to the centre's id (its path and body) and so is
+every local row: the outbox is sent in order, so a command queued after the enrolment always leaves with the real id.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ COMMAND_PATHS = {
     "consent": "/v1/customers/{customer_id}/consent",
     "touchpoint": "/v1/customers/{customer_id}/touchpoints",
     "pulse": "/v1/pulse",
+    "enrol": "/v1/customers",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
@@ -77,6 +84,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE acknowledged ADD COLUMN position TEXT;
     ALTER TABLE outbox ADD COLUMN restoring TEXT;
     """,
+    # 3 (issue 14, enrolment): the centre's id of each customer enrolled here under a provisional id, and how she
+    # got it (`enrolled`: a new member; `merged`: her email was a member's already, the provisional customer is her).
+    """
+    CREATE TABLE local_ids (
+        provisional TEXT PRIMARY KEY, customer_id TEXT NOT NULL, how TEXT NOT NULL, mapped_at TEXT NOT NULL);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # The tables (and their columns) a journal of each schema version has: anything else is not a journal of ours.
@@ -92,6 +105,10 @@ EXPECTED_TABLES[2] = {
     **EXPECTED_TABLES[1],
     "outbox": (*EXPECTED_TABLES[1]["outbox"], "restoring"),
     "acknowledged": (*EXPECTED_TABLES[1]["acknowledged"], "position"),
+}
+EXPECTED_TABLES[3] = {
+    **EXPECTED_TABLES[2],
+    "local_ids": ("provisional", "customer_id", "how", "mapped_at"),
 }
 _KEPT_TABLES = ("outbox", "local_commands", "acknowledged")
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -288,18 +305,28 @@ class Journal:
     @_guarded
     def add(self, kind: str, body: dict[str, Any], *, customer_id: str | None, staff: str | None) -> str:
         """Queue a command and its local row (what the screens show) in one transaction; returns its id."""
+        with self._write() as conn:
+            return self._add(conn, kind, body, customer_id, staff)
+
+    def _add(
+        self, conn: sqlite3.Connection, kind: str, body: dict[str, Any], customer_id: str | None, staff: str | None
+    ) -> str:
         command_id = new_command_id()
         now = self.clock().isoformat()
+        if customer_id and customer_id.startswith("P") and kind != "enrol":  # mapped meanwhile: the centre's id
+            mapped = conn.execute("SELECT customer_id FROM local_ids WHERE provisional = ?", (customer_id,)).fetchone()
+            if mapped is not None:
+                body = json.loads(json.dumps(body).replace(json.dumps(customer_id), json.dumps(mapped[0])))
+                customer_id = mapped[0]
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO outbox (command_id, kind, path, body, created_at) VALUES (?, ?, ?, ?, ?)",
-                (command_id, kind, COMMAND_PATHS[kind].format(customer_id=customer_id), text, now),
-            )
-            conn.execute(
-                "INSERT INTO local_commands VALUES (?, ?, ?, ?, 'waiting', NULL, NULL, ?, ?, ?)",
-                (command_id, kind, customer_id, text, staff, now, now),
-            )
+        conn.execute(
+            "INSERT INTO outbox (command_id, kind, path, body, created_at) VALUES (?, ?, ?, ?, ?)",
+            (command_id, kind, COMMAND_PATHS[kind].format(customer_id=customer_id), text, now),
+        )
+        conn.execute(
+            "INSERT INTO local_commands VALUES (?, ?, ?, ?, 'waiting', NULL, NULL, ?, ?, ?)",
+            (command_id, kind, customer_id, text, staff, now, now),
+        )
         return command_id
 
     @_guarded
@@ -317,15 +344,21 @@ class Journal:
         answer: str | None = None,
         reason: str | None = None,
         position: str | None = None,
+        maps: tuple[str, str, str] | None = None,
+        then: tuple[str, dict[str, Any], str, str | None] | None = None,
     ) -> None:
         """Record the centre's answer and take the command out of the outbox, in one transaction.
 
         A command the centre acknowledged (`sent`) goes into the ledger with its answer and where it lies in the
         centre's history (`position`); the ledger's rows older than the retention window leave it in the same
-        transaction.
+        transaction. `maps` (provisional id, the centre's customer id, `enrolled` or `merged`): an enrolment's
+        answer, mapped as the module's docstring says. `then` (kind, body, customer id, staff): a command the
+        answer calls for (the consent given at the counter, for a member found by her email), queued at the end.
         """
         now = self.clock()
         with self._write() as conn:
+            if maps is not None:
+                self._map(conn, *maps, now.isoformat())
             conn.execute(
                 "UPDATE local_commands SET state = ?, answer = ?, reason = ?, updated_at = ? WHERE command_id = ?",
                 (state, answer, reason, now.isoformat(), command_id),
@@ -340,6 +373,44 @@ class Journal:
                     "DELETE FROM acknowledged WHERE acknowledged_at < ?", ((now - self.retention).isoformat(),)
                 )
             conn.execute("DELETE FROM outbox WHERE command_id = ?", (command_id,))
+            if then is not None:
+                self._add(conn, *then)
+
+    @staticmethod
+    def _map(conn: sqlite3.Connection, provisional: str, customer_id: str, how: str, now: str) -> None:
+        conn.execute(
+            "INSERT INTO local_ids VALUES (?, ?, ?, ?) ON CONFLICT (provisional) DO NOTHING",
+            (provisional, customer_id, how, now),
+        )
+        # A provisional id is `P` and 16 hex digits: as a path segment or a JSON string it is nothing else.
+        quoted_old, quoted_new = json.dumps(provisional), json.dumps(customer_id)
+        conn.execute(
+            "UPDATE outbox SET path = replace(path, ?, ?), body = replace(body, ?, ?)"
+            " WHERE instr(path, ?) > 0 OR instr(body, ?) > 0",
+            (f"/{provisional}/", f"/{customer_id}/", quoted_old, quoted_new, f"/{provisional}/", quoted_old),
+        )
+        conn.execute(
+            "UPDATE local_commands SET customer_id = ?, body = replace(body, ?, ?) WHERE customer_id = ?"
+            " AND kind != 'enrol'",
+            (customer_id, quoted_old, quoted_new, provisional),
+        )
+
+    @_guarded
+    def mapped(self, provisional: str) -> tuple[str, str] | None:
+        """The centre's id of a customer enrolled here under `provisional`, and how (`enrolled`, `merged`)."""
+        rows = self._query("SELECT customer_id, how FROM local_ids WHERE provisional = ?", (provisional,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    @_guarded
+    def enrolment_of(self, customer_id: str) -> tuple | None:
+        """The local row of the enrolment made here of this customer, by her provisional id or the centre's."""
+        rows = self._query(
+            f"SELECT {LOCAL_COMMAND_COLUMNS} FROM local_commands WHERE kind = 'enrol' AND (customer_id = ?1 OR"
+            " customer_id IN (SELECT provisional FROM local_ids WHERE customer_id = ?1))"
+            " ORDER BY created_at DESC LIMIT 1",
+            (customer_id,),
+        )
+        return rows[0] if rows else None
 
     @_guarded
     def failed(self, command_id: str, error: str) -> None:

@@ -52,6 +52,8 @@ from clienteling.contract import (
     SYNC_COLLECTIONS,
     CentreInfo,
     ConsentChange,
+    ConsentCommand,
+    Customer,
     CustomerNote,
     Order,
     ProfileView,
@@ -80,6 +82,7 @@ ANSWER_MODELS = {
     "consent": ConsentChange,
     "touchpoint": Touchpoint,
     "pulse": PulseRecorded,
+    "enrol": Customer,
 }
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
@@ -384,15 +387,23 @@ class Syncer:
                     self.outbox.failed(command_id, str(error))
                     raise
                 if 200 <= answer.status < 300:
-                    self.outbox.settle(command_id, "sent", answer=answer.body.decode(), position=answer.position)
+                    maps = _enrolled(kind, body, answer.body)
+                    self.outbox.settle(
+                        command_id, "sent", answer=answer.body.decode(), position=answer.position, maps=maps
+                    )
+                    if maps is not None:  # her profile opens at once under her id, before the feed brings her
+                        self.cache.keep_customer(answer.body.decode(), [], [], [])
                     report.sent += 1
                 else:
                     problem = answer.problem()
+                    maps, then = _merged(kind, body, problem.code, problem.body)
                     self.outbox.settle(
                         command_id,
                         "attention",
                         answer=answer.body.decode("utf-8", "replace"),
                         reason=problem.detail or problem.code,
+                        maps=maps,
+                        then=then,
                     )
                     report.refused += 1
                 if only == command_id:
@@ -534,3 +545,35 @@ class Syncer:
             self._watcher = None
             self.watching = False
         self._prefetch.shutdown(wait=True, cancel_futures=True)
+
+
+def _enrolled(kind: str, body: str, answer: bytes) -> tuple[str, str, str] | None:
+    """An enrolment's acceptance: (her provisional id, the centre's id, "enrolled"), for `Journal.settle`."""
+    if kind != "enrol":
+        return None
+    provisional = json.loads(body).get("provisional_id")
+    customer_id = json.loads(answer).get("id")
+    return (provisional, customer_id, "enrolled") if provisional and customer_id else None
+
+
+def _merged(
+    kind: str, body: str, code: str, problem: dict
+) -> tuple[tuple[str, str, str] | None, tuple[str, dict, str, str | None] | None]:
+    """An enrolment refused because her email is a member's already: the provisional customer is that member
+    (`maps`), and the consent she gave at the counter is applied to her as a consent change (`then`): she agreed to
+    it there and then, and a change agreed later elsewhere still wins at the centre (rules.consent_supersedes)."""
+    if kind != "enrol" or code != "email_already_enrolled":
+        return None, None
+    sent = json.loads(body)
+    existing = problem.get("customer_id")
+    provisional = sent.get("provisional_id")
+    if not (isinstance(existing, str) and re.fullmatch(r"C[0-9]{7,}", existing) and provisional):
+        return None, None
+    consent = ConsentCommand(
+        email=sent["email_consent"],
+        sms=sent["sms_consent"],
+        whatsapp=sent["whatsapp_consent"],
+        staff_id=sent["staff_id"],
+        agreed_at=sent["agreed_at"],
+    )
+    return (provisional, existing, "merged"), ("consent", consent.model_dump(mode="json"), existing, sent["staff_id"])

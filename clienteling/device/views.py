@@ -87,11 +87,34 @@ class WishlistEntry:
 
 
 @dataclass(frozen=True)
+class Enrolment:
+    """A customer enrolled on this device, and where her enrolment stands (`Device.enrolment`).
+
+    `state`: `provisional` (the centre has not answered: `customer_id` is her provisional id, no card yet),
+    `enrolled` (a new member: `customer_id` and `card_number` are the centre's), `merged` (her email was a member's
+    already: `customer_id`, `card_number` and `member_since` are that member's, and the consent she gave here is sent
+    to her as a consent change), `refused` (the centre refused it for another reason: `reason`, `answer`)."""
+
+    provisional_id: str
+    state: str
+    customer_id: str
+    first_name: str
+    last_name: str
+    email: str
+    card_number: str | None
+    member_since: datetime | None
+    command: LocalCommand
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class LocalCommand:
     """An order, return, note or profile view made on this device, and what became of it at the centre."""
 
     command_id: str
-    kind: str  # "ship_to_home", "return", "exchange", "note", "consent" or "profile_view" (a background record)
+    # "ship_to_home", "return", "exchange", "note", "consent", "enrol"; or a background record: "profile_view",
+    # "touchpoint", "pulse"
+    kind: str
     customer_id: str | None
     state: str  # "waiting", "sent", "attention" or "dismissed"
     body: dict[str, Any]

@@ -19,6 +19,7 @@ from clienteling.ui.offloop import in_background
 from clienteling.ui.screens.attention import AttentionScreen
 from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
+from clienteling.ui.screens.enrol import CardScreen, EnrolScreen
 from clienteling.ui.screens.figures import FiguresScreen
 from clienteling.ui.screens.lookup import LookupScreen
 from clienteling.ui.screens.returns import ReturnsScreen
@@ -179,6 +180,8 @@ ROUTES = [
             ft.Route(path="figures", component=FiguresScreen),
             ft.Route(path="settings", component=SettingsScreen),
             ft.Route(path="scan", component=CameraScreen),
+            ft.Route(path="enrol", component=EnrolScreen),
+            ft.Route(path="card/:customer_id", component=CardScreen),
         ],
     )
 ]

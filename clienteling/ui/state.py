@@ -791,6 +791,20 @@ class CustomerProfile:
         self.survey = None
 
 
+# --------------------------------------------------------------------------- enrolment (issue 14)
+
+ENROL_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+def enrol_offer(error: Exception | None, text: str) -> str | None:
+    """The email to offer enrolment with, when a look-up of a typed email found nobody (here, or at the centre, or
+    the centre could not be asked): "No customer with this email — enrol her?"; None otherwise."""
+    code = getattr(error, "code", None)
+    if code in ("customer_not_found_email", "customer_not_found_email_offline"):
+        return (getattr(error, "params", None) or {}).get("email") or text.strip()
+    return None
+
+
 @ft.observable
 @dataclass(eq=False)
 class Figures:
@@ -841,3 +855,164 @@ class Figures:
     def show_by(self, by: str) -> None:
         if by in ("type", "staff"):
             self.by = by
+
+
+@ft.observable
+@dataclass(eq=False)
+class EnrolForm:
+    """The enrolment form: what is typed, her consent per channel, and per field why it cannot be sent yet
+    (`problems`: field -> code, worded by the screen as `enrol_problem_<code>`). `submit` enrols her (offline too)
+    and returns the route of her card; an email a member here already has sets `known` (her id, card, since)."""
+
+    device: Device
+    staff_id: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    email_consent: bool = False
+    sms_consent: bool = False
+    whatsapp_consent: bool = False
+    problems: dict[str, str] = field(default_factory=dict)
+    known: dict[str, Any] | None = None
+    error: Exception | None = None
+    busy: bool = False
+
+    def set(self, name: str, value: Any) -> None:
+        """A field changed: its problem goes (it is checked again on `submit`), and so does a member found."""
+        if name not in (*ENROL_FIELDS, "email_consent", "sms_consent", "whatsapp_consent"):
+            raise ValueError(f"not a field of the enrolment form: {name!r}")
+        setattr(self, name, value)
+        self.problems = {k: v for k, v in self.problems.items() if k != name}
+        if name == "email":
+            self.known = None
+
+    def check(self) -> bool:
+        """Check the form as the device will (rules.check_enrolment), without sending it."""
+        self.problems = rules.check_enrolment(self.first_name, self.last_name, self.email, self.phone).problems
+        return not self.problems
+
+    async def submit(self) -> str | None:
+        """Enrol her: the route of her card (`/card/<id>`, her provisional id offline), or None with `problems`,
+        `known` or `error` set."""
+        if self.busy or not self.check():
+            return None
+        self.busy, self.error, self.known = True, None, None
+        try:
+            made = await off_loop(
+                lambda: self.device.enrol(
+                    self.first_name,
+                    self.last_name,
+                    self.email,
+                    self.phone,
+                    email_consent=self.email_consent,
+                    sms_consent=self.sms_consent,
+                    whatsapp_consent=self.whatsapp_consent,
+                    staff=self.staff_id or "",
+                    send_now=False,
+                )
+            )
+        except DeviceError as problem:
+            if problem.code == "enrolment_invalid":
+                self.problems = dict(problem.params.get("problems") or {})
+            elif problem.code == "already_enrolled":
+                self.known = dict(problem.params)
+            else:
+                self.error = problem
+            return None
+        finally:
+            self.busy = False
+        return f"/card/{made.customer_id}"
+
+
+def enrolment_status(enrolment) -> tuple[str, dict[str, Any]]:
+    """What the card screen says of an enrolment made here, as (i18n key, values): waiting for the centre, a new
+    member, a member already (since when, her card), or refused (the centre's reason)."""
+    if enrolment is None:
+        return "card_member", {}
+    if enrolment.state == "provisional":
+        return "card_provisional", {}
+    if enrolment.state == "enrolled":
+        return "card_enrolled", {"name": enrolment.first_name}
+    if enrolment.state == "merged":
+        return "card_merged", {
+            "name": enrolment.first_name,
+            "since": enrolment.member_since,
+            "card": codes.grouped(enrolment.card_number) if enrolment.card_number else "",
+        }
+    return "card_refused", {"reason": enrolment.reason or ""}
+
+
+@ft.observable
+@dataclass(eq=False)
+class CardView:
+    """Her digital card: the customer (by any id she had here), the enrolment made here if any, her card as a PNG
+    (None until the centre issued it), and where `save` put it. `follow` reads her again while the screen is on,
+    so a provisional card becomes the real one when the centre answers."""
+
+    device: Device
+    customer_id: str | None = None
+    customer: Customer | None = None
+    enrolment: Any = None
+    png: bytes | None = None
+    saved: Path | None = None
+    error: Exception | None = None
+
+    def _read(self, customer_id: str):
+        enrolment = self.device.enrolment(customer_id)
+        customer = self.device.customer(customer_id)
+        png = None
+        if customer.card_number:
+            png = codes.card_png(customer.card_number, name=f"{customer.first_name} {customer.last_name}")
+        return customer, enrolment, png
+
+    async def open(self, customer_id: str) -> None:
+        self.customer_id, self.customer, self.enrolment, self.png, self.saved, self.error = (
+            customer_id,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        try:
+            customer, enrolment, png = await off_loop(self._read, customer_id)
+        except DeviceError as problem:
+            self.error = problem
+            return
+        if self.customer_id == customer_id:
+            self.customer, self.enrolment, self.png = customer, enrolment, png
+
+    @property
+    def waiting(self) -> bool:
+        """The centre has not answered her enrolment yet: no card number to show."""
+        return self.enrolment is not None and self.enrolment.state == "provisional"
+
+    async def refresh(self) -> bool:
+        """Read her again; True when something changed (the centre answered)."""
+        customer_id = self.customer_id
+        if customer_id is None:
+            return False
+        try:
+            customer, enrolment, png = await off_loop(self._read, customer_id)
+        except DeviceError:
+            return False
+        if self.customer_id != customer_id or (customer, enrolment) == (self.customer, self.enrolment):
+            return False
+        self.customer, self.enrolment, self.png = customer, enrolment, png
+        return True
+
+    async def follow(self, every: float = 1.0) -> None:
+        while True:
+            if self.waiting:
+                await self.refresh()
+            await asyncio.sleep(every)
+
+    async def save(self) -> None:
+        if self.customer is None:
+            return
+        self.error = None
+        try:
+            self.saved = await off_loop(self.device.save_card, self.customer.id)
+        except (DeviceError, OSError, codes.CodeError) as problem:
+            self.error = problem

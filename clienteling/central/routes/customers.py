@@ -1,5 +1,5 @@
-"""Customers: look-up, search, the profile and its history, notes, consent and its log, the log of who viewed a
-profile."""
+"""Customers: enrolment, look-up, search, the profile and its history, notes, consent and its log, the log of who
+viewed a profile."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from clienteling.contract import (
     Customer,
     CustomerNote,
     CustomerSummary,
+    EnrolCommand,
     Order,
     ProfileView,
     ProfileViewCommand,
@@ -159,6 +160,26 @@ def get_conversations(store: Storage, _: ProfileReader, customer_id: CustomerIdP
 def get_notes(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
     _customer_or_404(store, customer_id)
     return _list(store.notes(customer_id))
+
+
+@router.post(
+    "/v1/customers",
+    response_model=Customer,
+    status_code=201,
+    tags=["customers"],
+    responses=_problems(400, 401, 409, 422),
+    summary="Enrol a new customer at the device's store",
+    description=(
+        "Issues her customer id and a valid loyalty card number, makes her a basic member with no points whose home "
+        "store is the device's store, with the consent per channel she gave, publishes `customer.enrolled`, and "
+        "answers her `Customer`. The same `Idempotency-Key` with the same body answers the same customer and card. "
+        "Refused: an email address the centre already holds (`email_already_enrolled`, 409, with the existing "
+        "`customer_id`, `card_number` and `member_since`), a `staff_id` not of the device's store (`unknown_staff`), "
+        "an `agreed_at` in the future or more than 90 days ago (`implausible_time`)."
+    ),
+)
+def enrol_customer(store: Storage, from_store: DeviceStore, command: EnrolCommand, key: IdempotencyKey) -> Response:
+    return _command_answer(store.enrol(command, key, from_store))
 
 
 @router.post(

@@ -721,6 +721,26 @@ def CustomerScreen():
                                 chip(session.t("no_marketing"), ft.Colors.RED_700, "no-marketing", ft.Icons.BLOCK)
                                 if not consent
                                 else ft.Text(session.t("marketing_ok"), color=ft.Colors.GREEN_800),
+                                *(  # enrolled here, the centre has not answered: no card yet (issue 14)
+                                    [
+                                        chip(
+                                            session.t("card_waiting_chip"),
+                                            ft.Colors.ORANGE_800,
+                                            "card-waiting",
+                                            ft.Icons.HOURGLASS_TOP,
+                                        )
+                                    ]
+                                    if not customer.card_number
+                                    else []
+                                ),
+                                tagged(
+                                    "show-card",
+                                    ft.TextButton(
+                                        content=session.t("card_show"),
+                                        icon=ft.Icons.QR_CODE_2,
+                                        on_click=lambda _, c=customer.id: go(f"/card/{c}"),
+                                    ),
+                                ),
                             ],
                             wrap=True,
                             spacing=14,

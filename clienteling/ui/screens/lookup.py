@@ -1,4 +1,5 @@
-"""Look up: one field for a scanner or typing; names give results as you type; the customers served lately."""
+"""Look up: one field for a scanner or typing; names give results as you type; the customers served lately; "Enrol a
+customer", offered with the email filled in when a typed email finds nobody."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from clienteling.device import DeviceError
 from clienteling.ui.offloop import use_loaded
 from clienteling.ui.screens.camera import camera_available, camera_button
 from clienteling.ui.session import go, use_session
-from clienteling.ui.state import CustomerLookup
-from clienteling.ui.widgets import card, code_field, heading, message, tagged, typed
+from clienteling.ui.state import CustomerLookup, enrol_offer
+from clienteling.ui.widgets import big_button, card, code_field, heading, message, tagged, typed
 
 
 def customer_row(session, summary, identifier: str, other_store: bool = False) -> ft.Control:
@@ -89,6 +90,25 @@ def LookupScreen():
     ft.use_effect(lambda: keys.closed, [])  # the screen goes: its keys are nobody's
     recent = recent_loaded.value or []
 
+    def enrol(email: str = "") -> None:
+        session.extra["enrol_email"] = email
+        go("/enrol")
+
+    offer = enrol_offer(lookup.error, lookup.text)
+    enrolling = (
+        [
+            tagged("enrol-offer", ft.Text(session.t("enrol_offer", email=offer), size=16)),
+            big_button(
+                session.t("enrol_offer_button"),
+                lambda _: enrol(offer),
+                "enrol-with-email",
+                icon=ft.Icons.PERSON_ADD,
+            ),
+        ]
+        if offer
+        else []
+    )
+
     results: list[ft.Control] = []
     if lookup.matches is not None:
         query, found, elsewhere, centre_searched = (
@@ -113,7 +133,13 @@ def LookupScreen():
 
     return ft.Column(
         [
-            heading(session.t("lookup_title")),
+            ft.Row(
+                [
+                    ft.Container(heading(session.t("lookup_title")), expand=True),
+                    big_button(session.t("enrol"), lambda _: enrol(), "enrol", icon=ft.Icons.PERSON_ADD, primary=False),
+                ],
+                wrap=True,
+            ),
             code_field(
                 "scan-field",
                 session.t("scan_label"),
@@ -130,6 +156,7 @@ def LookupScreen():
             ),
             *([camera_button(session)] if camera_available(ft.context.page) else []),
             message(session.explain(lookup.error) if lookup.error else None, "scan-error"),
+            *enrolling,
             ft.ListView(results, spacing=8, expand=True),
         ],
         spacing=14,
