@@ -15,6 +15,8 @@ Versions:
 
 6. notes are a synced collection (`notes.seq`: every store sees them), and the log of consent changes made at a
    counter (issue 14).
+7: outreach (issue 14): the messages associates sent (`outreach_messages`, with where their delivery to the provider
+   stands) and the local sink provider's received messages (`outreach_sink`).
 
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 from clienteling.central.db import Conn, Database, SqliteDatabase
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
@@ -77,6 +79,23 @@ CREATE TABLE IF NOT EXISTS consent_log (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT, store TEXT NOT NULL, changed_at TEXT NOT NULL,
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS consent_log_customer ON consent_log(customer_id, changed_at);
+"""
+
+# Version 7 (issue 14): outreach. `outreach_messages`: every message an associate sent, its delivery to the provider
+# (`status` pending/sent/failed, `attempts`, `next_at`: when it may next be tried, or until when a deliverer holds it);
+# it is also what an online order's credit is worked out from. `outreach_sink`: what the local sink provider received,
+# one row per reference (a message handed over twice is received once).
+OUTREACH_TABLES = """
+CREATE TABLE IF NOT EXISTS outreach_messages (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL, channel TEXT NOT NULL,
+    to_address TEXT NOT NULL, conversation_id TEXT NOT NULL, sent_at TEXT NOT NULL, status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT NOT NULL, last_error TEXT, provider_id TEXT, delivered_at TEXT,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outreach_messages_customer ON outreach_messages(customer_id, sent_at);
+CREATE INDEX IF NOT EXISTS outreach_messages_due ON outreach_messages(status, next_at);
+CREATE TABLE IF NOT EXISTS outreach_sink (
+    reference TEXT PRIMARY KEY, provider_id TEXT NOT NULL, channel TEXT NOT NULL, to_address TEXT NOT NULL,
+    text TEXT NOT NULL, received_at TEXT NOT NULL);
 """
 
 SCHEMA = (
@@ -131,6 +150,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + ";\n"
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + OUTREACH_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -201,6 +221,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
 """
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + OUTREACH_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -346,4 +367,6 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
         steps.append("5: integrations, field owners, source versions, the outbox of events")
     if int(_meta(conn, "schema_version") or 1) < 6:
         steps.append("6: notes in the feed, the consent log")
+    if int(_meta(conn, "schema_version") or 1) < 7:
+        steps.append("7: outreach messages and the local sink")
     return steps

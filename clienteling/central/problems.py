@@ -42,6 +42,11 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "internal_error": (500, "Something went wrong on the centre"),
     "implausible_time": (422, "That moment cannot be right: it lies too far in the future or the past"),
     "too_many_profile_reads": (429, "Customer profiles are being read faster than a person could: wait and retry"),
+    # outreach (issue 14)
+    "no_consent": (422, "The customer has not consented to messages on this channel"),
+    "no_address": (422, "The customer has no phone number or email address for this channel"),
+    "unknown_template": (422, "There is no such message template"),
+    "conversation_not_found": (404, "No message or conversation this reply belongs to"),
 }
 
 

@@ -8,7 +8,8 @@ with two backends, SQLite and PostgreSQL:
 - feed.py: the change feed and its tombstones;
 - devices.py: device and administrator tokens, staff;
 - ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes;
-- events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer).
+- events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer);
+- outreach.py: messages from stores to customers, their provider and its deliverer, replies, credit of online orders.
 
 Every row of a synced collection carries `seq`, the feed position it was last changed at; deletes leave a tombstone
 with its own. Rows are kept as their contract JSON (`doc`) beside the columns that queries need, so reads serve JSON
@@ -42,10 +43,11 @@ from clienteling.central.feed import Feed
 from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
 from clienteling.central.orders import Orders
+from clienteling.central.outreach import Outreach
 from clienteling.central.problems import ProblemError
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, StoreBase):
+class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Outreach, Events, StoreBase):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 
