@@ -2,7 +2,8 @@
 in the data folder.
 
 `CLIENTELING_CENTRAL_URL`, `CLIENTELING_DEVICE_TOKEN`, `CLIENTELING_STORE`,
-`CLIENTELING_DATA_DIR`, `CLIENTELING_LANG`, `CLIENTELING_PURGE_DAYS` and `CLIENTELING_REQUIRE_SETUP`;
+`CLIENTELING_DATA_DIR`, `CLIENTELING_LANG`, `CLIENTELING_PURGE_DAYS`, `CLIENTELING_REQUIRE_SETUP` and
+`CLIENTELING_SHOP_URL` (the web shop that product links in messages point to, clienteling.outreach.product_link);
 the files use the same names in lower case without the prefix (`central_url = "https://…"`).
 
 The managed settings file is the one that device management (MDM) pushes to a fixed place on the machine,
@@ -28,6 +29,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import tomli_w
+
+from clienteling.outreach import DEFAULT_SHOP_URL
 
 SETTINGS_FILE = "settings.toml"
 
@@ -92,6 +95,7 @@ class Settings:
     lang: str = "en"
     purge_days: int = 30
     require_setup: bool = False
+    shop_url: str = DEFAULT_SHOP_URL
     # the in-process demo centre's URL when that is the centre this device talks to: its port is new on every
     # start, so it is never saved (nor read from the environment or a file)
     embedded_centre: str | None = None

@@ -167,6 +167,9 @@ class MessageRow:
     provider_id: str | None
 
 
+_ROW = "id, customer_id, channel, to_address, staff_id, store, sent_at, status, attempts, last_error, provider_id"
+
+
 class Outreach(Events):
     """Messages from stores, their delivery, replies, and the credit of online orders."""
 
@@ -417,13 +420,16 @@ class Outreach(Events):
                 conn.after_commit(self.messages_written.set)
         return bool(done)
 
+    def message_row(self, message_id: str) -> MessageRow | None:
+        row = self.query_one(f"SELECT {_ROW} FROM outreach_messages WHERE id = ?", (message_id,))
+        return MessageRow(*row) if row else None
+
     def message_rows(self, limit: int = 50) -> list[MessageRow]:
         """The latest messages sent from stores, newest first, with where their delivery stands."""
         return [
             MessageRow(*row)
             for row in self.query(
-                "SELECT id, customer_id, channel, to_address, staff_id, store, sent_at, status, attempts, last_error,"
-                " provider_id FROM outreach_messages ORDER BY sent_at DESC, id DESC LIMIT ?",
+                f"SELECT {_ROW} FROM outreach_messages ORDER BY sent_at DESC, id DESC LIMIT ?",
                 (limit,),
             )
         ]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from clienteling import codes, pins, rules, suggest
+from clienteling import codes, outreach, pins, rules, suggest
 from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
@@ -44,6 +44,7 @@ from clienteling.contract import (
     CustomerSummary,
     Order,
     OrderLineRequest,
+    OutreachCommand,
     Product,
     ProductMatch,
     ProfileViewCommand,
@@ -63,6 +64,7 @@ from clienteling.device.errors import (
     CentralUnreachable,
     CustomerNotFound,
     InvalidScan,
+    MessageNotAllowed,
     NoAddress,
     NotConfigured,
     OrderNotFound,
@@ -406,8 +408,7 @@ class Device:
             Order.model_validate_json(d) for d in self.cache.docs_of("orders", customer_id, "created_at DESC, id DESC")
         ]
         chats = [
-            Conversation.model_validate_json(d)
-            for d in self.cache.docs_of("conversations", customer_id, "updated_at DESC")
+            c for c in map(_conversation, self.cache.docs_of("conversations", customer_id, "updated_at DESC")) if c
         ]
         origin = self.cache.customer_origin(customer_id)
         store_names = {s.code: s.name for s in self.stores()}
@@ -755,6 +756,50 @@ class Device:
         )
         return shown, command
 
+    def message_channels(self, customer_id: str) -> dict[str, str | None]:
+        """Each channel a message to her could go by, with why it cannot (`no_consent`, `no_phone`, `no_email`) or
+        None when it can: by the consent as `consent()` shows it (a change made at this counter counts at once)."""
+        customer = self.customer(customer_id)
+        consent = self._consent_of(customer)[0]
+        return {c: outreach.channel_refusal(customer, consent, c) for c in outreach.OUTREACH_CHANNELS}
+
+    def product_link(self, style: str, sku: str | None = None) -> str:
+        """The web shop's address of a product, for a message (clienteling.outreach.product_link)."""
+        return outreach.product_link(self.settings.shop_url, style, sku)
+
+    def send_message(
+        self,
+        customer_id: str,
+        *,
+        channel: str,
+        template: str,
+        lang: str,
+        text: str,
+        staff: str | StaffMember,
+        sku: str | None = None,
+        send_now: bool = True,
+    ) -> LocalCommand:
+        """Queue a message to her from a template (issue 14), as the associate `staff` saw and perhaps edited `text`:
+        kept in the journal at once, offline too, and sent exactly once through the outbox; the centre checks her
+        consent again and hands it to the retailer's provider. `MessageNotAllowed` for a channel she did not consent
+        to or has no address for (`message_channels`)."""
+        member = self._staff_member(_staff_id(staff) or "", active_only=True)
+        refusal = self.message_channels(customer_id).get(channel, "unknown_channel")
+        if refusal is not None:
+            raise MessageNotAllowed(
+                f"no message by {channel} to {customer_id}: {refusal}", code=refusal, params={"channel": channel}
+            )
+        command = OutreachCommand(
+            channel=channel,  # type: ignore[arg-type]
+            template=template,
+            lang=lang,  # type: ignore[arg-type]
+            sku=sku,
+            text=text.strip(),
+            staff_id=member.id,
+            written_at=utc_now(),
+        )
+        return self._queue("message", command.model_dump(mode="json"), customer_id, member.id, send_now)
+
     def consent_log_entry(self, command: LocalCommand) -> ConsentChange | None:
         """The centre's record of a consent change made here, once it has answered it."""
         if command.kind != "consent" or command.state != "sent" or not command.answer:
@@ -913,3 +958,12 @@ def _store_today() -> date:
 def _store_time(moment: datetime) -> str:
     """A moment as the store's clock shows it (HH:MM)."""
     return moment.astimezone(_store_zone()).strftime("%H:%M")
+
+
+def _conversation(doc: str) -> Conversation | None:
+    """A cached conversation, or None when this version cannot read it (a channel a newer centre added): one chat
+    this device cannot show never keeps the customer's picture from showing."""
+    try:
+        return Conversation.model_validate_json(doc)
+    except ValueError:
+        return None

@@ -39,6 +39,7 @@ COMMAND_PATHS = {
     "note": "/v1/customers/{customer_id}/notes",
     "profile_view": "/v1/customers/{customer_id}/views",
     "consent": "/v1/customers/{customer_id}/consent",
+    "message": "/v1/customers/{customer_id}/messages",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
@@ -519,7 +520,7 @@ def _number_in(kind: str, answer: str | None) -> str | None:
     except ValueError:
         return None
     value = (
-        found.get("id" if kind in ("note", "profile_view", "consent") else "number")
+        found.get("id" if kind in ("note", "profile_view", "consent", "message") else "number")
         if isinstance(found, dict)
         else None
     )

@@ -54,6 +54,7 @@ from clienteling.contract import (
     ConsentChange,
     CustomerNote,
     Order,
+    OutreachMessage,
     ProfileView,
     Return,
     SyncWait,
@@ -75,6 +76,7 @@ ANSWER_MODELS = {
     "note": CustomerNote,
     "profile_view": ProfileView,
     "consent": ConsentChange,
+    "message": OutreachMessage,
 }
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
