@@ -599,9 +599,12 @@ def central(args: argparse.Namespace) -> int:
     if args.workers < 1:
         return _fail("--workers must be 1 or more")
     from clienteling.central.events import delivery_settings
+    from clienteling.central.outreach import outreach_settings, provider_from_environment
 
     try:
         delivery_settings()
+        outreach_settings()
+        provider_from_environment(store)  # the retailer's provider (CLIENTELING_OUTREACH_PROVIDER) can be made
     except ValueError as wrong:
         return _fail(str(wrong))
     views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron

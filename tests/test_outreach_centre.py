@@ -305,3 +305,19 @@ def test_erasure_takes_her_messages_with_it(store) -> None:
     assert sink_rows(store, message.id)
     assert store.forget_customer("C0000008")
     assert store.message_row(message.id) is None and not sink_rows(store, message.id)
+
+
+def test_the_sink_writes_a_json_line_once_per_reference_and_the_provider_is_configured(store, tmp_path) -> None:
+    from clienteling.central.outreach import provider_from_environment
+
+    message = sent(store, "C0000005", command("sms", text="Hoi Niels"))
+    path = tmp_path / "sent.jsonl"
+    sink = provider_from_environment(store, {"CLIENTELING_OUTREACH_PROVIDER": f"sink:{path}"})
+    assert isinstance(sink, LocalSink) and sink.jsonl == path
+    first = sink.send("sms", "+31632844108", "Hoi Niels", message.id)
+    assert sink.send("sms", "+31632844108", "Hoi Niels", message.id) == first
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["reference"] == message.id
+    for wrong in ("nope", "no.such.module:factory"):
+        with pytest.raises(ValueError, match="CLIENTELING_OUTREACH_PROVIDER"):
+            provider_from_environment(store, {"CLIENTELING_OUTREACH_PROVIDER": wrong})
