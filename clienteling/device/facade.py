@@ -18,6 +18,11 @@ Consent per channel (email, SMS, WhatsApp) is changed at the counter with `chang
 sent exactly once through the outbox. `consent(customer_id)` is what a screen shows: the cached consent, or the
 change made here that the centre has not confirmed in the feed yet, whichever the customer agreed to last (the rule
 the centre keeps too: `rules.consent_supersedes`), so what the customer just agreed to shows at once, offline too.
+
+A message to the customer (issue 14) is written from a template (`clienteling.outreach`) and queued with
+`send_message`, only on a channel `message_channels` offers (she consented to it by that same consent, and there is
+an address for it); it goes through the outbox like a note, and the centre adds it to her Chats and hands it to the
+retailer's provider. `product_link` makes a product's web address from the device's `shop_url`.
 """
 
 from __future__ import annotations
@@ -829,7 +834,7 @@ class Device:
         states: tuple[str, ...] | None = None,
         include_background: bool = False,
     ) -> list[LocalCommand]:
-        """Orders, returns, notes and consent changes made on this device, newest first.
+        """Orders, returns, notes, consent changes and messages made on this device, newest first.
 
         Background records (profile views) only with `include_background`, or when asked for by `kind`.
         """

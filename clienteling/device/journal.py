@@ -1,4 +1,5 @@
-"""The command journal: every order, return, note, consent change and profile view made on this device, in a SQLite file of its own.
+"""The command journal: every order, return, note, consent change, message and profile view made on this device, in a
+SQLite file of its own.
 
 The cache (cache.py) can be thrown away and filled again from the centre; this file cannot. It holds the outbox (the
 commands still to send, in the order they were made), the local rows the screens show for each command (`waiting`,

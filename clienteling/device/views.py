@@ -74,7 +74,7 @@ class LocalCommand:
     """An order, return, note or profile view made on this device, and what became of it at the centre."""
 
     command_id: str
-    kind: str  # "ship_to_home", "return", "note", "consent" or "profile_view" (a background record: Device.commands)
+    kind: str  # "ship_to_home", "return", "note", "consent", "message" or "profile_view" (background: Device.commands)
     customer_id: str | None
     state: str  # "waiting", "sent", "attention" or "dismissed"
     body: dict[str, Any]
