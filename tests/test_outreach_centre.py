@@ -321,3 +321,29 @@ def test_the_sink_writes_a_json_line_once_per_reference_and_the_provider_is_conf
     for wrong in ("nope", "no.such.module:factory"):
         with pytest.raises(ValueError, match="CLIENTELING_OUTREACH_PROVIDER"):
             provider_from_environment(store, {"CLIENTELING_OUTREACH_PROVIDER": wrong})
+
+
+def test_two_deliverers_never_hand_the_same_message_over(store) -> None:
+    import threading
+
+    class Slow:
+        def __init__(self) -> None:
+            self.references: list[str] = []
+            self.lock = threading.Lock()
+
+        def send(self, channel: str, to: str, text: str, reference: str) -> str:
+            time.sleep(0.02)
+            with self.lock:
+                self.references.append(reference)
+            return f"slow-{reference}"
+
+    ids = {sent(store, "C0000004", command(text=f"Hoi Wendy {n}")).id for n in range(6)}  # Wendy: WhatsApp
+    provider = Slow()
+    workers = [threading.Thread(target=store.deliver_due, args=(provider, FAST)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    handed = [r for r in provider.references if r in ids]
+    assert sorted(handed) == sorted(ids)  # each once, whichever deliverer claimed it
+    assert {store.message_row(i).status for i in ids} == {"sent"}
