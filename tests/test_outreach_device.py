@@ -163,3 +163,43 @@ def test_only_an_administrator_reads_the_sink_and_only_a_conversations_writer_re
     with centre.client(stock_only.stdout.strip()) as erp:
         refused = erp.post("/v1/outreach/inbound", json=reply, headers={"Idempotency-Key": new_key()})
         assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+
+
+def test_another_stores_device_sees_the_message_and_an_unreadable_chat_hides_nothing_else(centre, tmp_path) -> None:
+    import json
+    import sqlite3
+
+    with synced(tmp_path / "ams", centre.url) as ams, synced(tmp_path / "utr", centre.url, "UTR01") as utr:
+        # Sem in Utrecht writes to Sanne, an Amsterdam customer: fetched online there, then Utrecht serves her too
+        assert not centre.rows("SELECT 1 FROM customer_scope WHERE customer_id = ? AND store = 'UTR01'", (SANNE,))
+        assert utr.message_channels(SANNE)["email"] is None
+        made = utr.send_message(
+            SANNE, channel="email", template="thanks_visit", lang="en", text="Thank you for coming!", staff="S0004"
+        )
+        assert made.state == "sent", made.reason
+        message = OutreachMessage.model_validate(made.answer)
+        assert centre.rows("SELECT reason FROM customer_scope WHERE customer_id = ? AND store = 'UTR01'", (SANNE,)) == [
+            ("outreach",)
+        ]
+        assert ams.sync_now().ok and utr.sync_now().ok
+        for device in (ams, utr):
+            chat = next(c for c in device.customer_picture(SANNE).conversations if c.id == message.conversation_id)
+            said = chat.messages[-1]
+            assert (chat.channel, said.staff_name, said.store, said.text) == (
+                "email",
+                "Sem de Boer",
+                "UTR01",
+                "Thank you for coming!",
+            )
+
+        # a chat this version cannot read (a channel a newer centre added) leaves the rest of her picture as it was
+        before = ams.customer_picture(SANNE)
+        odd = {**chat.model_dump(mode="json"), "id": "CV9999999", "channel": "carrier_pigeon"}
+        with sqlite3.connect(ams.settings.cache_path) as cache:
+            cache.execute(
+                "INSERT INTO conversations (id, customer_id, updated_at, doc, gen) VALUES (?, ?, ?, ?, 0)",
+                ("CV9999999", SANNE, odd["updated_at"], json.dumps(odd)),
+            )
+        after = ams.customer_picture(SANNE)
+        assert [c.id for c in after.conversations] == [c.id for c in before.conversations]
+        assert after.customer == before.customer and after.orders == before.orders
