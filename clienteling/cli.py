@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -160,6 +161,22 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--webhook", help="with --replay: only the delivery to this webhook")
     events.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
     _with_db(events)
+
+    messages = admin.add_parser(
+        "outreach-messages",
+        help="list the messages stores sent to customers and how their delivery stands; what the local sink received",
+    )
+    messages.add_argument("--sink", action="store_true", help="what the local sink provider received instead")
+    messages.add_argument("--retry", metavar="ID", help="hand the failed message ID to the provider again")
+    messages.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
+    _with_db(messages)
+
+    reply = admin.add_parser(
+        "outreach-reply", help="the local sink: make up the customer's reply to a message (added to her chat)"
+    )
+    reply.add_argument("message_id", metavar="MESSAGE_ID", help="the message answered (M-…)")
+    reply.add_argument("text", help="what she replies")
+    _with_db(reply)
 
     card = commands.add_parser("card", help="draw a loyalty card's QR code, with its number under it")
     card.add_argument("number", help="the 13-digit card number")
@@ -567,6 +584,8 @@ def central(args: argparse.Namespace) -> int:
             return _field_owners(store, args.owner_set, args.owner_unset)
         if args.admin in ("add-webhook", "remove-webhook", "webhooks", "events"):
             return webhook_command(store, args)
+        if args.admin in ("outreach-messages", "outreach-reply"):
+            return outreach_command(store, args)
         if args.admin == "forget-customer":
             if not store.forget_customer(args.customer_id):
                 return _fail(f"there is no customer {args.customer_id}")
@@ -580,9 +599,12 @@ def central(args: argparse.Namespace) -> int:
     if args.workers < 1:
         return _fail("--workers must be 1 or more")
     from clienteling.central.events import delivery_settings
+    from clienteling.central.outreach import outreach_settings, provider_from_environment
 
     try:
         delivery_settings()
+        outreach_settings()
+        provider_from_environment(store)  # the retailer's provider (CLIENTELING_OUTREACH_PROVIDER) can be made
     except ValueError as wrong:
         return _fail(str(wrong))
     views, answers = store.prune_expired()  # at every start, so that a centre restarted now and then needs no cron
@@ -659,6 +681,62 @@ def webhook_command(store, args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     if args.failed:
         print("replay one with: clienteling central events --replay EVENT")
+    return 0
+
+
+def outreach_command(store, args: argparse.Namespace) -> int:
+    """`central outreach-messages` and `outreach-reply` (clienteling.central.outreach)."""
+    import uuid
+
+    from clienteling.contract import InboundMessage
+
+    if args.admin == "outreach-reply":
+        message = store.message_row(args.message_id)
+        if message is None:
+            return _fail(f"there is no message {args.message_id} (`clienteling central outreach-messages` lists them)")
+        reply = InboundMessage(channel=message.channel, text=args.text, reference=message.id)
+        answer = store.receive_reply(reply, f"sink-{uuid.uuid4().hex}", "local-sink")
+        if answer.status >= 400:
+            return _fail(json.loads(answer.body).get("detail", answer.body))
+        print(f"{message.customer_id} replied to {message.id} in conversation {json.loads(answer.body)['id']}")
+        return 0
+    if args.retry:
+        if not store.retry_message(args.retry):
+            return _fail(f"there is no failed message {args.retry} to retry")
+        print(f"message {args.retry} will be handed to the provider again")
+        return 0
+    if args.limit < 1:
+        return _fail("--limit must be 1 or more")
+    if args.sink:
+        received = store.sink_messages(args.limit)
+        if not received:
+            print("the local sink has received no messages yet")
+        for item in received:
+            print(f"{item.received_at.isoformat()[:19]}  {item.reference}  {item.channel}  {item.to}  {item.text}")
+        return 0
+    rows = store.message_rows(args.limit)
+    if not rows:
+        print("no messages sent from stores yet")
+        return 0
+    table = [("MESSAGE", "CUSTOMER", "CHANNEL", "TO", "STAFF", "STORE", "SENT", "DELIVERY", "ATTEMPTS", "LAST ERROR")]
+    for row in rows:
+        table.append(
+            (
+                row.id,
+                row.customer_id,
+                row.channel,
+                row.to,
+                row.staff_id,
+                row.store,
+                row.sent_at[:19],
+                row.status,
+                str(row.attempts),
+                row.last_error or "",
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     return 0
 
 

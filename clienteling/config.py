@@ -4,7 +4,8 @@ in the data folder.
 `CLIENTELING_CENTRAL_URL`, `CLIENTELING_DEVICE_TOKEN`, `CLIENTELING_STORE`,
 `CLIENTELING_DATA_DIR`, `CLIENTELING_LANG`, `CLIENTELING_PURGE_DAYS`, `CLIENTELING_REQUIRE_SETUP` and
 `CLIENTELING_SURVEY_URL` (where customers' phones reach the centre's rating page, `/r/<token>`: the centre's public
-address; the centre's own URL when not set); the files use the same names in lower case without the prefix
+address; the centre's own URL when not set), `CLIENTELING_SHOP_URL` (the web shop that product links in messages
+point to, clienteling.outreach.product_link); the files use the same names in lower case without the prefix
 (`central_url = "https://…"`).
 
 The managed settings file is the one that device management (MDM) pushes to a fixed place on the machine,
@@ -30,6 +31,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import tomli_w
+
+from clienteling.outreach import DEFAULT_SHOP_URL
 
 SETTINGS_FILE = "settings.toml"
 
@@ -95,6 +98,7 @@ class Settings:
     purge_days: int = 30
     require_setup: bool = False
     survey_url: str | None = None
+    shop_url: str = DEFAULT_SHOP_URL
     # the in-process demo centre's URL when that is the centre this device talks to: its port is new on every
     # start, so it is never saved (nor read from the environment or a file)
     embedded_centre: str | None = None

@@ -365,6 +365,21 @@ class OrderTotals(Contract):
     total: Money
 
 
+CreditReason = Literal["message", "consult"]
+
+
+class Credit(Contract):
+    """Who an online order is credited to (issue 14): the associate whose message to the customer, or whose consult
+    (her profile opened in a store), came last within 14 days before the order (`rules.credit_for`). Set by the
+    centre when it stores the order; no system sends it."""
+
+    staff_id: StaffId
+    staff_name: str | None = Field(default=None, description="The associate's name, as the centre knew it then")
+    store: StoreCode
+    reason: CreditReason = Field(description="`message`: she was sent a message; `consult`: her profile was opened")
+    touched_at: UtcDatetime = Field(description="When the message was sent or the profile opened")
+
+
 class Order(Contract):
     number: OrderNumber
     customer_id: CustomerId
@@ -382,17 +397,30 @@ class Order(Contract):
     updated_at: UtcDatetime
     delivered_at: UtcDatetime | None = None
     sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
+    credited_to: Credit | None = Field(
+        default=None,
+        description="Online orders (web, app): the associate credited with it, set by the centre (never ingested)",
+    )
 
 
 # --------------------------------------------------------------------------- conversations
 
-ConversationChannel = Literal["web_chat", "whatsapp", "email", "phone", "social"]
+ConversationChannel = Literal["web_chat", "whatsapp", "email", "phone", "social", "sms"]
+"""`sms` came with outreach (issue 14): a device older than it cannot read an SMS conversation (see the README's
+changelog); this one reads a conversation it cannot read as absent, never failing the customer's picture."""
 
 
 class Message(Contract):
+    """One message of a conversation. A message an associate sent from a store (issue 14) has author `agent` (so a
+    device that predates outreach shows it as one of ours) and names the associate and the store."""
+
     author: Literal["customer", "agent", "bot"]
     text: str = Field(min_length=1, max_length=4000)
     at: UtcDatetime
+    staff_id: StaffId | None = Field(default=None, description="The associate who sent it from a store")
+    staff_name: str | None = Field(default=None, description="Their name, as the centre knew it then")
+    store: StoreCode | None = Field(default=None, description="The store it was sent from")
+    message_id: str | None = Field(default=None, description="The outreach message's id (`M-…`), for replies")
 
 
 class Conversation(Contract):
@@ -664,6 +692,74 @@ class EnrolCommand(Command):
         if not value:
             raise ValueError("a name is not only spaces")
         return value
+
+
+# --------------------------------------------------------------------------- outreach (issue 14)
+
+OUTREACH_NUMBER = rf"M-(?:{SERIES}-)?[0-9]{{8,}}"
+OutreachChannelName = Literal["whatsapp", "sms", "email"]
+
+
+class OutreachCommand(Command):
+    """An associate sends the customer a message from a template (clienteling.outreach), by a channel she consented
+    to. `text` is the text as the associate saw and perhaps edited it: the centre sends it as it is."""
+
+    channel: OutreachChannelName
+    template: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$", examples=["back_in_size"])
+    lang: Literal["nl", "en"]
+    sku: Sku | None = Field(default=None, description="The product the message is about, if any")
+    text: str = Field(min_length=1, max_length=1600)
+    staff_id: StaffId = Field(description="Who sends it: staff of the calling device's store")
+    written_at: UtcDatetime = Field(description="When the associate pressed Send, by the device's clock")
+
+
+DeliveryState = Literal["pending", "sent", "failed"]
+
+
+class OutreachMessage(Contract):
+    """A message sent from a store, as the centre recorded it (the answer to `OutreachCommand`). It is handed to the
+    retailer's provider after the answer (at least once, by reference `id`); `delivery` says where that stands."""
+
+    id: str = Field(pattern=rf"^{OUTREACH_NUMBER}$", examples=["M-K7QM-00000001"])
+    customer_id: CustomerId
+    conversation_id: str = Field(description="The conversation it was added to (her Chats)")
+    channel: OutreachChannelName
+    template: str
+    lang: Literal["nl", "en"]
+    sku: Sku | None = None
+    text: str
+    to: str = Field(description="The phone number or email address it goes to")
+    staff_id: StaffId
+    staff_name: str | None = None
+    store: StoreCode
+    sent_at: UtcDatetime = Field(description="When the centre recorded it (credit counts from here)")
+    delivery: DeliveryState = "pending"
+    provider_id: str | None = Field(default=None, description="The provider's id of the message, once handed over")
+
+
+class InboundMessage(Command):
+    """A reply from the customer, as the provider hands it to the centre (`POST /v1/outreach/inbound`): by the
+    reference of the message it answers (the `M-…` id the provider was given), or else by who sent it."""
+
+    channel: OutreachChannelName
+    text: str = Field(min_length=1, max_length=4000)
+    reference: str | None = Field(default=None, pattern=rf"^{OUTREACH_NUMBER}$", description="The message answered")
+    sender: str | None = Field(
+        default=None, min_length=3, max_length=254, description="Her phone number (+31…) or email address"
+    )
+    received_at: UtcDatetime | None = Field(default=None, description="When the provider received it (default now)")
+
+
+class SinkMessage(Contract):
+    """A message as the local sink provider received it (the demo's and the tests' provider): what an operator reads
+    with `clienteling central outreach-messages` or `GET /v1/outreach/sent`."""
+
+    provider_id: str
+    reference: str = Field(description="The centre's message id (`M-…`)")
+    channel: OutreachChannelName
+    to: str
+    text: str
+    received_at: UtcDatetime
 
 
 # --------------------------------------------------------------------------- sync

@@ -458,6 +458,38 @@ def net_sales_cents(order: Order) -> int:
     return sum(line.unit_price.cents * (line.quantity - line.returned_quantity) for line in order.lines)
 
 
+# --------------------------------------------------------------------------- credit for online orders (issue 14)
+
+CREDIT_WINDOW = timedelta(days=14)
+"""An online order this soon after an associate's message or consult is credited to that associate."""
+CREDITED_CHANNELS = ("web", "app")
+"""Orders placed online; an order placed in a store is the store's own sale (`placed_by`), not a credit."""
+
+
+@dataclass(frozen=True)
+class Touch:
+    """An associate's contact with a customer: a message sent (`message`) or her profile opened (`consult`)."""
+
+    staff_id: str
+    store: str
+    reason: str  # "message" or "consult"
+    at: datetime
+
+
+def credit_for(channel: str, ordered_at: datetime, touches: Iterable[Touch]) -> Touch | None:
+    """Who an order is credited to: for an online order (`CREDITED_CHANNELS`), the latest touch at or before
+    `ordered_at` and no more than `CREDIT_WINDOW` before it (both ends included: a message sent exactly 14 days
+    before counts, a second more does not); the latest touch wins, and of two at the same moment a message wins
+    over a consult (it is the deliberate one). None: no credit."""
+    if channel not in CREDITED_CHANNELS:
+        return None
+    earliest = ordered_at - CREDIT_WINDOW
+    eligible = [t for t in touches if earliest <= t.at <= ordered_at]
+    if not eligible:
+        return None
+    return max(eligible, key=lambda t: (t.at, t.reason == "message"))
+
+
 # --------------------------------------------------------------------------- postcodes
 
 _POSTCODE = TypeAdapter(DutchPostcode)

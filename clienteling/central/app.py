@@ -22,9 +22,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clienteling import __version__
 from clienteling.central import watch
 from clienteling.central.events import Deliverer, DeliverySettings, delivery_settings
+from clienteling.central.outreach import MessageDeliverer, OutreachSettings, Provider, outreach_settings
 from clienteling.central.problems import CATALOGUE, PROBLEM_MEDIA_TYPE, ProblemError
 from clienteling.central.readlimit import ProfileReadLimiter
-from clienteling.central.routes import catalogue, customers, events, experience, ingest, orders, reports, sync
+from clienteling.central.routes import (
+    catalogue,
+    customers,
+    events,
+    experience,
+    ingest,
+    orders,
+    outreach,
+    reports,
+    sync,
+)
 from clienteling.central.routes.common import Settings, device_store_of
 from clienteling.central.store import CentralStore
 from clienteling.contract import (
@@ -120,11 +131,15 @@ def create_app(
     profile_reads: ProfileReadLimiter | None = None,
     worker: str | None = None,
     delivery: DeliverySettings | None = None,
+    provider: Provider | None = None,
+    outreach_delivery: OutreachSettings | None = None,
 ) -> FastAPI:
     """The centre as an ASGI app. `demo` lets the demo tokens (`demo-<STORE>`) in. `profile_reads` limits how fast a
     device token reads customer profiles (default: `readlimit`'s burst and rate on the monotonic clock). `worker`,
     if given, is sent in `Clienteling-Worker` on every answer. While the app runs, a `Deliverer` sends the outbox's
-    events to the webhooks (events.py), with `delivery`'s settings (default: from the environment)."""
+    events to the webhooks (events.py), with `delivery`'s settings (default: from the environment), and a
+    `MessageDeliverer` hands the messages stores send to `provider` (default: the one the environment names,
+    clienteling.central.outreach), with `outreach_delivery`'s settings."""
     settings_of_delivery = delivery or delivery_settings()
 
     @asynccontextmanager
@@ -132,9 +147,13 @@ def create_app(
         deliverer = Deliverer(store, settings_of_delivery)
         deliverer.start()
         app.state.deliverer = deliverer
+        messenger = MessageDeliverer(store, provider, outreach_delivery or outreach_settings())
+        messenger.start()
+        app.state.messenger = messenger
         try:
             yield
         finally:
+            await asyncio.to_thread(messenger.stop)
             await asyncio.to_thread(deliverer.stop)
 
     app = FastAPI(
@@ -210,6 +229,7 @@ def create_app(
         events.router,
         reports.router,
         experience.router,
+        outreach.router,
     ):
         app.include_router(router)
 

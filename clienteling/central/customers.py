@@ -147,7 +147,11 @@ class Customers(Events):
                 "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = ?)", (subject,)
             )
             conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
-        for table in ("profile_views", "idempotency", "consent_log", "touchpoints", "feedback"):
+        conn.execute(  # what the local sink received for her (a retailer's provider keeps its own)
+            "DELETE FROM outreach_sink WHERE reference IN (SELECT id FROM outreach_messages WHERE customer_id = ?)",
+            (customer_id,),
+        )
+        for table in ("profile_views", "idempotency", "consent_log", "outreach_messages", "touchpoints", "feedback"):
             conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
         for collection in ("wishlists", "orders", "conversations", "notes"):
             for (row_id,) in conn.execute(

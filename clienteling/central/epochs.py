@@ -52,6 +52,7 @@ NUMBERED = {
     "N": ("notes", "id"),
     "V": ("profile_views", "id"),
     "CS": ("consent_log", "id"),
+    "M": ("outreach_messages", "id"),
 }
 
 

@@ -62,8 +62,10 @@ MAX_RECORDS = 20_000
 """Records per request; a larger load is sent as several batches."""
 WHOLE_RECORD = "*"
 _MOMENT: TypeAdapter = TypeAdapter(UtcDatetime)
-BOOKKEEPING = frozenset({"created_at", "updated_at", "sources"})
-"""Fields no system owns: the centre keeps them."""
+BOOKKEEPING = frozenset({"created_at", "updated_at", "sources", "credited_to"})
+"""Fields no system owns: the centre keeps them (an order's `credited_to`: the centre works it out, issue 14)."""
+CENTRE_FIELDS = frozenset({"sources", "credited_to"})
+"""Fields a system may not even send: the centre sets them."""
 
 
 @dataclass(frozen=True)
@@ -377,8 +379,8 @@ class Ingest(StoreBase):
         unknown = sorted(set(data) - set(fields) - ({"id"} if kind.model is IngestedStock else set()))
         if unknown:
             raise Refused("unknown_field", f"{collection} have no field {unknown[0]!r}", unknown[0])
-        if "sources" in data:
-            raise Refused("invalid_record", "'sources' is kept by the centre", "sources")
+        for kept in sorted(CENTRE_FIELDS & set(data)):
+            raise Refused("invalid_record", f"{kept!r} is kept by the centre", kept)
         merged = {
             **(current or {}),
             **{k: v for k, v in data.items() if not (kind.model is IngestedStock and k == "id")},
@@ -579,6 +581,8 @@ class Ingest(StoreBase):
         held = conn.execute("SELECT customer_id FROM orders WHERE id = ?", (order.number,)).fetchone()
         if held is not None and held[0] != order.customer_id:
             raise Refused("in_use", f"order {order.number} belongs to another customer", "customer_id")
+        # an online order after an associate's message or consult is credited to them (clienteling.central.outreach)
+        order = self.credited(conn, order)  # type: ignore[attr-defined]
         conn.execute(
             "INSERT INTO orders VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
             " created_at = excluded.created_at, doc = excluded.doc",

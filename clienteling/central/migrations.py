@@ -15,6 +15,8 @@ Versions:
 
 6. notes are a synced collection (`notes.seq`: every store sees them), and the log of consent changes made at a
    counter (issue 14).
+7: outreach (issue 14): the messages associates sent (`outreach_messages`, with where their delivery to the provider
+   stands) and the local sink provider's received messages (`outreach_sink`).
 
 7. how it went (issue 15): touchpoints a customer may rate, their answers, the staff pulse.
 
@@ -97,6 +99,23 @@ CREATE TABLE IF NOT EXISTS pulse (id TEXT PRIMARY KEY, store TEXT NOT NULL, day 
 CREATE INDEX IF NOT EXISTS pulse_day ON pulse(day);
 """
 
+# Version 7 (issue 14): outreach. `outreach_messages`: every message an associate sent, its delivery to the provider
+# (`status` pending/sent/failed, `attempts`, `next_at`: when it may next be tried, or until when a deliverer holds it);
+# it is also what an online order's credit is worked out from. `outreach_sink`: what the local sink provider received,
+# one row per reference (a message handed over twice is received once).
+OUTREACH_TABLES = """
+CREATE TABLE IF NOT EXISTS outreach_messages (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT NOT NULL, store TEXT NOT NULL, channel TEXT NOT NULL,
+    to_address TEXT NOT NULL, conversation_id TEXT NOT NULL, sent_at TEXT NOT NULL, status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT NOT NULL, last_error TEXT, provider_id TEXT, delivered_at TEXT,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outreach_messages_customer ON outreach_messages(customer_id, sent_at);
+CREATE INDEX IF NOT EXISTS outreach_messages_due ON outreach_messages(status, next_at);
+CREATE TABLE IF NOT EXISTS outreach_sink (
+    reference TEXT PRIMARY KEY, provider_id TEXT NOT NULL, channel TEXT NOT NULL, to_address TEXT NOT NULL,
+    text TEXT NOT NULL, received_at TEXT NOT NULL);
+"""
+
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -150,6 +169,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
     + EXPERIENCE_TABLES
+    + OUTREACH_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -222,6 +242,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
     + EXPERIENCE_TABLES
+    + OUTREACH_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -368,5 +389,5 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
     if int(_meta(conn, "schema_version") or 1) < 6:
         steps.append("6: notes in the feed, the consent log")
     if int(_meta(conn, "schema_version") or 1) < 7:
-        steps.append("7: touchpoints, their ratings, the staff pulse")
+        steps.append("7: outreach messages and the local sink; touchpoints, their ratings, the staff pulse")
     return steps

@@ -51,6 +51,11 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "touchpoint_not_found": (404, "No touchpoint has this token"),
     "already_answered": (409, "This touchpoint has been rated already"),
     "feedback_closed": (410, "This touchpoint can no longer be rated"),
+    # outreach (issue 14)
+    "no_consent": (422, "The customer has not consented to messages on this channel"),
+    "no_contact_address": (422, "The customer has no phone number or email address for this channel"),
+    "unknown_template": (422, "There is no such message template"),
+    "conversation_not_found": (404, "No message or conversation this reply belongs to"),
 }
 
 

@@ -11,6 +11,7 @@ with two backends, SQLite and PostgreSQL:
 - events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer);
 - reports.py: the store's figures by week (the dashboard);
 - experience.py: touchpoints, the customers' ratings of them, the staff pulse, and their report.
+- outreach.py: messages from stores to customers, their provider and its deliverer, replies, credit of online orders.
 
 Every row of a synced collection carries `seq`, the feed position it was last changed at; deletes leave a tombstone
 with its own. Rows are kept as their contract JSON (`doc`) beside the columns that queries need, so reads serve JSON
@@ -45,11 +46,14 @@ from clienteling.central.feed import Feed
 from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
 from clienteling.central.orders import Orders
+from clienteling.central.outreach import Outreach
 from clienteling.central.problems import ProblemError
 from clienteling.central.reports import Reports
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, Reports, Feedbacks, StoreBase):
+class CentralStore(
+    Customers, Catalogue, Orders, Feed, Devices, Ingest, Outreach, Events, Reports, Feedbacks, StoreBase
+):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 

@@ -75,6 +75,13 @@ class NoAddress(DeviceError, ValueError):
     default_code = "no_address"
 
 
+class MessageNotAllowed(DeviceError, ValueError):
+    """A message she cannot be sent (issue 14): `code` `no_consent`, `no_phone`, `no_email` or `unknown_channel`
+    (clienteling.outreach.channel_refusal), with `params` `channel`."""
+
+    default_code = "no_consent"
+
+
 class OutOfStock(DeviceError):
     """Not enough stock where the order would be fulfilled (`code` `out_of_stock`, or `out_of_stock_everywhere`)."""
 

@@ -29,6 +29,10 @@ provisional customer becomes that member, and the consent she gave at the counte
 consent change (she agreed to it there and then; a change agreed later elsewhere still wins). `enrolment(id)` says
 where an enrolment stands, for the card screen; `save_card` writes her card's QR code as a PNG into
 `<data folder>/cards/`.
+A message to the customer (issue 14) is written from a template (`clienteling.outreach`) and queued with
+`send_message`, only on a channel `message_channels` offers (she consented to it by that same consent, and there is
+an address for it); it goes through the outbox like a note, and the centre adds it to her Chats and hands it to the
+retailer's provider. `product_link` makes a product's web address from the device's `shop_url`.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from clienteling import codes, pins, rules, suggest
+from clienteling import codes, outreach, pins, rules, suggest
 from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
@@ -59,6 +63,7 @@ from clienteling.contract import (
     Experience,
     Order,
     OrderLineRequest,
+    OutreachCommand,
     Product,
     ProductMatch,
     ProfileViewCommand,
@@ -85,6 +90,7 @@ from clienteling.device.errors import (
     EnrolmentInvalid,
     EnrolmentPending,
     InvalidScan,
+    MessageNotAllowed,
     NoAddress,
     NotConfigured,
     OrderNotFound,
@@ -616,8 +622,7 @@ class Device:
             Order.model_validate_json(d) for d in self.cache.docs_of("orders", customer_id, "created_at DESC, id DESC")
         ]
         chats = [
-            Conversation.model_validate_json(d)
-            for d in self.cache.docs_of("conversations", customer_id, "updated_at DESC")
+            c for c in map(_conversation, self.cache.docs_of("conversations", customer_id, "updated_at DESC")) if c
         ]
         origin = self.cache.customer_origin(customer_id)
         store_names = {s.code: s.name for s in self.stores()}
@@ -1044,6 +1049,50 @@ class Device:
         )
         return shown, command
 
+    def message_channels(self, customer_id: str) -> dict[str, str | None]:
+        """Each channel a message to her could go by, with why it cannot (`no_consent`, `no_phone`, `no_email`) or
+        None when it can: by the consent as `consent()` shows it (a change made at this counter counts at once)."""
+        customer = self.customer(customer_id)
+        consent = self._consent_of(customer)[0]
+        return {c: outreach.channel_refusal(customer, consent, c) for c in outreach.OUTREACH_CHANNELS}
+
+    def product_link(self, style: str, sku: str | None = None) -> str:
+        """The web shop's address of a product, for a message (clienteling.outreach.product_link)."""
+        return outreach.product_link(self.settings.shop_url, style, sku)
+
+    def send_message(
+        self,
+        customer_id: str,
+        *,
+        channel: str,
+        template: str,
+        lang: str,
+        text: str,
+        staff: str | StaffMember,
+        sku: str | None = None,
+        send_now: bool = True,
+    ) -> LocalCommand:
+        """Queue a message to her from a template (issue 14), as the associate `staff` saw and perhaps edited `text`:
+        kept in the journal at once, offline too, and sent exactly once through the outbox; the centre checks her
+        consent again and hands it to the retailer's provider. `MessageNotAllowed` for a channel she did not consent
+        to or has no address for (`message_channels`)."""
+        member = self._staff_member(_staff_id(staff) or "", active_only=True)
+        refusal = self.message_channels(customer_id).get(channel, "unknown_channel")
+        if refusal is not None:
+            raise MessageNotAllowed(
+                f"no message by {channel} to {customer_id}: {refusal}", code=refusal, params={"channel": channel}
+            )
+        command = OutreachCommand(
+            channel=channel,  # type: ignore[arg-type]
+            template=template,
+            lang=lang,  # type: ignore[arg-type]
+            sku=sku,
+            text=text.strip(),
+            staff_id=member.id,
+            written_at=utc_now(),
+        )
+        return self._queue("message", command.model_dump(mode="json"), customer_id, member.id, send_now)
+
     def consent_log_entry(self, command: LocalCommand) -> ConsentChange | None:
         """The centre's record of a consent change made here, once it has answered it."""
         if command.kind != "consent" or command.state != "sent" or not command.answer:
@@ -1073,7 +1122,7 @@ class Device:
         states: tuple[str, ...] | None = None,
         include_background: bool = False,
     ) -> list[LocalCommand]:
-        """Orders, returns, notes and consent changes made on this device, newest first.
+        """Orders, returns, notes, consent changes and messages made on this device, newest first.
 
         Background records (profile views) only with `include_background`, or when asked for by `kind`.
         """
@@ -1279,3 +1328,12 @@ def _store_today() -> date:
 def _store_time(moment: datetime) -> str:
     """A moment as the store's clock shows it (HH:MM)."""
     return moment.astimezone(rules.store_zone()).strftime("%H:%M")
+
+
+def _conversation(doc: str) -> Conversation | None:
+    """A cached conversation, or None when this version cannot read it (a channel a newer centre added): one chat
+    this device cannot show never keeps the customer's picture from showing."""
+    try:
+        return Conversation.model_validate_json(doc)
+    except ValueError:
+        return None

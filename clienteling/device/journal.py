@@ -1,4 +1,5 @@
-"""The command journal: every order, return, note, consent change, enrolment and profile view made on this device, in a SQLite file of its own.
+"""The command journal: every order, return, exchange, note, consent change, enrolment, message, rating link and profile
+view made on this device, in a SQLite file of its own.
 
 The cache (cache.py) can be thrown away and filled again from the centre; this file cannot. It holds the outbox (the
 commands still to send, in the order they were made), the local rows the screens show for each command (`waiting`,
@@ -50,6 +51,7 @@ COMMAND_PATHS = {
     "touchpoint": "/v1/customers/{customer_id}/touchpoints",
     "pulse": "/v1/pulse",
     "enrol": "/v1/customers",
+    "message": "/v1/customers/{customer_id}/messages",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.
@@ -599,7 +601,7 @@ def _number_in(kind: str, answer: str | None) -> str | None:
     except ValueError:
         return None
     value = (
-        found.get("id" if kind in ("note", "profile_view", "consent") else "number")
+        found.get("id" if kind in ("note", "profile_view", "consent", "message") else "number")
         if isinstance(found, dict)
         else None
     )

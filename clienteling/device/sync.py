@@ -56,6 +56,7 @@ from clienteling.contract import (
     Customer,
     CustomerNote,
     Order,
+    OutreachMessage,
     ProfileView,
     PulseRecorded,
     Return,
@@ -83,6 +84,7 @@ ANSWER_MODELS = {
     "touchpoint": Touchpoint,
     "pulse": PulseRecorded,
     "enrol": Customer,
+    "message": OutreachMessage,
 }
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)

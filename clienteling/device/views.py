@@ -112,8 +112,8 @@ class LocalCommand:
     """An order, return, note or profile view made on this device, and what became of it at the centre."""
 
     command_id: str
-    # "ship_to_home", "return", "exchange", "note", "consent", "enrol"; or a background record: "profile_view",
-    # "touchpoint", "pulse"
+    # "ship_to_home", "return", "exchange", "note", "consent", "enrol", "message"; or a background record:
+    # "profile_view", "touchpoint", "pulse"
     kind: str
     customer_id: str | None
     state: str  # "waiting", "sent", "attention" or "dismissed"

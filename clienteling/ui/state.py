@@ -8,13 +8,13 @@ The screens render these objects; changing a field re-renders the screen that ho
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import flet as ft
 
-from clienteling import codes, rules
+from clienteling import codes, outreach, rules
 from clienteling.contract import Address, Customer, Money, Order, Product, StaffMember
 from clienteling.device import (
     CustomerPicture,
@@ -661,6 +661,43 @@ class SettingsForm:
 PROFILE_TABS = ("wishlist", "orders", "notes", "chats", "timeline")
 
 
+@dataclass(frozen=True)
+class Composer:
+    """A message to her being written (issue 14): the channel, template and language chosen, the product it is
+    about (if any), the text as the template fills it or as the associate edited it, and how sending went."""
+
+    channels: dict[str, str | None]  # each channel, and why it is not offered (None: offered)
+    channel: str | None
+    template: str
+    lang: str
+    text: str
+    sku: str | None = None
+    style: str | None = None
+    product: str | None = None
+    colour: str | None = None
+    size: str | None = None
+    link: str | None = None
+    edited: bool = False  # the associate changed the text: a new template or language no longer replaces it
+    sent: LocalCommand | None = None
+    error: Exception | None = None
+
+
+def message_draft(composer: Composer, first_name: str, store: str | None) -> str:
+    """The template's text filled for her (clienteling.outreach.fill), the colour in the message's language."""
+    from clienteling.ui import i18n
+
+    return outreach.fill(
+        composer.template,
+        composer.lang,
+        first_name=first_name,
+        product=composer.product,
+        colour=i18n.colour(composer.lang, composer.colour) if composer.colour else None,
+        size=composer.size,
+        link=composer.link,
+        store=store,
+    )
+
+
 def order_returns(device: Device, picture: CustomerPicture) -> dict[str, rules.ReturnEligibility]:
     """What can be returned of each of the customer's orders, by number (read with the picture, off the event loop)."""
     return {order.number: device.return_eligibility(order) for order in picture.orders}
@@ -682,6 +719,7 @@ class CustomerProfile:
     note_error: Exception | None = None
     consent_error: Exception | None = None
     survey: Any = None  # the `SurveyLink` of this consult, shown when staff ask her how it went
+    composer: Composer | None = None
 
     @property
     def loading(self) -> bool:
@@ -729,6 +767,94 @@ class CustomerProfile:
             return
         if self.customer_id == customer_id:
             self.picture, self.returns = picture, returns
+
+    async def open_composer(self, sku: str | None = None, lang: str = "en", template: str | None = None) -> None:
+        """Start a message to her, about the product `sku` if given (a suggestion's): only the channels she
+        consented to are offered, in her language if known, else `lang` (the app's)."""
+        customer_id, picture = self.customer_id, self.picture
+        if customer_id is None or picture is None:
+            return
+        channels = await off_loop(self.device.message_channels, customer_id)
+        product = colour = size = style = link = None
+        if sku:
+            view = await off_loop(self.device.stock, sku)
+            if view.product is not None:
+                product, style = view.product.name, view.product.style
+                link = self.device.product_link(view.product.style, sku)
+            if view.variant is not None:
+                colour, size = view.variant.colour, view.variant.size
+        chosen = template or ("back_in_size" if product else "thanks_visit")
+        composer = Composer(
+            channels=channels,
+            channel=next((c for c, why in channels.items() if why is None), None),
+            template=chosen,
+            lang=outreach.language_for(None, lang),
+            text="",
+            sku=sku if product else None,
+            style=style,
+            product=product,
+            colour=colour,
+            size=size,
+            link=link,
+        )
+        self.composer = replace(composer, text=self._draft(composer))
+
+    def compose(self, **changes: Any) -> None:
+        """Change what the message is: `channel`, `template`, `lang` (the text is filled again unless the associate
+        edited it), or `text` (her own words from then on)."""
+        composer = self.composer
+        if composer is None:
+            return
+        if "channel" in changes and composer.channels.get(changes["channel"], "no_consent") is not None:
+            return  # never a channel she did not consent to
+        if changes.get("template") is not None and (
+            changes["template"] not in outreach.TEMPLATES
+            or (outreach.TEMPLATES[changes["template"]].needs_product and not composer.product)
+        ):
+            return
+        updated = replace(composer, **changes, sent=None, error=None)
+        if "text" in changes:
+            updated = replace(updated, edited=True)
+        elif not updated.edited:
+            updated = replace(updated, text=self._draft(updated))
+        self.composer = updated
+
+    def close_composer(self) -> None:
+        self.composer = None
+
+    def _draft(self, composer: Composer) -> str:
+        picture = self.picture
+        if picture is None:
+            return ""
+        store = picture.store_names.get(self.device.store or "") if picture.store_names else None
+        return message_draft(composer, picture.customer.first_name, store)
+
+    async def send_message(self) -> None:
+        """Send the message as it stands: kept in the journal at once (offline too, then marked waiting) and sent
+        to the centre in the background; her Chats show it."""
+        customer_id, composer = self.customer_id, self.composer
+        if customer_id is None or composer is None or composer.channel is None or not composer.text.strip():
+            return
+        try:
+            made = await off_loop(
+                lambda: self.device.send_message(
+                    customer_id,
+                    channel=composer.channel or "",
+                    template=composer.template,
+                    lang=composer.lang,
+                    text=composer.text,
+                    sku=composer.sku,
+                    staff=self.staff_id or "",
+                    send_now=False,
+                )
+            )
+            picture, returns = await off_loop(self._read, customer_id)
+        except DeviceError as problem:
+            self.composer = replace(composer, error=problem)
+            return
+        if self.customer_id == customer_id:
+            self.picture, self.returns = picture, returns
+            self.composer = replace(composer, sent=made, error=None)
 
     async def follow_sync(self, every: float = 2.0) -> None:
         """While the profile is on screen: read her picture again after each sync round, so that what this device

@@ -6,6 +6,7 @@ import asyncio
 
 import flet as ft
 
+from clienteling import outreach
 from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
 from clienteling.ui import i18n
@@ -240,9 +241,40 @@ def orders_tab(session, picture, returns: dict) -> list[ft.Control]:
 
 
 def chats_tab(session, picture) -> list[ft.Control]:
-    if not picture.conversations:
-        return [ft.Text(session.t("empty_chats"))]
+    """Her conversations, the latest messages of each; a message from a store is signed with the associate's name and
+    store, and a message written here that has not reached the centre yet is shown first, marked waiting."""
+    lang = session.lang
     rows = []
+    for command in picture.commands:
+        if command.kind != "message" or command.state not in ("waiting", "attention"):
+            continue
+        body = command.body
+        rows.append(
+            card(
+                ft.Column(
+                    [
+                        ft.Row(
+                            [
+                                ft.Icon(ft.Icons.SCHEDULE_SEND, color=ft.Colors.AMBER_800),
+                                ft.Text(
+                                    f"{i18n.chat_channel(lang, body.get('channel', ''))} · "
+                                    + (
+                                        session.t("message_waiting_in_chat")
+                                        if command.state == "waiting"
+                                        else refusal_text(lang, command.answer)
+                                    ),
+                                    color=ft.Colors.AMBER_900 if command.state == "waiting" else ft.Colors.RED_800,
+                                ),
+                            ],
+                            spacing=6,
+                        ),
+                        ft.Text(body.get("text", ""), color=ft.Colors.TEAL_900),
+                    ],
+                    spacing=3,
+                ),
+                f"chat-waiting-{command.command_id}",
+            )
+        )
     for chat in picture.conversations:
         latest = chat.messages[-3:]
         rows.append(
@@ -253,17 +285,20 @@ def chats_tab(session, picture) -> list[ft.Control]:
                             [
                                 ft.Text(chat.subject, size=17, weight=ft.FontWeight.W_600, expand=True),
                                 ft.Text(
-                                    f"{i18n.chat_channel(session.lang, chat.channel)} · {local(chat.updated_at, lang=session.lang)}",
+                                    f"{i18n.chat_channel(lang, chat.channel)} · {local(chat.updated_at, lang=lang)}",
                                     color=ft.Colors.GREY_700,
                                 ),
                             ]
                         ),
                         *[
-                            ft.Text(
-                                f"{i18n.author(session.lang, m.author)}: {m.text}",
-                                color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900,
+                            tagged(
+                                f"chat-{chat.id}-{len(chat.messages) - len(latest) + n}",
+                                ft.Text(
+                                    f"{said_by(session, picture, m)}: {m.text}",
+                                    color=ft.Colors.GREY_800 if m.author == "customer" else ft.Colors.TEAL_900,
+                                ),
                             )
-                            for m in latest
+                            for n, m in enumerate(latest)
                         ],
                     ],
                     spacing=3,
@@ -271,7 +306,15 @@ def chats_tab(session, picture) -> list[ft.Control]:
                 f"chat-{chat.id}",
             )
         )
-    return rows
+    return rows or [ft.Text(session.t("empty_chats"))]
+
+
+def said_by(session, picture, message) -> str:
+    """Who wrote a chat message: the associate and their store for a message sent from a store, else who it was."""
+    if message.staff_name:
+        store = picture.store_names.get(message.store or "", message.store or "")
+        return session.t("message_from", name=message.staff_name, store=store) if store else message.staff_name
+    return i18n.author(session.lang, message.author)
 
 
 def timeline_tab(session, picture) -> list[ft.Control]:
@@ -473,6 +516,9 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
         async def decline(_, sku=sku):
             await profile.decline(sku)
 
+        async def write(_, sku=sku, reason=suggestion.reason):
+            await profile.open_composer(sku, lang, "goes_with" if reason == "goes_with" else "back_in_size")
+
         rows.append(
             tagged(
                 f"suggestion-{sku}",
@@ -490,11 +536,21 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
                                     [
                                         stock_button(session, sku, f"suggestion-stock-{sku}"),
                                         tagged(
+                                            f"suggestion-message-{sku}",
+                                            ft.TextButton(
+                                                content=session.t("message_action"),
+                                                icon=ft.Icons.SEND,
+                                                height=TOUCH,
+                                                on_click=write,
+                                            ),
+                                        ),
+                                        tagged(
                                             f"suggestion-decline-{sku}",
                                             ft.TextButton(content=session.t("decline"), height=TOUCH, on_click=decline),
                                         ),
                                     ],
                                     spacing=4,
+                                    wrap=True,
                                 ),
                             ],
                             spacing=2,
@@ -540,6 +596,148 @@ def asking(session, profile) -> ft.Control:
         ],
         spacing=4,
     )
+
+
+def composer_card(session, picture, profile) -> ft.Control | None:
+    """A message to her (issue 14): the channels she consented to (the others shown, disabled, with why), a template,
+    the language, the text filled with her name and the product's link (which the associate may change), Send."""
+    composer = profile.composer
+    if composer is None:
+        return None
+    channel_buttons = []
+    for channel in outreach.OUTREACH_CHANNELS:
+        why = composer.channels.get(channel, "unknown_channel")
+        name = session.t(f"channel_{channel}")
+
+        async def pick(_, channel=channel):
+            profile.compose(channel=channel)
+
+        kind = ft.FilledButton if channel == composer.channel else ft.OutlinedButton
+        button = tagged(
+            f"message-channel-{channel}", kind(content=name, height=TOUCH, disabled=why is not None, on_click=pick)
+        )
+        if why is None:
+            channel_buttons.append(button)
+        else:
+            channel_buttons.append(
+                ft.Column(
+                    [
+                        button,
+                        tagged(
+                            f"message-channel-why-{channel}",
+                            ft.Text(session.t(f"message_why_{why}", channel=name), size=13, color=ft.Colors.GREY_700),
+                        ),
+                    ],
+                    spacing=2,
+                )
+            )
+    template_buttons = []
+    for template_id, template in outreach.TEMPLATES.items():
+
+        async def choose(_, template_id=template_id):
+            profile.compose(template=template_id)
+
+        kind = ft.FilledButton if template_id == composer.template else ft.OutlinedButton
+        template_buttons.append(
+            tagged(
+                f"message-template-{template_id}",
+                kind(
+                    content=session.t(f"template_{template_id}"),
+                    height=TOUCH,
+                    disabled=template.needs_product and not composer.product,
+                    on_click=choose,
+                ),
+            )
+        )
+    language_buttons = []
+    for language in outreach.LANGUAGES:
+
+        async def speak(_, language=language):
+            profile.compose(lang=language)
+
+        kind = ft.FilledButton if language == composer.lang else ft.OutlinedButton
+        language_buttons.append(
+            tagged(
+                f"message-lang-{language}", kind(content=session.t(f"lang_{language}"), height=TOUCH, on_click=speak)
+            )
+        )
+
+    async def send(_):
+        await profile.send_message()
+
+    async def close(_):
+        profile.close_composer()
+
+    rows: list[ft.Control] = [
+        ft.Row(
+            [
+                ft.Icon(ft.Icons.SEND, color=ft.Colors.TEAL_700),
+                tagged(
+                    "message-title",
+                    ft.Text(
+                        session.t("message_title", name=picture.customer.first_name),
+                        size=18,
+                        weight=ft.FontWeight.BOLD,
+                    ),
+                ),
+            ],
+            spacing=8,
+        ),
+        ft.Text(session.t("message_channel"), weight=ft.FontWeight.W_600),
+        ft.Row(channel_buttons, spacing=8, wrap=True, vertical_alignment=ft.CrossAxisAlignment.START),
+    ]
+    if composer.channel is None:
+        rows.append(message(session.t("message_none_offered"), "message-none"))
+    rows += [
+        ft.Text(session.t("message_template"), weight=ft.FontWeight.W_600),
+        ft.Row(template_buttons, spacing=8, wrap=True),
+        ft.Text(session.t("message_language"), weight=ft.FontWeight.W_600),
+        ft.Row(language_buttons, spacing=8),
+        tagged(
+            "message-text",
+            ft.TextField(
+                label=session.t("message_text"),
+                value=composer.text,
+                multiline=True,
+                min_lines=3,
+                max_lines=8,
+                max_length=outreach.MAX_TEXT,
+                on_change=lambda e: profile.compose(text=e.control.value),
+            ),
+        ),
+    ]
+    if composer.link:
+        rows.append(
+            tagged("message-link", ft.Text(session.t("message_link", link=composer.link), color=ft.Colors.GREY_700))
+        )
+    if composer.error is not None:
+        rows.append(message(session.explain(composer.error), "message-error"))
+    if composer.sent is not None:
+        waiting = composer.sent.state == "waiting"
+        rows.append(
+            message(
+                session.t("message_waiting" if waiting else "message_sent"),
+                "message-waiting" if waiting else "message-sent",
+                error=False,
+            )
+        )
+    rows.append(
+        ft.Row(
+            [
+                big_button(
+                    session.t("message_send"),
+                    send,
+                    "message-send",
+                    icon=ft.Icons.SEND,
+                    disabled=composer.channel is None or composer.sent is not None or not composer.text.strip(),
+                ),
+                tagged("message-close", ft.TextButton(content=session.t("message_close"), on_click=close)),
+            ],
+            spacing=12,
+            wrap=True,
+        )
+    )
+    return card(ft.Column(rows, spacing=8), "message-composer")
 
 
 def at_a_glance(session, customer, glance, extra: list[ft.Control]) -> ft.Control:
@@ -634,6 +832,10 @@ def CustomerScreen():
         )
     customer = picture.customer
     consent = customer.consent.marketing
+
+    async def write_to_her(_):
+        await profile.open_composer(None, session.lang)
+
     header = card(
         ft.Row(
             [
@@ -741,6 +943,15 @@ def CustomerScreen():
                                         on_click=lambda _, c=customer.id: go(f"/card/{c}"),
                                     ),
                                 ),
+                                tagged(
+                                    "customer-message",
+                                    ft.OutlinedButton(
+                                        content=session.t("message_action"),
+                                        icon=ft.Icons.SEND,
+                                        height=TOUCH,
+                                        on_click=write_to_her,
+                                    ),
+                                ),
                             ],
                             wrap=True,
                             spacing=14,
@@ -760,6 +971,7 @@ def CustomerScreen():
         consent.append(message(session.explain(profile.consent_error), "consent-error"))
     glance = at_a_glance(session, customer, picture.glance, consent) if picture.glance else None
     suggestions = suggestions_card(session, picture, profile)
+    composer = composer_card(session, picture, profile)
     tabs = ft.Row(
         [
             tagged(
@@ -779,7 +991,7 @@ def CustomerScreen():
         body = notes_tab(session, picture, profile, note_text, set_note_text)
     else:
         body = {"wishlist": wishlist_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
-    side = [c for c in (glance, suggestions) if c is not None]
+    side = [c for c in (composer, glance, suggestions) if c is not None]
     main = [tabs, tagged("customer-body", ft.ListView(body, spacing=8, expand=True))]
     if (ft.context.page.width or 1280) >= SIDE_BY_SIDE:  # a landscape tablet or a desk: what to know beside the tabs
         return ft.Column(
