@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "sentiment_sample.jsonl"
+HOLDOUT = SAMPLE.with_name("sentiment_holdout.jsonl")
 LABELS = ("negative", "neutral", "positive")
 
 
@@ -171,9 +172,13 @@ def _detectors() -> dict[str, Callable[[], Callable[[str], str]]]:
     return {"langdetect": langdetect, "lingua (en/nl only)": lingua, "clienteling.sentiment.detect_language": ours}
 
 
-def run(path: Path = SAMPLE) -> dict:
+def run(path: Path = SAMPLE, holdout_path: Path = HOLDOUT) -> dict:
     rows = load_sample(path)
-    results: dict = {"sample": {lang: len([r for r in rows if r["lang"] == lang]) for lang in ("en", "nl")}}
+    held = load_sample(holdout_path)
+    results: dict = {
+        "sample": {lang: len([r for r in rows if r["lang"] == lang]) for lang in ("en", "nl")},
+        "holdout": {lang: len([r for r in held if r["lang"] == lang]) for lang in ("en", "nl")},
+    }
     table = []
     for candidate in CANDIDATES:
         started = time.perf_counter()
@@ -191,18 +196,25 @@ def run(path: Path = SAMPLE) -> dict:
             per_message = (time.perf_counter() - started) * 1000 / len(of_lang)
             row = {"candidate": candidate.name, "lang": lang, **cross_validated(of_lang, scores)}
             row |= {"ms_per_message": per_message, "load_ms": load_ms}
+            # held out: thresholds tuned on the whole sample, measured on messages written after the cues were fixed
+            low, high = tune([scores[r["text"]] for r in of_lang], [r["label"] for r in of_lang])
+            held_lang = [r for r in held if r["lang"] == lang]
+            given = candidate.given_language
+            predicted = [label_of(scorer(r["text"], lang if given else None), low, high) for r in held_lang]
+            row["holdout"] = figures([r["label"] for r in held_lang], predicted)
             table.append(row)
     results["candidates"] = table
     try:
         from clienteling import sentiment
 
         fixed = []
-        for lang in ("en", "nl"):
-            of_lang = [r for r in rows if r["lang"] == lang]
-            for given in (True, False):
-                predicted = [sentiment.score(r["text"], lang if given else None).label for r in of_lang]
-                figs = figures([r["label"] for r in of_lang], predicted)
-                fixed.append({"lang": lang, "language_given": given, **figs})
+        for which, messages in (("sample", rows), ("holdout", held)):
+            for lang in ("en", "nl"):
+                of_lang = [r for r in messages if r["lang"] == lang]
+                for given in (True, False):
+                    predicted = [sentiment.score(r["text"], lang if given else None).label for r in of_lang]
+                    figs = figures([r["label"] for r in of_lang], predicted)
+                    fixed.append({"messages": which, "lang": lang, "language_given": given, **figs})
         results["fixed_thresholds"] = fixed
     except ImportError as e:
         results["fixed_thresholds"] = f"not installed ({e.name})"
@@ -214,39 +226,44 @@ def run(path: Path = SAMPLE) -> dict:
             detection.append({"detector": name, "skipped": f"not installed ({e.name})"})
             continue
         started = time.perf_counter()
-        right = sum(detect(r["text"]) == r["lang"] for r in rows)
-        per_message = (time.perf_counter() - started) * 1000 / len(rows)
-        detection.append({"detector": name, "accuracy": right / len(rows), "ms_per_message": per_message})
+        right = sum(detect(r["text"]) == r["lang"] for r in rows + held)
+        per_message = (time.perf_counter() - started) * 1000 / len(rows + held)
+        detection.append({"detector": name, "accuracy": right / len(rows + held), "ms_per_message": per_message})
     results["language_detection"] = detection
     return results
 
 
 def describe(results: dict) -> str:
+    sample, holdout = results["sample"], results["holdout"]
     lines = [
+        f"Sentiment: sample {sample['en']} English + {sample['nl']} Dutch messages (thresholds 2-fold cross-validated);",
+        f"held out {holdout['en']} + {holdout['nl']} messages written after the cues (thresholds tuned on the sample)",
+        f"{'':42} {'':4} {'---- sample ----':>17} {'--- held out ---':>17}",
         (
-            f"Sentiment on {results['sample']['en']} English and {results['sample']['nl']} Dutch messages "
-            "(2-fold cross-validated thresholds)"
+            f"{'candidate':42} {'lang':4} {'acc':>5} {'negP':>5} {'negR':>5} {'acc':>5} {'negP':>5} {'negR':>5}"
+            f" {'ms/msg':>7} {'load ms':>8}"
         ),
-        f"{'candidate':42} {'lang':4} {'acc':>5} {'negP':>5} {'negR':>5} {'ms/msg':>7} {'load ms':>8}  thresholds",
     ]
     for row in results["candidates"]:
         if "skipped" in row:
             lines.append(f"{row['candidate']:42} {row['skipped']}")
             continue
+        h = row["holdout"]
         lines.append(
             f"{row['candidate']:42} {row['lang']:4} {row['accuracy']:5.2f} {row['neg_precision']:5.2f} "
-            f"{row['neg_recall']:5.2f} {row['ms_per_message']:7.3f} {row['load_ms']:8.0f}  {row['thresholds']}"
+            f"{row['neg_recall']:5.2f} {h['accuracy']:5.2f} {h['neg_precision']:5.2f} {h['neg_recall']:5.2f}"
+            f" {row['ms_per_message']:7.3f} {row['load_ms']:8.0f}"
         )
     fixed = results["fixed_thresholds"]
     if isinstance(fixed, list):
-        lines.append("clienteling.sentiment with its own thresholds (all messages):")
+        lines.append("clienteling.sentiment with its own thresholds:")
         for row in fixed:
             given = "given" if row["language_given"] else "detected"
             lines.append(
-                f"  {row['lang']} (language {given:8}) acc {row['accuracy']:.2f}  negative precision "
-                f"{row['neg_precision']:.2f} recall {row['neg_recall']:.2f}"
+                f"  {row['messages']:8} {row['lang']} (language {given:8}) acc {row['accuracy']:.2f}  negative "
+                f"precision {row['neg_precision']:.2f} recall {row['neg_recall']:.2f}"
             )
-    lines.append("Language detection on the same messages:")
+    lines.append("Language detection on all the messages:")
     for row in results["language_detection"]:
         if "skipped" in row:
             lines.append(f"  {row['detector']:42} {row['skipped']}")
