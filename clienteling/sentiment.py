@@ -139,17 +139,79 @@ _POSITIVE_CUES = {
     ],
 }
 
+# Generic signs of a service failure, for the complaints that name no feeling and match no cue above: something the
+# customer is owed (an order, a refund, an answer) with a negation near it, a "why" question, a thing that does not
+# work, and a broader complaint vocabulary. A plain inquiry ("Can I return it without the receipt?") is exempt from
+# the first.
+_SERVICE_NOUNS = {
+    "en": r"(order|parcel|package|delivery|refund|money|credit|points|discount|reply|answer|response|item|size|"
+    r"label|code|account|receipt|invoice|courier|tracking|email|call|help|stock|return|exchange|voucher)",
+    "nl": r"(bestelling|pakket|pakketje|levering|bezorging|terugbetaling|geld|tegoed|punten|korting|reactie|antwoord|"
+    r"artikel|maat|label|code|account|bon|factuur|koerier|bezorger|mail|telefoon|hulp|voorraad|retour|ruil|tegoedbon)",
+}
+_NEGATIONS = {
+    "en": r"(not|no|never|nothing|nobody|none|n't|without|wasn't|isn't|doesn't|didn't|won't|can't|cannot|hasn't|haven't)",
+    "nl": r"(niet|geen|nooit|niks|niets|niemand|zonder)",
+}
+_INQUIRY = {
+    "en": re.compile(
+        r"^\W*(hi|hello|hey|dear \w+)?\W*(can|could|is|are|do|does|how|what|when|which|will|would|may|should)\b",
+        re.IGNORECASE,
+    ),
+    "nl": re.compile(
+        r"^\W*(hoi|hallo|hey|beste \w+)?\W*(kan|kun|kunt|kunnen|mag|is|zijn|hebben|heeft|hoe|wat|wanneer|welke|wil|"
+        r"wilt|doen|doet|moet|zou)\b",
+        re.IGNORECASE,
+    ),
+}
+_PROBLEM_CUES = {
+    lang: [
+        rf"\b{_NEGATIONS[lang]}\b(\W+\w+){{0,5}}?\W+{_SERVICE_NOUNS[lang]}\b",
+        rf"\b{_SERVICE_NOUNS[lang]}\b(\W+\w+){{0,5}}?\W+{_NEGATIONS[lang]}\b",
+    ]
+    for lang in ("en", "nl")
+}
+_GENERIC_CUES = {
+    "en": [
+        r"^\W*why (is|are|am|do|does|did|has|have|was|were|can't|won't|isn't|hasn't|haven't|should|would)\b",
+        (
+            r"\b(doesn'?t|does not|didn'?t|did not|won'?t|can'?t|cannot|isn'?t|wasn'?t) (work|fit|arrive|open|load|close|"
+            r"apply|show|match|help|answer|respond)"
+        ),
+        (
+            r"\b(error|fault|hole|stain|tear|scratch(es|y)?|itch(y|es)?|squeak(s|y)?|jam(med)?|stuck|cancell?ed|"
+            r"refused|overcharged|wrong|poor|awful|terrible|horrible|dreadful|annoying|irritating|frustrat\w*|"
+            r"fed up|sick of|tired of|on hold|chasing|unhelpful|unfriendly|unwelcome|uncomfortable|pushy|worst|"
+            r"waste|mess|shocking|pathetic)\b"
+        ),
+    ],
+    "nl": [
+        r"^\W*waarom (moet|is|zijn|duurt|krijg|heb|hebben|kan|kun|wordt|werd|word|staat|zit|heeft|gaat)\b",
+        r"\b(werkt|werkte|past|paste|zit|zat|klopt|klopte|deed|doet) (het )?(nog )?(steeds )?niet\b",
+        (
+            r"\b(fout|foutmelding|storing|gat|gaten|vlek|scheur|pijn|kriebel\w*|piep\w*|klem\w*|"
+            r"geannuleerd|geweigerd|verkeerd|matig|beroerd|waardeloos|irritant|ergerlijk|ongemakkelijk|kortaf|"
+            r"onbeschoft|opdringerig|onbehulpzaam|slordig|schandalig|ellende|gedoe|rommel|beu|in de wacht|"
+            r"achteraan|achter .{0,20} aan)\b"
+        ),
+        r"\bdit kan (echt |toch )?niet\b",
+        r"\bhet( \w+){0,3} zat\b",
+        r"\b(loopt|liep|zit|zat) (steeds |telkens )?vast\b",
+    ],
+}
+
 _CUE = 0.5  # what one complaint cue weighs (a second and third add to it)
 _PRAISE = 0.25  # what one praise cue weighs
 _QUESTION_DAMPING = 0.3  # a question without a complaint cue keeps this much of the lexicon's score
 
 
 @cache
-def _compiled() -> dict[str, tuple[list[re.Pattern], list[re.Pattern]]]:
+def _compiled() -> dict[str, tuple[list[re.Pattern], list[re.Pattern], list[re.Pattern]]]:
     return {
         lang: (
-            [re.compile(p, re.IGNORECASE) for p in _NEGATIVE_CUES[lang]],
+            [re.compile(p, re.IGNORECASE) for p in _NEGATIVE_CUES[lang] + _GENERIC_CUES[lang]],
             [re.compile(p, re.IGNORECASE) for p in _POSITIVE_CUES[lang]],
+            [re.compile(p, re.IGNORECASE) for p in _PROBLEM_CUES[lang]],
         )
         for lang in ("en", "nl")
     }
@@ -379,8 +441,11 @@ def score(text: str, lang: str | None = None) -> Sentiment:
     if not text:
         return Sentiment("neutral", 0.0, language)
     lexicon = (_english if language == "en" else _dutch)()(text)
-    negative, positive = _compiled()[language]
-    complaints = min(_count(negative, text), 3)
+    negative, positive, problems = _compiled()[language]
+    complaints = _count(negative, text)
+    if not _INQUIRY[language].search(text):
+        complaints += min(_count(problems, text), 1)
+    complaints = min(complaints, 3)
     praise = min(_count(positive, text), 3)
     if complaints:
         # a complaint wrapped in polite or sarcastic words is still a complaint
