@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "sentiment_sample.jsonl"
-HOLDOUT = SAMPLE.with_name("sentiment_holdout.jsonl")
+# written after the first complaint cues were fixed (v1), and after the generic failure signs (v2) were
+HELD_OUT = {"held1": SAMPLE.with_name("sentiment_holdout.jsonl"), "held2": SAMPLE.with_name("sentiment_holdout2.jsonl")}
 LABELS = ("negative", "neutral", "positive")
 
 
@@ -147,7 +148,7 @@ CANDIDATES = [
     Candidate("TextBlob en + textblob-nl", ("en", "nl"), _textblob_by_language),
     Candidate("VADER en + textblob-nl", ("en", "nl"), _vader_and_textblob_nl),
     Candidate("clienteling.sentiment", ("en", "nl"), _ours),
-    Candidate("clienteling.sentiment, language detected", ("en", "nl"), _ours, given_language=False),
+    Candidate("clienteling.sentiment, lang detected", ("en", "nl"), _ours, given_language=False),
 ]
 
 
@@ -172,12 +173,13 @@ def _detectors() -> dict[str, Callable[[], Callable[[str], str]]]:
     return {"langdetect": langdetect, "lingua (en/nl only)": lingua, "clienteling.sentiment.detect_language": ours}
 
 
-def run(path: Path = SAMPLE, holdout_path: Path = HOLDOUT) -> dict:
+def run(path: Path = SAMPLE, held_out: dict[str, Path] = HELD_OUT) -> dict:
     rows = load_sample(path)
-    held = load_sample(holdout_path)
+    sets = {name: load_sample(p) for name, p in held_out.items()}
+    every = rows + [r for held in sets.values() for r in held]
     results: dict = {
-        "sample": {lang: len([r for r in rows if r["lang"] == lang]) for lang in ("en", "nl")},
-        "holdout": {lang: len([r for r in held if r["lang"] == lang]) for lang in ("en", "nl")},
+        name: {lang: len([r for r in messages if r["lang"] == lang]) for lang in ("en", "nl")}
+        for name, messages in {"sample": rows, **sets}.items()
     }
     table = []
     for candidate in CANDIDATES:
@@ -198,17 +200,18 @@ def run(path: Path = SAMPLE, holdout_path: Path = HOLDOUT) -> dict:
             row |= {"ms_per_message": per_message, "load_ms": load_ms}
             # held out: thresholds tuned on the whole sample, measured on messages written after the cues were fixed
             low, high = tune([scores[r["text"]] for r in of_lang], [r["label"] for r in of_lang])
-            held_lang = [r for r in held if r["lang"] == lang]
             given = candidate.given_language
-            predicted = [label_of(scorer(r["text"], lang if given else None), low, high) for r in held_lang]
-            row["holdout"] = figures([r["label"] for r in held_lang], predicted)
+            for name, held in sets.items():
+                held_lang = [r for r in held if r["lang"] == lang]
+                predicted = [label_of(scorer(r["text"], lang if given else None), low, high) for r in held_lang]
+                row[name] = figures([r["label"] for r in held_lang], predicted)
             table.append(row)
     results["candidates"] = table
     try:
         from clienteling import sentiment
 
         fixed = []
-        for which, messages in (("sample", rows), ("holdout", held)):
+        for which, messages in {"sample": rows, **sets}.items():
             for lang in ("en", "nl"):
                 of_lang = [r for r in messages if r["lang"] == lang]
                 for given in (True, False):
@@ -226,34 +229,37 @@ def run(path: Path = SAMPLE, holdout_path: Path = HOLDOUT) -> dict:
             detection.append({"detector": name, "skipped": f"not installed ({e.name})"})
             continue
         started = time.perf_counter()
-        right = sum(detect(r["text"]) == r["lang"] for r in rows + held)
-        per_message = (time.perf_counter() - started) * 1000 / len(rows + held)
-        detection.append({"detector": name, "accuracy": right / len(rows + held), "ms_per_message": per_message})
+        right = sum(detect(r["text"]) == r["lang"] for r in every)
+        per_message = (time.perf_counter() - started) * 1000 / len(every)
+        detection.append({"detector": name, "accuracy": right / len(every), "ms_per_message": per_message})
     results["language_detection"] = detection
     return results
 
 
 def describe(results: dict) -> str:
-    sample, holdout = results["sample"], results["holdout"]
+    sample, held1, held2 = results["sample"], results["held1"], results["held2"]
     lines = [
-        f"Sentiment: sample {sample['en']} English + {sample['nl']} Dutch messages (thresholds 2-fold cross-validated);",
-        f"held out {holdout['en']} + {holdout['nl']} messages written after the cues (thresholds tuned on the sample)",
-        f"{'':42} {'':4} {'---- sample ----':>17} {'--- held out ---':>17}",
+        f"Sentiment: sample {sample['en']} English + {sample['nl']} Dutch messages, thresholds 2-fold cross-validated;",
         (
-            f"{'candidate':42} {'lang':4} {'acc':>5} {'negP':>5} {'negR':>5} {'acc':>5} {'negP':>5} {'negR':>5}"
-            f" {'ms/msg':>7} {'load ms':>8}"
+            f"held1 ({held1['en']} + {held1['nl']}) written after the cues of v1, held2 ({held2['en']} + {held2['nl']}) "
+            "after the failure signs of v2 (thresholds tuned on the whole sample)"
+        ),
+        f"{'':36} {'':4} {'---- sample ----':>17} {'---- held1 -----':>17} {'---- held2 -----':>17}",
+        (
+            f"{'candidate':36} {'lang':4}"
+            + f" {'acc':>5} {'negP':>5} {'negR':>5}" * 3
+            + f" {'ms/msg':>7} {'load ms':>8}"
         ),
     ]
     for row in results["candidates"]:
         if "skipped" in row:
-            lines.append(f"{row['candidate']:42} {row['skipped']}")
+            lines.append(f"{row['candidate']:36} {row['skipped']}")
             continue
-        h = row["holdout"]
-        lines.append(
-            f"{row['candidate']:42} {row['lang']:4} {row['accuracy']:5.2f} {row['neg_precision']:5.2f} "
-            f"{row['neg_recall']:5.2f} {h['accuracy']:5.2f} {h['neg_precision']:5.2f} {h['neg_recall']:5.2f}"
-            f" {row['ms_per_message']:7.3f} {row['load_ms']:8.0f}"
+        cells = "".join(
+            f" {f['accuracy']:5.2f} {f['neg_precision']:5.2f} {f['neg_recall']:5.2f}"
+            for f in (row, row["held1"], row["held2"])
         )
+        lines.append(f"{row['candidate']:36} {row['lang']:4}{cells} {row['ms_per_message']:7.3f} {row['load_ms']:8.0f}")
     fixed = results["fixed_thresholds"]
     if isinstance(fixed, list):
         lines.append("clienteling.sentiment with its own thresholds:")
