@@ -15,8 +15,8 @@ How it reads a message:
   no answer, explicit complaints, sarcasm such as "thanks for nothing") pulls the score down, and a few praise cues
   the Dutch lexicon lacks ("top", "behulpzaam", "👏") pull it up. A complaint wins over polite or sarcastic
   positive words (the sample's labelling rule: mixed with a complaint is negative);
-- a question without a complaint cue is pulled towards neutral: the Dutch lexicon reads "lang" in "Hoe lang duurt
-  levering?" as negative;
+- a question without a complaint cue is pulled towards neutral and never counts as negative: the Dutch lexicon reads
+  "lang" in "Hoe lang duurt levering?" as negative;
 - the language is the one given (the customer's or the conversation's, when known); otherwise it is guessed from
   common function words (`detect_language`), which on the labelled sample is right as often as langdetect or
   lingua while costing microseconds and no dependency.
@@ -202,7 +202,7 @@ _GENERIC_CUES = {
 
 _CUE = 0.5  # what one complaint cue weighs (a second and third add to it)
 _PRAISE = 0.25  # what one praise cue weighs
-_QUESTION_DAMPING = 0.3  # a question without a complaint cue keeps this much of the lexicon's score
+_QUESTION_DAMPING = 0.3  # a question without a complaint cue keeps this much of the lexicon's praise, none of its blame
 
 
 @cache
@@ -452,7 +452,8 @@ def score(text: str, lang: str | None = None) -> Sentiment:
         value = min(lexicon, 0.0) + 0.25 * max(lexicon, 0.0) - _CUE * complaints + 0.5 * _PRAISE * praise
     else:
         if text.rstrip().endswith("?"):
-            lexicon *= _QUESTION_DAMPING
+            # not a complaint: what sounds negative in a question is the thing asked about ("hoe lang", "klein")
+            lexicon = max(lexicon * _QUESTION_DAMPING, 0.0)
         value = lexicon + _PRAISE * praise
     value = max(-1.0, min(1.0, value))
     if value < NEGATIVE_BELOW:
