@@ -23,7 +23,9 @@ How it reads a message:
 
 The thresholds (`NEGATIVE_BELOW`, `POSITIVE_ABOVE`) and the figures are from `clienteling bench --sentiment`
 (`clienteling/sentiment_eval.py`) on tests/data/sentiment_sample.jsonl; the README's "Sentiment" section has the
-comparison with the libraries on their own.
+comparison with the libraries on their own. On messages written after the cues were last changed
+(tests/data/sentiment_holdout2.jsonl) it finds about half of the complaints (recall 0.44 English, 0.56 Dutch) and
+nearly every message it flags is one (precision 0.88, 1.00); the libraries alone find a quarter to a third.
 
 This runs at the centre (conversations are ingested there), never in a store build: its libraries are the
 `sentiment` extra (`pip install clienteling[sentiment]`).
