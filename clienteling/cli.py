@@ -250,6 +250,12 @@ def _parser() -> argparse.ArgumentParser:
         help="measure only the suggestions for a customer with 200 orders, on a device (and the whole customer picture)",
     )
 
+    bench.add_argument(
+        "--sentiment",
+        action="store_true",
+        help="measure only sentiment scoring on the labelled Dutch and English sample (needs the sentiment extra)",
+    )
+
     connect = commands.add_parser("connect", help="connect the centre to one of the retailer's platforms")
     platforms = connect.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
     ct = platforms.add_parser(
@@ -350,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             from clienteling.bench_ingest import main as ingest_bench_main
 
             return ingest_bench_main(args.json, args.records, args.pg)
+        if args.sentiment:
+            from clienteling.sentiment_eval import main as sentiment_bench_main
+
+            return sentiment_bench_main(args.json)
         if args.watch:
             from clienteling.bench_watch import main as watch_bench_main
 
