@@ -347,3 +347,34 @@ def test_two_deliverers_never_hand_the_same_message_over(store) -> None:
     handed = [r for r in provider.references if r in ids]
     assert sorted(handed) == sorted(ids)  # each once, whichever deliverer claimed it
     assert {store.message_row(i).status for i in ids} == {"sent"}
+
+
+def test_the_store_s_figures_count_the_credited_order_and_the_message_for_the_associate(store) -> None:
+    from clienteling import rules
+
+    clock = store.test_clock  # type: ignore[attr-defined]
+    customer_id = next(  # one whom no other test here writes to: she agreed to WhatsApp and has a phone
+        doc["id"]
+        for doc in (json.loads(d) for (d,) in store.query("SELECT doc FROM customers ORDER BY id DESC"))
+        if doc["consent"].get("whatsapp") and doc.get("phone") and doc["id"] not in ("C0000010", "C0000001")
+    )
+    before = store.dashboard("AMS01")
+    lotte_before = next(s for s in before.staff if s.staff_id == LOTTE).weeks[-1]
+    sent(store, customer_id, command(text="Hoi, de jas is er weer in jouw maat"))
+    clock.now += timedelta(minutes=5)
+    order = ingest_order(store, online_order(store, customer_id, "ORD-90000077", clock.now))
+    assert order.credited_to is not None and order.credited_to.staff_id == LOTTE
+    after = store.dashboard("AMS01")
+    lotte = next(s for s in after.staff if s.staff_id == LOTTE).weeks[-1]
+    week = rules.week_of(rules.store_day(clock.now))
+    assert lotte.week == week
+    assert lotte.credited_online.cents - lotte_before.credited_online.cents == rules.net_sales_cents(order) > 0
+    assert lotte.customers_served == lotte_before.customers_served + 1  # messaged, then bought: one customer
+    assert after.store_total.weeks[-1].credited_online.cents - before.store_total.weeks[-1].credited_online.cents == (
+        rules.net_sales_cents(order)
+    )
+    assert lotte.in_store == lotte_before.in_store  # an online order is never an in-store sale
+    utrecht = store.dashboard("UTR01").store_total.weeks[-1]
+    assert utrecht.credited_online.cents == 0 or all(
+        o.credited_to.store == "UTR01" for o in store._credited_since("0", "UTR01")
+    )

@@ -5,6 +5,10 @@ Worked out at the centre, not on a device: a device holds only its own store's c
 credited to one of its associates may be a customer of any store, and the profiles opened on the store's other
 devices are only at the centre. A device keeps the last answer, so the figures stay on screen offline with their age.
 
+An online order counts for the associate it is credited to (`Order.credited_to`, set by the centre when the order
+arrives: their message or consult came last, within 14 days before it; `rules.credit_for`), in the week it was
+placed.
+
 Weeks are the store's calendar weeks (Monday to Sunday, `rules.week_of`); sales are `rules.net_sales_cents` (returns
 and cancellations taken off, shipping not counted). A customer counts once per week for each staff member who served
 them (a profile opened, an order placed, a message sent, a follow-up done) and once for the store.
@@ -78,6 +82,18 @@ class Reports(StoreBase):
             if week is not None:
                 for key in {order.placed_by if order.placed_by in staff else None, None}:
                     tallies[key].in_store[week] += rules.net_sales_cents(order)
+        for order in self._credited_since(since, store):
+            credit = order.credited_to
+            who = credit.staff_id if credit.staff_id in staff else None
+            week = count(who, order.created_at, order.customer_id)
+            if week is not None:
+                for key in {who, None}:
+                    tallies[key].credited[week] += rules.net_sales_cents(order)
+        for staff_id, customer_id, sent_at in self.query(
+            "SELECT staff_id, customer_id, sent_at FROM outreach_messages WHERE store = ? AND sent_at >= ?",
+            (store, since),
+        ):
+            count(staff_id if staff_id in staff else None, sent_at, customer_id)
         for staff_id, customer_id, viewed_at in self.query(
             "SELECT staff_id, customer_id, viewed_at FROM profile_views WHERE store = ? AND viewed_at >= ?",
             (store, since),
@@ -94,6 +110,13 @@ class Reports(StoreBase):
                 if member.get("active", True) or staff_id in tallies
             ],
         )
+
+    def _credited_since(self, since: str, store: str) -> Iterable[Order]:
+        """The online orders since `since` credited to a member of `store`'s staff (`Order.credited_to`)."""
+        for (doc,) in self.query(
+            "SELECT doc FROM orders WHERE created_at >= ? AND doc->'credited_to'->>'store' = ?", (since, store)
+        ):
+            yield Order.model_validate_json(doc)
 
     def _orders_since(self, since: str, store: str) -> Iterable[Order]:
         """The orders placed in `store` since `since`."""
