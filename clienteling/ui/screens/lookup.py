@@ -137,8 +137,7 @@ def LookupScreen():
                 [
                     ft.Container(heading(session.t("lookup_title")), expand=True),
                     big_button(session.t("enrol"), lambda _: enrol(), "enrol", icon=ft.Icons.PERSON_ADD, primary=False),
-                ],
-                wrap=True,
+                ],  # not a wrapping row: a wrap cannot give the heading the room left (the screen would not draw)
             ),
             code_field(
                 "scan-field",
