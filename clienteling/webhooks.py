@@ -25,10 +25,18 @@ SIGNATURE_HEADER = "Clienteling-Signature"
 EVENT_ID_HEADER = "Clienteling-Event-Id"
 EVENT_TYPE_HEADER = "Clienteling-Event-Type"
 
-EVENT_TYPES = ("order.created", "return.registered", "note.added", "consent.changed")
+EVENT_TYPES = (
+    "order.created",
+    "return.registered",
+    "note.added",
+    "consent.changed",
+    "follow_up.created",
+    "follow_up.done",
+)
 """What the centre publishes: a ship-to-home order placed in a store (subject: the order), a return registered at a
 desk (subject: the order returned), a note added to a customer (subject: the customer), a customer's consent per
-channel changed at a counter (subject: the customer; only a change that took effect, not one superseded)."""
+channel changed at a counter (subject: the customer; only a change that took effect, not one superseded), a follow-up
+task made by staff or by the centre, and one marked done (subject: the customer)."""
 
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:

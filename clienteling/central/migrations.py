@@ -15,6 +15,8 @@ Versions:
 
 6. notes are a synced collection (`notes.seq`: every store sees them), and the log of consent changes made at a
    counter (issue 14).
+7: follow-up tasks, a synced collection scoped to the customer like notes (`follow_ups`), and an index of wishlists
+   by style, for the tasks the centre makes when a wishlisted item comes back in stock (issue 14).
 
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 
 from clienteling.central.db import Conn, Database, SqliteDatabase
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
@@ -77,6 +79,19 @@ CREATE TABLE IF NOT EXISTS consent_log (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT, store TEXT NOT NULL, changed_at TEXT NOT NULL,
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS consent_log_customer ON consent_log(customer_id, changed_at);
+"""
+
+# Version 7 (issue 14): `follow_ups`, tasks about a customer for an associate or a store's list (a synced collection,
+# customer-scoped; `sku` and `state` beside the document for "never twice for the same open customer and SKU").
+FOLLOWUP_TABLES = """
+CREATE TABLE IF NOT EXISTS follow_ups (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, store TEXT NOT NULL, sku TEXT,
+    state TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS follow_ups_seq ON follow_ups(seq);
+CREATE INDEX IF NOT EXISTS follow_ups_customer ON follow_ups(customer_id, sku);
+"""
+FOLLOWUP_INDEXES = """
+CREATE INDEX IF NOT EXISTS wishlists_style ON wishlists((doc->>'style'));
 """
 
 SCHEMA = (
@@ -131,10 +146,12 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + ";\n"
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + FOLLOWUP_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
-INDEXES = """
+INDEXES = (
+    """
 CREATE INDEX IF NOT EXISTS stores_seq ON stores(seq);
 CREATE INDEX IF NOT EXISTS staff_store_seq ON staff(store, seq);
 CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
@@ -152,6 +169,8 @@ CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
 CREATE INDEX IF NOT EXISTS notes_seq ON notes(seq);
 CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
 """
+    + FOLLOWUP_INDEXES
+)
 
 POSTGRES_SCHEMA = (
     """
@@ -201,6 +220,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
 """
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + FOLLOWUP_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -346,4 +366,6 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
         steps.append("5: integrations, field owners, source versions, the outbox of events")
     if int(_meta(conn, "schema_version") or 1) < 6:
         steps.append("6: notes in the feed, the consent log")
+    if int(_meta(conn, "schema_version") or 1) < 7:  # made with the schema and the indexes (IF NOT EXISTS)
+        steps.append("7: follow-ups, wishlists by style")
     return steps

@@ -42,6 +42,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "internal_error": (500, "Something went wrong on the centre"),
     "implausible_time": (422, "That moment cannot be right: it lies too far in the future or the past"),
     "too_many_profile_reads": (429, "Customer profiles are being read faster than a person could: wait and retry"),
+    # follow-ups (issue 14)
+    "follow_up_not_found": (404, "The customer has no such follow-up"),
+    "follow_up_id_taken": (422, "That follow-up id is another task's"),
 }
 
 

@@ -7,6 +7,7 @@ with two backends, SQLite and PostgreSQL:
 - orders.py: ship-to-home orders and returns;
 - feed.py: the change feed and its tombstones;
 - devices.py: device and administrator tokens, staff;
+- followups.py: follow-up tasks, made by staff or by the centre when a wishlisted item is back in stock;
 - ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes;
 - events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer).
 
@@ -39,13 +40,14 @@ from clienteling.central.customers import Customers, customer_search_text  # noq
 from clienteling.central.devices import Devices
 from clienteling.central.events import Events
 from clienteling.central.feed import Feed
+from clienteling.central.followups import FollowUps
 from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
 from clienteling.central.orders import Orders
 from clienteling.central.problems import ProblemError
 
 
-class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, Events, StoreBase):
+class CentralStore(Customers, Catalogue, Orders, Feed, Devices, Ingest, FollowUps, Events, StoreBase):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 
 

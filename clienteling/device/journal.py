@@ -39,6 +39,8 @@ COMMAND_PATHS = {
     "note": "/v1/customers/{customer_id}/notes",
     "profile_view": "/v1/customers/{customer_id}/views",
     "consent": "/v1/customers/{customer_id}/consent",
+    "follow_up": "/v1/customers/{customer_id}/follow-ups",
+    "follow_up_state": "/v1/customers/{customer_id}/follow-ups/state",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.

@@ -53,6 +53,8 @@ from clienteling.contract import (
     CentreInfo,
     ConsentChange,
     CustomerNote,
+    FollowUp,
+    FollowUpStateChange,
     Order,
     ProfileView,
     Return,
@@ -75,6 +77,8 @@ ANSWER_MODELS = {
     "note": CustomerNote,
     "profile_view": ProfileView,
     "consent": ConsentChange,
+    "follow_up": FollowUp,
+    "follow_up_state": FollowUpStateChange,
 }
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)
