@@ -19,6 +19,7 @@ from clienteling.ui.offloop import in_background
 from clienteling.ui.screens.attention import AttentionScreen
 from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
+from clienteling.ui.screens.follow_ups import ClientBookScreen
 from clienteling.ui.screens.lookup import LookupScreen
 from clienteling.ui.screens.returns import ReturnsScreen
 from clienteling.ui.screens.settings import SettingsScreen
@@ -160,6 +161,7 @@ ROUTES = [
         children=[
             ft.Route(index=True, component=LookupScreen),
             ft.Route(path="customer/:customer_id", component=CustomerScreen),
+            ft.Route(path="clients", component=ClientBookScreen),
             ft.Route(path="stock", component=StockScreen),
             ft.Route(path="stock/:sku", component=StockScreen),
             ft.Route(path="ship/:customer_id/:sku", component=ShipToHomeScreen),
