@@ -99,3 +99,36 @@ def test_a_follow_up_due_today_comes_first_among_the_suggestions() -> None:
     assert [s.reason for s in suggest(SANNE, wished, [], {}, {}, {"KN09"}, NOW, due=[DueItem(knit, "KN09-NVY-M")])] == [
         "wishlist_here"
     ]
+
+
+def test_a_resellable_return_that_brings_the_item_back_makes_the_task(tmp_path) -> None:
+    """The other path that changes stock at the centre: an item put back on the shelf (`Catalogue._restock`)."""
+    from clienteling.central.demo import build_demo
+    from clienteling.central.store import CentralStore
+    from clienteling.contract import Customer, Product, WishlistItem
+    from clienteling.suggest import fits
+
+    build_demo(tmp_path / "centre.db", 40)
+    store = CentralStore(tmp_path / "centre.db")
+    try:
+        found = None
+        for cid, doc in store.query("SELECT id, doc FROM customers WHERE home_store = 'AMS01' ORDER BY id"):
+            customer = Customer.model_validate_json(doc)
+            for (item_doc,) in store.query("SELECT doc FROM wishlists WHERE customer_id = ? ORDER BY id", (cid,)):
+                item = WishlistItem.model_validate_json(item_doc)
+                product = Product.model_validate_json(
+                    store.query_one("SELECT doc FROM products WHERE id = ?", (item.style,))[0]
+                )
+                taken = store.query_one("SELECT 1 FROM follow_ups WHERE sku = ? AND customer_id = ?", (item.sku, cid))
+                if found is None and fits(customer, product, item.sku) and taken is None:
+                    found = (cid, item.sku)
+        assert found is not None
+        cid, sku = found
+        with store.write() as conn:
+            conn.execute("DELETE FROM stock WHERE id = ?", (f"AMS01:{sku}",))
+            store._restock(conn, "AMS01", sku, 1, store.clock())
+            store._restock(conn, "AMS01", sku, 1, store.clock())  # more of it: not back again
+        rows = store.query("SELECT doc FROM follow_ups WHERE customer_id = ? AND sku = ?", (cid, sku))
+        assert len(rows) == 1 and '"reason":"back_in_stock"' in rows[0][0]
+    finally:
+        store.close()

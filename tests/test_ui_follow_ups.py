@@ -127,3 +127,35 @@ def test_my_customers_are_those_i_served_or_follow(device) -> None:
     asyncio.run(book.follow(SANNE, False))
     assert not device.following(SANNE, LOTTE)
     assert ClientBook(device, None).entries is None
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_customer_screen_carries_the_keys_a_browser_journey_uses(device, lang) -> None:
+    from test_ui_logic import identifiers
+
+    from clienteling.device.views import timeline
+    from clienteling.ui.screens import customer
+    from clienteling.ui.screens.follow_ups import follow_ups_card
+
+    screen = SimpleNamespace(device=device, lang=lang, t=lambda key, **values: tr(lang, key, **values))
+    profile = CustomerProfile(device, LOTTE)
+    asyncio.run(profile.open(SANNE))
+    form = FollowUpForm(device, LOTTE)
+    picture = profile.picture
+    shown = identifiers([follow_ups_card(screen, picture, form, profile)])
+    assert {"customer-follow-ups", "follow-toggle", "add-follow-up"} <= set(shown)
+    for task in picture.follow_ups:
+        assert {f"profile-follow-up-{task.id}", f"profile-follow-up-done-{task.id}"} <= set(shown)
+    wishes = identifiers(customer.wishlist_tab(screen, picture, form))
+    sku = picture.wishlist[0].item.sku
+    assert f"wish-follow-up-{sku}" in wishes
+    form.start(SANNE, sku=sku, text="x")
+    with_form = identifiers([follow_ups_card(screen, picture, form, profile)])
+    assert {"follow-up-form", "follow-up-text", "follow-up-due-today", "follow-up-pick-date", "follow-up-save"} <= set(
+        with_form
+    )
+    assert "add-follow-up" not in with_form
+    assert asyncio.run(form.save()) is not None
+    made_here = [e.kind for e in timeline(device.customer_picture(SANNE)) if e.made_here]
+    assert "follow_up" in made_here  # the timeline words it by its kind
+    assert tr(lang, "kind_follow_up") != tr("nl" if lang == "en" else "en", "kind_follow_up")
