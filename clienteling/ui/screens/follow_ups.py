@@ -88,15 +88,16 @@ def follow_up_row(session, shown, today: date, on_done, on_snooze, prefix: str, 
                 ),
             ),
         ]
+    icon = ft.Icon(ft.Icons.INVENTORY if task.origin == "centre" else ft.Icons.TASK_ALT, color=ft.Colors.TEAL_700)
+    if open_customer:  # the look-up screen's full width: the buttons beside the words
+        body = ft.Row([icon, ft.Column(lines, spacing=2, expand=True), *buttons], wrap=False)
+    else:  # the profile's narrow side column: the buttons under the words
+        body = ft.Row(
+            [icon, ft.Column([*lines, ft.Row(buttons, spacing=8, wrap=True)], spacing=6, expand=True)],
+            vertical_alignment=ft.CrossAxisAlignment.START,
+        )
     return card(
-        ft.Row(
-            [
-                ft.Icon(ft.Icons.INVENTORY if task.origin == "centre" else ft.Icons.TASK_ALT, color=ft.Colors.TEAL_700),
-                ft.Column(lines, spacing=2, expand=True),
-                *buttons,
-            ],
-            wrap=False,
-        ),
+        body,
         f"{prefix}-{task.id}",
         on_click=(lambda _: go(f"/customer/{task.customer_id}")) if open_customer else None,
     )
