@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 
 # --------------------------------------------------------------------------- basics
@@ -762,6 +763,90 @@ class SinkMessage(Contract):
     received_at: UtcDatetime
 
 
+# --------------------------------------------------------------------------- follow-ups (issue 14)
+
+FollowUpId = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-zA-Z][0-9a-zA-Z-]{7,63}$",
+        description="Made by whoever made the task: a device's own UUID (so that a later command can name a task made "
+        "offline before the centre answered), or the centre's",
+        examples=["0193a1b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b"],
+    ),
+]
+FollowUpState = Literal["open", "done", "snoozed"]
+FOLLOW_UP_REASONS = ("back_in_stock",)
+"""Why the centre made a task by itself: the device words it from the code and the SKU (no English in the data)."""
+
+
+class FollowUp(Contract):
+    """A task for an associate (or for the store's list: `assignee` None) about a customer, due on a day of the
+    store's calendar: "tell Sanne when the navy coat is back in M". Made by staff on a device (`origin` "staff",
+    `text` their words) or by the centre (`origin` "centre", `reason` a code such as `back_in_stock`, no text).
+    A customer's follow-ups reach every store that serves her, like her notes."""
+
+    id: FollowUpId
+    customer_id: CustomerId
+    store: StoreCode = Field(description="The store whose list the task is on")
+    assignee: StaffId | None = Field(default=None, description="Whose task it is; None: anyone of the store")
+    text: str | None = Field(default=None, max_length=500, description="Staff's words (origin staff)")
+    reason: str | None = Field(default=None, description="Why the centre made it (origin centre): `back_in_stock`")
+    origin: Literal["staff", "centre"] = "staff"
+    due: date = Field(description="The day it is due, in the store's calendar")
+    sku: Sku | None = Field(default=None, description="The item it concerns, if any")
+    style: str | None = None
+    state: FollowUpState = "open"
+    snoozed_until: date | None = Field(default=None, description="With state snoozed: the day it is due again")
+    state_changed_at: UtcDatetime = Field(
+        description="When its state was last changed (by the device's clock): a change made earlier never overwrites "
+        "one made later"
+    )
+    created_by: StaffId | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    done_at: UtcDatetime | None = None
+    done_by: StaffId | None = None
+
+
+class FollowUpCommand(Command):
+    """Make a follow-up task about the customer (from her profile or from a wishlist item). `id` is made on the
+    device (its own UUID), so a later done or snooze made offline can name the task before the centre answered."""
+
+    id: FollowUpId
+    text: str = Field(min_length=1, max_length=500)
+    due: date
+    assignee: StaffId | None = Field(default=None, description="None: the store's list")
+    sku: Sku | None = None
+    staff_id: StaffId = Field(description="Who made it: staff of the calling device's store")
+    created_at: UtcDatetime = Field(description="When it was made, by the device's clock")
+
+
+class FollowUpStateCommand(Command):
+    """Mark a follow-up done, snooze it to a day, or open it again. Changes arrive out of order from devices that
+    were offline: the one made last (`changed_at`) wins (`rules.follow_up_change_supersedes`)."""
+
+    follow_up_id: FollowUpId
+    state: FollowUpState
+    snoozed_until: date | None = Field(default=None, description="Required with state snoozed")
+    staff_id: StaffId
+    changed_at: UtcDatetime = Field(description="When the change was made, by the device's clock")
+
+    @model_validator(mode="after")
+    def _snooze_has_a_day(self) -> FollowUpStateCommand:
+        if (self.state == "snoozed") != (self.snoozed_until is not None):
+            raise ValueError("snoozed_until is given with state snoozed, and only then")
+        return self
+
+
+class FollowUpStateChange(Contract):
+    """The centre's answer to a `FollowUpStateCommand`: the task as it holds it now, and whether the change was
+    superseded by one made later (then nothing changed)."""
+
+    id: FollowUpId = Field(description="The follow-up's id")
+    superseded: bool = False
+    follow_up: FollowUp
+
+
 # --------------------------------------------------------------------------- sync
 
 T = TypeVar("T")
@@ -778,6 +863,7 @@ SYNC_COLLECTIONS = (
     "orders",
     "conversations",
     "notes",
+    "follow_ups",
 )
 
 
@@ -792,9 +878,9 @@ class SyncPage(Contract, Generic[T]):
 
 # --------------------------------------------------------------------------- ingest (the retailer's systems)
 
-INGEST_COLLECTIONS = tuple(c for c in SYNC_COLLECTIONS if c not in ("staff", "notes"))
+INGEST_COLLECTIONS = tuple(c for c in SYNC_COLLECTIONS if c not in ("staff", "notes", "follow_ups"))
 """What the retailer's systems may write (`POST /v1/ingest/{collection}`): every synced collection but the staff
-(the centre's own, with their PINs) and the notes (the stores' own), each as the collection's feed document
+(the centre's own, with their PINs) and the notes and follow-ups (the stores' own), each as the collection's feed document
 (stock as `IngestedStock`)."""
 
 
@@ -1099,9 +1185,8 @@ class Event(Contract):
         "give an `id` again to another event); drop an event whose `position` you have seen",
     )
     type: str = Field(
-        description="`order.created`, `return.registered`, `note.added`, `consent.changed` or `customer.enrolled` (more "
-        "may come: ignore "
-        "what you do not know)",
+        description="`order.created`, `return.registered`, `note.added`, `consent.changed`, `customer.enrolled`, "
+        "`feedback.received`, `follow_up.created` or `follow_up.done` (more may come: ignore what you do not know)",
         examples=["order.created"],
     )
     subject: str = Field(
@@ -1113,6 +1198,8 @@ class Event(Contract):
     data: dict[str, Any] = Field(
         description="The document made: the `Order` (order.created), the `Return` (return.registered), the "
         "`CustomerNote` (note.added), the `ConsentChange` (consent.changed), the `Customer` (customer.enrolled)"
+        "`CustomerNote` (note.added), the `ConsentChange` (consent.changed), the `FollowUp` (follow_up.created, "
+        "follow_up.done)"
     )
 
 

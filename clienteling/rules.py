@@ -490,6 +490,15 @@ def credit_for(channel: str, ordered_at: datetime, touches: Iterable[Touch]) -> 
     return max(eligible, key=lambda t: (t.at, t.reason == "message"))
 
 
+def follow_up_change_supersedes(changed_at: datetime, held_since: datetime) -> bool:
+    """Whether a change of a follow-up's state (done, snoozed, open again) made at `changed_at` replaces the state
+    the task has held since `held_since`: the change made last wins (a tie goes to the one that arrives last), so a
+    snooze made offline that reaches the centre after a colleague marked the task done never opens it again. The
+    centre applies it (clienteling.central.followups) and the device shows its waiting changes by it
+    (clienteling.follow_ups.shown)."""
+    return changed_at >= held_since
+
+
 # --------------------------------------------------------------------------- postcodes
 
 _POSTCODE = TypeAdapter(DutchPostcode)

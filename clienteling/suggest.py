@@ -2,6 +2,7 @@
 worked out on the device from what the cache holds. No I/O: the device gathers the facts, this decides.
 
 In order of how strong the reason is:
+0. a follow-up about an item is due today or overdue ("follow-up due today": staff meant to show it to her);
 1. on her wishlist, in her size, in this store ("on her wishlist, in her size, 2 in this store");
 2. goes with something she bought in the last year, in her size, in this store ("goes with the Harbour coat she
    bought in October");
@@ -55,12 +56,20 @@ class InStock:
 
 
 @dataclass(frozen=True)
+class DueItem:
+    """The item a follow-up due today (or overdue) concerns."""
+
+    product: Product
+    sku: str
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """One thing to show her, and why: `reason` a code the screen words with `params`."""
 
     product: Product
     sku: str
-    reason: str  # "wishlist_here", "goes_with" or "wishlist_elsewhere"
+    reason: str  # "follow_up_due", "wishlist_here", "goes_with" or "wishlist_elsewhere"
     params: dict[str, object] = field(default_factory=dict)
 
 
@@ -99,9 +108,11 @@ def suggest(
     now: datetime,
     *,
     limit: int = MAX_SUGGESTIONS,
+    due: Iterable[DueItem] = (),
 ) -> list[Suggestion]:
     """Up to `limit` suggestions for `customer` (see the module's docstring). `in_stock` holds, by category, what this
-    store has; `categories` the category of each style she bought; `declined` the SKUs and styles she said no to."""
+    store has; `categories` the category of each style she bought; `declined` the SKUs and styles she said no to;
+    `due` the items of her follow-ups due today or overdue (shown first, unless she declined them)."""
     recent = recent_styles(orders, now)
     chosen: list[Suggestion] = []
     seen: set[str] = set()
@@ -119,6 +130,9 @@ def suggest(
         chosen.append(suggestion)
         seen.add(suggestion.product.style)
 
+    for item in due:
+        if item.product.style not in seen and item.sku not in declined and item.product.style not in declined:
+            take(Suggestion(item.product, item.sku, "follow_up_due"))
     for item in sorted(wished, key=lambda w: -w.here):
         if item.here > 0 and allowed(item.product, item.sku):
             take(Suggestion(item.product, item.sku, "wishlist_here", {"n": item.here}))

@@ -32,12 +32,15 @@ EVENT_TYPES = (
     "consent.changed",
     "customer.enrolled",
     "feedback.received",
+    "follow_up.created",
+    "follow_up.done",
 )
 """What the centre publishes: a ship-to-home order placed in a store (subject: the order), a return registered at a
 desk (subject: the order returned), a note added to a customer (subject: the customer), a customer's consent per
 channel changed at a counter (subject: the customer; only a change that took effect, not one superseded), a customer
 enrolled at a counter (subject: the new customer; data: her `Customer`), a customer's rating of a store touchpoint
-(subject: the customer; data: the `Feedback`)."""
+(subject: the customer; data: the `Feedback`), a follow-up task made by staff or by the centre, and one marked done
+(subject: the customer)."""
 
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:

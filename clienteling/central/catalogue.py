@@ -70,8 +70,11 @@ class Catalogue(StoreBase):
         return levels
 
     def _restock(self, conn: Conn, store: str, sku: str, quantity: int, now: datetime) -> None:
+        before = self._available(conn, store, sku)  # type: ignore[attr-defined]
         conn.execute(
             "INSERT INTO stock (id, seq, store, sku, on_hand, reserved, as_of) VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(id) DO UPDATE SET"
             " on_hand = stock.on_hand + excluded.on_hand, as_of = excluded.as_of, seq = excluded.seq",
             (f"{store}:{sku}", self.next_seq(conn), store, sku, quantity, iso(now)),
         )
+        # back in stock here: the customers waiting for it get a follow-up (clienteling.central.followups)
+        self._stock_moved(conn, store, sku, before, self._available(conn, store, sku), now)  # type: ignore[attr-defined]

@@ -118,7 +118,7 @@ class Customers(Events):
     def forget_customer(self, customer_id: str) -> bool:
         """Erase a customer and everything personal about them (a GDPR erasure), with tombstones.
 
-        Besides their synced rows: the notes staff made about them, the returns of their orders, the log of who
+        Besides their synced rows (follow-ups among them): the notes staff made about them, the returns of their orders, the log of who
         viewed their profile, the log of their consent changes, every stored idempotency answer about them (an order's answer holds the address), and
         the outbox's events about them or their orders, with their deliveries (sent or not).
         A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
@@ -153,7 +153,7 @@ class Customers(Events):
         )
         for table in ("profile_views", "idempotency", "consent_log", "outreach_messages", "touchpoints", "feedback"):
             conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
-        for collection in ("wishlists", "orders", "conversations", "notes"):
+        for collection in ("wishlists", "orders", "conversations", "notes", "follow_ups"):
             for (row_id,) in conn.execute(
                 f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
             ).fetchall():

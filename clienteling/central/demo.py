@@ -42,6 +42,7 @@ import sqlite3
 import tempfile
 import time as clock
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -218,6 +219,7 @@ class ChainBuilder:
         self.build_stock()
         for start in range(1, self.customers + 1, 10_000):
             self.build_customers(start, min(start + 10_000, self.customers + 1))
+        self.build_follow_ups()
         self.conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [
@@ -369,6 +371,64 @@ class ChainBuilder:
         self.write("wishlists", "INSERT INTO wishlists VALUES (?, ?, ?, ?)", wishlists)
         self.write("orders", "INSERT INTO orders VALUES (?, ?, ?, ?, ?)", orders)
         self.write("conversations", "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", conversations)
+
+    def build_follow_ups(self) -> None:
+        """A few follow-ups at Amsterdam, so that today's list is not empty (issue 14), from a generator of their own
+        (nothing else of the chain changes): Sanne's coat is back in M (a task the centre made, for Lotte, her
+        associate) and Lotte means to show her the new knitwear; three more of Amsterdam's customers have one each,
+        one overdue, one on the store's list, one next week."""
+        rng = random.Random(f"{self.seed}:follow_ups")
+        today = self.anchor.date()
+        coat = self.sanne_wishlist_skus()[0]
+        others = [
+            cid
+            for (cid,) in self.conn.execute(
+                "SELECT id FROM customers WHERE home_store = 'AMS01' AND id NOT IN ('C0000001', 'C0000003')"
+                " ORDER BY id LIMIT 3"
+            )
+        ]
+        planned = [  # customer, assignee, text (None: the centre's), reason, SKU, due in days, made days ago
+            ("C0000001", "S0001", None, "back_in_stock", coat, 0, 0),
+            ("C0000001", "S0001", "Wedding in June: show her the new knitwear", None, None, 0, 6),
+        ]
+        texts = (
+            ("S0001", "Call back about the trousers' alterations", -1, 8),
+            (None, "Her loyalty points expire this month: mention them", 0, 2),
+            ("S0001", "Ask how the sneakers fit after a week", 7, 1),
+        )
+        for cid, (assignee, text, due_in, made_ago) in zip(others, texts, strict=False):
+            planned.append((cid, assignee, text, None, None, due_in, made_ago))
+        rows = []
+        for cid, assignee, text, reason, sku, due_in, made_ago in planned:
+            if cid == "C0000001" and self.customers < 1:
+                continue
+            made = self.anchor - timedelta(days=made_ago) + timedelta(hours=7)
+            doc = {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "customer_id": cid,
+                "store": "AMS01",
+                "assignee": assignee,
+                "text": text,
+                "reason": reason,
+                "origin": "centre" if reason else "staff",
+                "due": (today + timedelta(days=due_in)).isoformat(),
+                "sku": sku,
+                "style": sku.split("-")[0] if sku else None,
+                "state": "open",
+                "snoozed_until": None,
+                "state_changed_at": iso(made),
+                "created_by": None if reason else assignee or "S0003",
+                "created_at": iso(made),
+                "updated_at": iso(made),
+                "done_at": None,
+                "done_by": None,
+            }
+            rows.append((doc["id"], self.next_seq(), cid, "AMS01", sku, "open", dumps(doc)))
+        self.write(
+            "follow_ups",
+            "INSERT INTO follow_ups (id, seq, customer_id, store, sku, state, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def make_customer(self, number: int) -> dict:
         rng = self.rng

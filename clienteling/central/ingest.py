@@ -500,6 +500,7 @@ class Ingest(StoreBase):
     def _save_stock(self, conn: Conn, level: IngestedStock, source: str, new: bool) -> None:
         _known_store(conn, level.store)
         _known_sku(conn, level.sku)
+        before = self._available(conn, level.store, level.sku)  # type: ignore[attr-defined]
         conn.execute(
             "INSERT INTO stock (id, seq, store, sku, on_hand, reserved, as_of, source) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, on_hand = excluded.on_hand, as_of = excluded.as_of,"
@@ -514,6 +515,9 @@ class Ingest(StoreBase):
                 source,
             ),
         )
+        # back in stock: the customers waiting for it get a follow-up (clienteling.central.followups)
+        after = self._available(conn, level.store, level.sku)  # type: ignore[attr-defined]
+        self._stock_moved(conn, level.store, level.sku, before, after, self.clock())  # type: ignore[attr-defined]
 
     def _save_customer(self, conn: Conn, customer: Customer, source: str, new: bool) -> None:
         _known_store(conn, customer.home_store)

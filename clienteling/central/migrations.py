@@ -20,6 +20,9 @@ Versions:
 
 7. how it went (issue 15): touchpoints a customer may rate, their answers, the staff pulse.
 
+7: follow-up tasks, a synced collection scoped to the customer like notes (`follow_ups`), and an index of wishlists
+   by style, for the tasks the centre makes when a wishlisted item comes back in stock (issue 14).
+
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
 """
@@ -116,6 +119,19 @@ CREATE TABLE IF NOT EXISTS outreach_sink (
     text TEXT NOT NULL, received_at TEXT NOT NULL);
 """
 
+# Version 7 (issue 14): `follow_ups`, tasks about a customer for an associate or a store's list (a synced collection,
+# customer-scoped; `sku` and `state` beside the document for "never twice for the same open customer and SKU").
+FOLLOWUP_TABLES = """
+CREATE TABLE IF NOT EXISTS follow_ups (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, store TEXT NOT NULL, sku TEXT,
+    state TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS follow_ups_seq ON follow_ups(seq);
+CREATE INDEX IF NOT EXISTS follow_ups_customer ON follow_ups(customer_id, sku);
+"""
+FOLLOWUP_INDEXES = """
+CREATE INDEX IF NOT EXISTS wishlists_style ON wishlists((doc->>'style'));
+"""
+
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -170,10 +186,12 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + CUSTOMER_TABLES
     + EXPERIENCE_TABLES
     + OUTREACH_TABLES
+    + FOLLOWUP_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
-INDEXES = """
+INDEXES = (
+    """
 CREATE INDEX IF NOT EXISTS stores_seq ON stores(seq);
 CREATE INDEX IF NOT EXISTS staff_store_seq ON staff(store, seq);
 CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
@@ -192,6 +210,8 @@ CREATE INDEX IF NOT EXISTS returns_order ON returns(order_number);
 CREATE INDEX IF NOT EXISTS notes_seq ON notes(seq);
 CREATE INDEX IF NOT EXISTS tombstones_collection ON tombstones(collection, seq);
 """
+    + FOLLOWUP_INDEXES
+)
 
 POSTGRES_SCHEMA = (
     """
@@ -243,6 +263,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
     + CUSTOMER_TABLES
     + EXPERIENCE_TABLES
     + OUTREACH_TABLES
+    + FOLLOWUP_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -390,4 +411,6 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
         steps.append("6: notes in the feed, the consent log")
     if int(_meta(conn, "schema_version") or 1) < 7:
         steps.append("7: outreach messages and the local sink; touchpoints, their ratings, the staff pulse")
+    if int(_meta(conn, "schema_version") or 1) < 7:  # made with the schema and the indexes (IF NOT EXISTS)
+        steps.append("7: follow-ups, wishlists by style")
     return steps

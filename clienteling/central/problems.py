@@ -56,6 +56,9 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "no_contact_address": (422, "The customer has no phone number or email address for this channel"),
     "unknown_template": (422, "There is no such message template"),
     "conversation_not_found": (404, "No message or conversation this reply belongs to"),
+    # follow-ups (issue 14)
+    "follow_up_not_found": (404, "The customer has no such follow-up"),
+    "follow_up_id_taken": (422, "That follow-up id is another task's"),
 }
 
 

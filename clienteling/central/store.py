@@ -7,6 +7,7 @@ with two backends, SQLite and PostgreSQL:
 - orders.py: ship-to-home orders and returns;
 - feed.py: the change feed and its tombstones;
 - devices.py: device and administrator tokens, staff;
+- followups.py: follow-up tasks, made by staff or by the centre when a wishlisted item is back in stock;
 - ingest.py: the retailer's systems: integration tokens, field owners, bulk upserts and deletes;
 - events.py: the outbox of events for the retailer's systems, webhooks and their deliveries (and the deliverer);
 - reports.py: the store's figures by week (the dashboard);
@@ -43,6 +44,7 @@ from clienteling.central.devices import Devices
 from clienteling.central.events import Events
 from clienteling.central.experience import Feedbacks
 from clienteling.central.feed import Feed
+from clienteling.central.followups import FollowUps
 from clienteling.central.ingest import Ingest
 from clienteling.central.migrations import SCHEMA_VERSION  # noqa: F401
 from clienteling.central.orders import Orders
@@ -52,7 +54,7 @@ from clienteling.central.reports import Reports
 
 
 class CentralStore(
-    Customers, Catalogue, Orders, Feed, Devices, Ingest, Outreach, Events, Reports, Feedbacks, StoreBase
+    Customers, Catalogue, Orders, Feed, Devices, Ingest, FollowUps, Outreach, Events, Reports, Feedbacks, StoreBase
 ):
     """The centre's database: every aggregate's part over one `Database`. Safe to share between threads."""
 

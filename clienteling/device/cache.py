@@ -157,6 +157,17 @@ MIGRATIONS: list[str] = [
         customer_id TEXT NOT NULL, item TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (customer_id, item));
     CREATE INDEX stock_store ON stock(store, available);
     """,
+    # 10: follow-up tasks about customers, from the centre's feed (issue 14), and the customers each associate
+    # follows on this device (their client book; kept here only, like what she declined)
+    """
+    CREATE TABLE follow_ups (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, store TEXT NOT NULL, assignee TEXT, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX follow_ups_customer ON follow_ups(customer_id);
+    CREATE INDEX follow_ups_store ON follow_ups(store, assignee);
+    CREATE TABLE follows (
+        staff_id TEXT NOT NULL, customer_id TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (staff_id, customer_id));
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
@@ -232,6 +243,13 @@ _UPSERTS: dict[str, str] = {
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at,
             doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "follow_ups": f"""
+        INSERT INTO follow_ups (id, customer_id, store, assignee, doc, origin, gen)
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("store")}, {_field("assignee")}, item.value, :origin,
+            :gen
+        FROM json_each(:page, :path) AS item WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, store = excluded.store,
+            assignee = excluded.assignee, doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
     "conversations": f"""
         INSERT INTO conversations (id, customer_id, updated_at, doc, origin, gen)
         SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, item.value, :origin, :gen
@@ -251,7 +269,17 @@ _ROW_UPSERTS: dict[str, str] = {
     .replace("item.value", ":doc")
     .replace("SELECT ", "VALUES (", 1)
     .replace("FROM json_each(:page, :path) AS item WHERE true", ")")
-    for collection in ("staff", "promotions", "stock", "customers", "wishlists", "orders", "conversations", "notes")
+    for collection in (
+        "staff",
+        "promotions",
+        "stock",
+        "customers",
+        "wishlists",
+        "orders",
+        "conversations",
+        "notes",
+        "follow_ups",
+    )
 }
 # The search index entries of the customers a page brings (their ids in temp.page_ids).
 _SEARCH_OUT = """
@@ -441,7 +469,7 @@ class _CustomerSearch:
 
 
 # Rows that belong to a customer; when the customer goes, they go too.
-CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes")
+CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes", "follow_ups")
 
 
 def _heals(*, retry: bool = True) -> Callable:
@@ -1014,6 +1042,28 @@ class Cache:
                 "INSERT INTO declined VALUES (?, ?, ?) ON CONFLICT (customer_id, item) DO UPDATE SET at = excluded.at",
                 (customer_id, item, at),
             )
+
+    def follow_up_docs(self, *, store: str | None = None, customer_id: str | None = None) -> list[str]:
+        """Follow-ups on `store`'s list (anyone's there) or about `customer_id`, or both."""
+        where, params = ["1"], []
+        if store is not None:
+            where.append("store = ?")
+            params.append(store)
+        if customer_id is not None:
+            where.append("customer_id = ?")
+            params.append(customer_id)
+        return [r[0] for r in self.query(f"SELECT doc FROM follow_ups WHERE {' AND '.join(where)} ORDER BY id", params)]
+
+    def followed(self, staff_id: str) -> list[tuple[str, str]]:
+        """(customer id, since) of the customers `staff_id` follows on this device."""
+        return self.query("SELECT customer_id, since FROM follows WHERE staff_id = ? ORDER BY since", (staff_id,))
+
+    def set_follow(self, staff_id: str, customer_id: str, follow: bool, at: str) -> None:
+        with self.write() as conn:
+            if follow:
+                conn.execute("INSERT OR IGNORE INTO follows VALUES (?, ?, ?)", (staff_id, customer_id, at))
+            else:
+                conn.execute("DELETE FROM follows WHERE staff_id = ? AND customer_id = ?", (staff_id, customer_id))
 
     def promotion_docs(self) -> list[str]:
         """Every price promotion the centre has sent (those over and those to come too: the rules pick)."""

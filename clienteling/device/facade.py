@@ -33,6 +33,16 @@ A message to the customer (issue 14) is written from a template (`clienteling.ou
 `send_message`, only on a channel `message_channels` offers (she consented to it by that same consent, and there is
 an address for it); it goes through the outbox like a note, and the centre adds it to her Chats and hands it to the
 retailer's provider. `product_link` makes a product's web address from the device's `shop_url`.
+Follow-ups and the client book (issue 14). A follow-up task is made (`add_follow_up`), done (`follow_up_done`) or
+snoozed (`snooze_follow_up`) with commands through the outbox like a note. The device makes the task's id, so a done
+made offline before the centre answered names it; `follow_ups()` shows the cached tasks (the centre's feed, every
+store's for her) with this device's changes the centre has not sent back yet laid over them, the change made last
+winning (`rules.follow_up_change_supersedes`, the centre's rule too), so a task made or done here shows at once.
+An associate's client book (`client_book`) is the customers they served on this device (opened her profile, sold,
+took a return, wrote a note: the journal's commands, kept there) and those they follow (`follow`): a follow is a
+mark on this device only, kept in the cache (like what she declined), because it is one associate's way of keeping
+her at hand at this counter, not a fact about the customer the centre or other stores need; a cache made afresh
+starts without them (the served customers stay, from the journal).
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from clienteling import codes, outreach, pins, rules, suggest
+from clienteling import codes, follow_ups, outreach, pins, rules, suggest
 from clienteling.config import Settings
 from clienteling.contract import (
     AddNoteCommand,
@@ -61,6 +71,9 @@ from clienteling.contract import (
     EnrolCommand,
     ExchangeCommand,
     Experience,
+    FollowUp,
+    FollowUpCommand,
+    FollowUpStateCommand,
     Order,
     OrderLineRequest,
     OutreachCommand,
@@ -102,9 +115,10 @@ from clienteling.device.errors import (
     UnknownStaff,
     WrongPin,
 )
-from clienteling.device.journal import Journal, new_feedback_token
+from clienteling.device.journal import Journal, new_command_id, new_feedback_token
 from clienteling.device.sync import Syncer, SyncReport
 from clienteling.device.views import (
+    ClientBookEntry,
     CustomerPicture,
     CustomerSearch,
     DashboardView,
@@ -112,6 +126,7 @@ from clienteling.device.views import (
     ExchangeOption,
     LocalCommand,
     Lookup,
+    ShownFollowUp,
     StockPlace,
     StockView,
     SurveyLink,
@@ -635,6 +650,7 @@ class Device:
         )
         pictures = self.pictures([line.sku for order in orders for line in order.lines])
         consent, pending = self._consent_of(customer)
+        tasks = self.follow_ups(customer_id=customer_id)
         return CustomerPicture(
             customer,
             wishlist,
@@ -649,17 +665,32 @@ class Device:
                 for d in self.cache.docs_of("notes", customer_id, "created_at DESC, id DESC")
             ],
             store_names,
-            self.suggestions(customer, wishlist, orders),
+            self.suggestions(customer, wishlist, orders, due=[t.task for t in tasks]),
             consent,
             pending is not None and pending.state == "waiting",
+            tasks,
         )
 
     # ------------------------------------------------------------------ products and stock
 
     def suggestions(
-        self, customer: Customer, wishlist: list[WishlistEntry], orders: list[Order], now: datetime | None = None
+        self,
+        customer: Customer,
+        wishlist: list[WishlistEntry],
+        orders: list[Order],
+        now: datetime | None = None,
+        *,
+        due: list[FollowUp] = (),  # type: ignore[assignment]
     ) -> list[suggest.Suggestion]:
-        """Up to three things to show her now, each with its reason (clienteling.suggest), from the cache."""
+        """Up to three things to show her now, each with its reason (clienteling.suggest), from the cache; `due`:
+        her follow-ups (those due today or overdue about an item come first, "follow-up due today")."""
+        today = follow_ups.store_day(now or utc_now())
+        due_items = []
+        for task in due:
+            if task.sku and follow_ups.is_due(task, today):
+                found = self.cache.product_and_sku(sku=task.sku)
+                if found is not None:
+                    due_items.append(suggest.DueItem(_product_of(found[0]), task.sku))
         wished = []
         for entry in wishlist:
             if entry.product is None:
@@ -682,7 +713,9 @@ class Device:
             product = _product_of(doc)
             in_stock.setdefault(product.category, []).append(suggest.InStock(product, sku, available))
         declined = self.cache.declined(customer.id)
-        return suggest.suggest(customer, wished, orders, in_stock, categories, declined, now or utc_now())
+        return suggest.suggest(
+            customer, wished, orders, in_stock, categories, declined, now or utc_now(), due=due_items
+        )
 
     def decline_suggestion(self, customer_id: str, item: str) -> None:
         """She said no to `item` (a SKU or a style): it is not suggested to her again on this device."""
@@ -1098,6 +1131,197 @@ class Device:
         if command.kind != "consent" or command.state != "sent" or not command.answer:
             return None
         return ConsentChange.model_validate(command.answer)
+
+    # ------------------------------------------------------------------ follow-ups and the client book
+
+    def today(self) -> date:
+        """Today in the store's calendar: the day follow-ups are due on."""
+        return follow_ups.store_day(utc_now())
+
+    def add_follow_up(
+        self,
+        customer_id: str,
+        text: str,
+        due: date,
+        *,
+        staff: str | StaffMember,
+        for_store: bool = False,
+        sku: str | None = None,
+        send_now: bool = True,
+    ) -> LocalCommand:
+        """Queue a follow-up task about the customer, due on `due`, for `staff` (who is signed in) or, with
+        `for_store`, for the store's list; `sku` the item it concerns ("tell her when it is back"). Works offline:
+        `follow_ups()` shows it at once. Its id (`body["id"]`) is made here, so it can be done before it is sent."""
+        member = self._staff_member(_staff_id(staff) or "", active_only=True)
+        self.customer(customer_id)
+        command = FollowUpCommand(
+            id=new_command_id(),
+            text=text.strip(),
+            due=due,
+            assignee=None if for_store else member.id,
+            sku=sku,
+            staff_id=member.id,
+            created_at=utc_now(),
+        )
+        return self._queue("follow_up", command.model_dump(mode="json"), customer_id, member.id, send_now)
+
+    def follow_up_done(self, follow_up_id: str, *, staff: str | StaffMember, send_now: bool = True) -> LocalCommand:
+        """Mark a follow-up done (offline too: shown at once). `KeyError` for a task this device does not know."""
+        return self._change_follow_up(follow_up_id, "done", None, staff, send_now)
+
+    def snooze_follow_up(
+        self, follow_up_id: str, until: date, *, staff: str | StaffMember, send_now: bool = True
+    ) -> LocalCommand:
+        """Snooze a follow-up to the day `until` (it is due again then)."""
+        return self._change_follow_up(follow_up_id, "snoozed", until, staff, send_now)
+
+    def reopen_follow_up(self, follow_up_id: str, *, staff: str | StaffMember, send_now: bool = True) -> LocalCommand:
+        """Open a follow-up marked done or snoozed again (a tap on done by mistake)."""
+        return self._change_follow_up(follow_up_id, "open", None, staff, send_now)
+
+    def _change_follow_up(
+        self, follow_up_id: str, state: str, until: date | None, staff: str | StaffMember, send_now: bool
+    ) -> LocalCommand:
+        member = self._staff_member(_staff_id(staff) or "", active_only=True)
+        task = self.follow_up(follow_up_id).task
+        # a change made after seeing the task's state is later than it, whatever this device's clock says
+        command = FollowUpStateCommand(
+            follow_up_id=follow_up_id,
+            state=state,  # type: ignore[arg-type]
+            snoozed_until=until,
+            staff_id=member.id,
+            changed_at=max(utc_now(), task.state_changed_at),
+        )
+        return self._queue("follow_up_state", command.model_dump(mode="json"), task.customer_id, member.id, send_now)
+
+    def follow_up(self, follow_up_id: str) -> ShownFollowUp:
+        """One follow-up as shown (done ones too); `KeyError` if this device does not know it."""
+        for shown in self._shown_follow_ups(None, None):
+            if shown.task.id == follow_up_id:
+                return shown
+        raise KeyError(follow_up_id)
+
+    def follow_ups(
+        self,
+        staff_id: str | None = None,
+        *,
+        due_by: date | None = None,
+        customer_id: str | None = None,
+        include_done: bool = False,
+    ) -> list[ShownFollowUp]:
+        """Follow-ups as a screen shows them (the cached tasks with this device's changes laid over them), by the day
+        due. `customer_id`: hers, every store's; otherwise this store's. `staff_id`: theirs and the store's list
+        (no assignee). `due_by`: due on that day or before (`due_by=device.today()`: today's and overdue ones)."""
+        shown = self._shown_follow_ups(customer_id, None if customer_id else self.store)
+        return [
+            s
+            for s in shown
+            if (include_done or s.task.state != "done")
+            and (staff_id is None or s.task.assignee in (staff_id, None))
+            and (due_by is None or follow_ups.is_due(s.task, due_by))
+        ]
+
+    def _shown_follow_ups(self, customer_id: str | None, store: str | None) -> list[ShownFollowUp]:
+        now = utc_now()
+        tasks = {
+            t.id: t
+            for t in (
+                FollowUp.model_validate_json(d) for d in self.cache.follow_up_docs(store=store, customer_id=customer_id)
+            )
+        }
+        made = self.commands(customer_id=customer_id, kind="follow_up", states=("waiting", "sent"))
+        changes = self.commands(customer_id=customer_id, kind="follow_up_state", states=("waiting", "sent"))
+        waiting: set[str] = set()
+        known_customers: dict[str, bool] = {}
+        for command in sorted(made + changes, key=lambda c: (c.created_at, c.command_id)):
+            if command.kind == "follow_up":
+                body = FollowUpCommand.model_validate(command.body)
+                if body.id not in tasks and (store is None or store == self.store):
+                    cid = command.customer_id or ""
+                    if command.state == "sent":  # the centre has it: shown until the feed brings it, unless she went
+                        if cid not in known_customers:
+                            known_customers[cid] = self.cache.customer_doc("id", cid) is not None
+                        if not known_customers[cid]:
+                            continue
+                    tasks[body.id] = follow_ups.made(body, cid, self.store or "", body.created_at)
+                task_id = body.id
+            else:
+                change = FollowUpStateCommand.model_validate(command.body)
+                task_id = change.follow_up_id
+                held = tasks.get(task_id)
+                if held is None:
+                    continue
+                after = follow_ups.changed(held, change, now)
+                if after is not None:
+                    tasks[task_id] = after
+            if command.state == "waiting" and task_id in tasks:
+                waiting.add(task_id)
+        names: dict[str, str] = {}
+        products: dict[str, str | None] = {}
+        shown = []
+        for task in tasks.values():
+            if task.customer_id not in names:
+                doc = self.cache.customer_doc("id", task.customer_id)
+                names[task.customer_id] = (
+                    " ".join(
+                        part for part in (json.loads(doc).get("first_name"), json.loads(doc).get("last_name")) if part
+                    )
+                    if doc
+                    else task.customer_id
+                )
+            if task.sku and task.sku not in products:
+                found = self.cache.product_and_sku(sku=task.sku)
+                products[task.sku] = _product_of(found[0]).name if found else None
+            shown.append(ShownFollowUp(task, task.id in waiting, names[task.customer_id], products.get(task.sku or "")))
+        shown.sort(key=lambda s: (follow_ups.due_on(s.task) or date.max, s.task.created_at, s.task.id))
+        return shown
+
+    def follow(self, customer_id: str, *, staff: str | StaffMember, following: bool = True) -> None:
+        """`staff` follows the customer on this device (her in their client book), or no longer (`following=False`)."""
+        member = self._staff_member(_staff_id(staff) or "", active_only=False)
+        self.customer(customer_id)
+        self.cache.set_follow(member.id, customer_id, following, utc_now().isoformat())
+
+    def following(self, customer_id: str, staff: str | StaffMember) -> bool:
+        return any(cid == customer_id for cid, _ in self.cache.followed(_staff_id(staff) or ""))
+
+    def client_book(self, staff_id: str, *, today: date | None = None) -> list[ClientBookEntry]:
+        """The customers `staff_id` served on this device (opened, sold to, took a return from, wrote about) or
+        follows, each with her follow-ups not done and those due by `today`: those with something due first, then
+        the most recently served."""
+        served: dict[str, datetime] = {}
+        for command in self.commands(include_background=True):
+            if command.staff != staff_id or not command.customer_id:
+                continue
+            if command.customer_id not in served or command.created_at > served[command.customer_id]:
+                served[command.customer_id] = command.created_at
+        followed = {cid for cid, _ in self.cache.followed(staff_id)}
+        day = today or self.today()
+        counts: dict[str, list[int]] = {}
+        for shown in self.follow_ups(staff_id):
+            tally = counts.setdefault(shown.task.customer_id, [0, 0])
+            tally[0] += 1
+            tally[1] += follow_ups.is_due(shown.task, day)
+        book = []
+        for customer_id in served.keys() | followed:
+            doc = self.cache.customer_doc("id", customer_id)
+            if doc is None:
+                continue
+            person = json.loads(doc)
+            open_count, due_count = counts.get(customer_id, [0, 0])
+            book.append(
+                ClientBookEntry(
+                    customer_id,
+                    f"{person.get('first_name', '')} {person.get('last_name', '')}".strip(),
+                    served.get(customer_id),
+                    customer_id in followed,
+                    open_count,
+                    due_count,
+                )
+            )
+        oldest = datetime.min.replace(tzinfo=UTC)
+        book.sort(key=lambda e: (-e.due_follow_ups, -(e.last_served or oldest).timestamp(), e.name, e.customer_id))
+        return book
 
     def _queue(self, kind: str, body: dict, customer_id: str | None, staff: str | None, send_now: bool) -> LocalCommand:
         command_id = self.journal.add(kind, body, customer_id=customer_id, staff=staff)

@@ -52,6 +52,8 @@ COMMAND_PATHS = {
     "pulse": "/v1/pulse",
     "enrol": "/v1/customers",
     "message": "/v1/customers/{customer_id}/messages",
+    "follow_up": "/v1/customers/{customer_id}/follow-ups",
+    "follow_up_state": "/v1/customers/{customer_id}/follow-ups/state",
 }
 # Commands that staff did not make on purpose (a record that a profile was opened): they go out like any
 # other and are never dropped, but they are not counted or listed as work waiting for staff.

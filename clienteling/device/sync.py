@@ -55,6 +55,8 @@ from clienteling.contract import (
     ConsentCommand,
     Customer,
     CustomerNote,
+    FollowUp,
+    FollowUpStateChange,
     Order,
     OutreachMessage,
     ProfileView,
@@ -85,6 +87,8 @@ ANSWER_MODELS = {
     "pulse": PulseRecorded,
     "enrol": Customer,
     "message": OutreachMessage,
+    "follow_up": FollowUp,
+    "follow_up_state": FollowUpStateChange,
 }
 ROUND_ATTEMPTS = 8  # failed requests in a row after which a round gives up (0.3⁸ ≈ 0.007 % on a link losing 30 %)
 ROUND_PATIENCE = 20.0  # seconds without an answer after which a round gives up (a hanging centre, a dead link)

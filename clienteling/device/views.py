@@ -16,6 +16,7 @@ from clienteling.contract import (
     CustomerSummary,
     Dashboard,
     Experience,
+    FollowUp,
     KeyDate,
     Money,
     Order,
@@ -213,6 +214,33 @@ def _days_until(month_day: str, today: date) -> int:
 
 
 @dataclass(frozen=True)
+class ShownFollowUp:
+    """A follow-up as a screen shows it: the centre's task with the changes made here that it does not have yet
+    (`waiting`: one of them is still to be sent), and whose it is about."""
+
+    task: FollowUp
+    waiting: bool = False
+    customer_name: str = ""
+    product_name: str | None = None  # the item it concerns, as the cached catalogue names it
+
+    @property
+    def id(self) -> str:
+        return self.task.id
+
+
+@dataclass(frozen=True)
+class ClientBookEntry:
+    """One customer of an associate's client book: served on this device (opened, sold to) or followed."""
+
+    customer_id: str
+    name: str
+    last_served: datetime | None
+    following: bool
+    open_follow_ups: int
+    due_follow_ups: int  # due today or overdue
+
+
+@dataclass(frozen=True)
 class CustomerPicture:
     """Everything the company knows about one customer, as one call gives it to a screen."""
 
@@ -229,6 +257,7 @@ class CustomerPicture:
     suggestions: list[Suggestion] = field(default_factory=list)  # what to show her now (clienteling.suggest)
     consent: Consent | None = None  # as the screen shows it: a change made here overlays the cached one
     consent_waiting: bool = False  # that change has not reached the centre yet
+    follow_ups: list[ShownFollowUp] = field(default_factory=list)  # her tasks not done, every store's, by day due
 
     @property
     def tags(self) -> list[str]:

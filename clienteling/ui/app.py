@@ -21,6 +21,7 @@ from clienteling.ui.screens.camera import CameraScreen
 from clienteling.ui.screens.customer import CustomerScreen
 from clienteling.ui.screens.enrol import CardScreen, EnrolScreen
 from clienteling.ui.screens.figures import FiguresScreen
+from clienteling.ui.screens.follow_ups import ClientBookScreen
 from clienteling.ui.screens.lookup import LookupScreen
 from clienteling.ui.screens.returns import ReturnsScreen
 from clienteling.ui.screens.settings import SettingsScreen
@@ -171,6 +172,7 @@ ROUTES = [
         children=[
             ft.Route(index=True, component=LookupScreen),
             ft.Route(path="customer/:customer_id", component=CustomerScreen),
+            ft.Route(path="clients", component=ClientBookScreen),
             ft.Route(path="stock", component=StockScreen),
             ft.Route(path="stock/:sku", component=StockScreen),
             ft.Route(path="ship/:customer_id/:sku", component=ShipToHomeScreen),

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import flet as ft
 
-from clienteling import codes, outreach, rules
+from clienteling import codes, follow_ups, outreach, rules
 from clienteling.contract import Address, Customer, Money, Order, Product, StaffMember
 from clienteling.device import (
     CustomerPicture,
@@ -26,6 +27,7 @@ from clienteling.device import (
     ReturnNotAllowed,
     StockView,
 )
+from clienteling.device.views import ClientBookEntry, ShownFollowUp
 from clienteling.ui.offloop import in_background, off_loop
 from clienteling.ui.session import screen_for
 
@@ -720,6 +722,8 @@ class CustomerProfile:
     consent_error: Exception | None = None
     survey: Any = None  # the `SurveyLink` of this consult, shown when staff ask her how it went
     composer: Composer | None = None
+    follow_up_error: Exception | None = None
+    following: bool = False  # the signed-in associate follows her (their client book)
 
     @property
     def loading(self) -> bool:
@@ -875,6 +879,49 @@ class CustomerProfile:
             seen = state.last_sync_at
             await asyncio.sleep(every)
 
+    async def follow(self, following: bool) -> None:
+        """The signed-in associate follows her on this device (she is in their client book), or no longer."""
+        customer_id = self.customer_id
+        if customer_id is None or not self.staff_id:
+            return
+        await off_loop(lambda: self.device.follow(customer_id, staff=self.staff_id or "", following=following))
+        self.following = following
+
+    async def done_follow_up(self, follow_up_id: str) -> None:
+        """Mark one of her follow-ups done: kept at once (offline too), sent in the background."""
+        await self._follow_up_change(
+            lambda: self.device.follow_up_done(follow_up_id, staff=self.staff_id or "", send_now=False)
+        )
+
+    async def snooze_follow_up(self, follow_up_id: str, choice: str = "tomorrow") -> None:
+        """Snooze one of her follow-ups to tomorrow (or next week)."""
+
+        def change():
+            until = follow_ups.day_after(self.device.today(), choice)
+            return self.device.snooze_follow_up(follow_up_id, until, staff=self.staff_id or "", send_now=False)
+
+        await self._follow_up_change(change)
+
+    async def _follow_up_change(self, call) -> None:
+        self.follow_up_error = None
+        try:
+            await off_loop(call)
+        except (DeviceError, KeyError, ValueError) as problem:
+            self.follow_up_error = problem
+        await self.reload()
+
+    async def reload(self) -> None:
+        """Read her picture again (after something was made here: a follow-up, a done)."""
+        customer_id = self.customer_id
+        if customer_id is None:
+            return
+        try:
+            picture, returns = await off_loop(self._read, customer_id)
+        except DeviceError:
+            return
+        if self.customer_id == customer_id:
+            self.picture, self.returns = picture, returns
+
     async def decline(self, sku: str) -> None:
         """She said no to a suggestion: it is not shown to her again, and the next one takes its place."""
         customer_id = self.customer_id
@@ -905,6 +952,7 @@ class CustomerProfile:
             return
         self.picture, self.returns = picture, returns
         if self.staff_id:
+            self.following = await off_loop(self.device.following, customer_id, self.staff_id)
             in_background(self.device.record_profile_view, customer_id, self.staff_id)
 
     async def ask_how_it_went(self) -> None:
@@ -929,6 +977,11 @@ def enrol_offer(error: Exception | None, text: str) -> str | None:
     if code in ("customer_not_found_email", "customer_not_found_email_offline"):
         return (getattr(error, "params", None) or {}).get("email") or text.strip()
     return None
+
+
+# --------------------------------------------------------------------------- follow-ups and the client book (issue 14)
+
+DUE_CHOICES = ("today", "tomorrow", "next_week")
 
 
 @ft.observable
@@ -1069,6 +1122,69 @@ def enrolment_status(enrolment) -> tuple[str, dict[str, Any]]:
     return "card_refused", {"reason": enrolment.reason or ""}
 
 
+class FollowUpForm:
+    """A follow-up being written, from her profile or from a wishlist item ("tell her when it is back"): the words,
+    the day (a quick choice or a day picked), and whether it is for the store's list rather than mine."""
+
+    device: Device
+    staff_id: str | None = None
+    customer_id: str | None = None
+    showing: bool = False
+    sku: str | None = None
+    text: str = ""
+    choice: str = "tomorrow"  # one of DUE_CHOICES, or "picked"
+    picked: date | None = None
+    for_store: bool = False
+    error: Exception | None = None
+
+    def start(self, customer_id: str, sku: str | None = None, text: str = "") -> None:
+        self.customer_id, self.sku, self.text, self.showing, self.error = customer_id, sku, text, True, None
+        self.choice, self.picked, self.for_store = ("today" if sku is None else "next_week"), None, False
+
+    def cancel(self) -> None:
+        self.showing, self.error = False, None
+
+    def choose(self, choice: str) -> None:
+        if choice not in DUE_CHOICES:
+            raise ValueError(f"not a due choice: {choice!r}")
+        self.choice, self.picked = choice, None
+
+    def pick(self, day: date) -> None:
+        self.choice, self.picked = "picked", day
+
+    def due(self, today: date) -> date:
+        """The day it is due: the one picked, or today plus the quick choice (never before today)."""
+        if self.choice == "picked" and self.picked is not None:
+            return max(self.picked, today)
+        return follow_ups.day_after(today, self.choice)
+
+    async def save(self) -> LocalCommand | None:
+        """Keep it at once (offline too): the outbox sends it in the background. Empty words are not a task."""
+        customer_id = self.customer_id
+        if customer_id is None or not self.text.strip():
+            self.error = ValueError(self.text)
+            self.error.code = "follow_up_text_missing"  # type: ignore[attr-defined]
+            return None
+        self.error = None
+        try:
+            made = await off_loop(
+                lambda: self.device.add_follow_up(
+                    customer_id,
+                    self.text,
+                    self.due(self.device.today()),
+                    staff=self.staff_id or "",
+                    for_store=self.for_store,
+                    sku=self.sku,
+                    send_now=False,
+                )
+            )
+        except (DeviceError, ValueError) as problem:
+            self.error = problem
+            return None
+        self.showing, self.text, self.sku = False, "", None
+        return made
+
+
 @ft.observable
 @dataclass(eq=False)
 class CardView:
@@ -1142,3 +1258,73 @@ class CardView:
             self.saved = await off_loop(self.device.save_card, self.customer.id)
         except (DeviceError, OSError, codes.CodeError) as problem:
             self.error = problem
+
+
+class FollowUpList:
+    """Follow-ups on screen: today's (due today or overdue, mine and the store's list) on the look-up screen, or the
+    ones of the customer on screen; done and snooze keep the change at once (offline too) and read the list again."""
+
+    device: Device
+    staff_id: str | None = None
+    customer_id: str | None = None
+    items: list[ShownFollowUp] | None = None
+    error: Exception | None = None
+
+    def _read(self) -> list[ShownFollowUp]:
+        if self.customer_id is not None:
+            return self.device.follow_ups(customer_id=self.customer_id)
+        return self.device.follow_ups(self.staff_id, due_by=self.device.today())
+
+    async def refresh(self) -> None:
+        try:
+            self.items = await off_loop(self._read)
+        except DeviceError as problem:
+            self.error = problem
+
+    async def done(self, follow_up_id: str) -> None:
+        await self._change(lambda: self.device.follow_up_done(follow_up_id, staff=self.staff_id or "", send_now=False))
+
+    async def snooze(self, follow_up_id: str, choice: str = "tomorrow") -> None:
+        def change():
+            until = follow_ups.day_after(self.device.today(), choice)
+            return self.device.snooze_follow_up(follow_up_id, until, staff=self.staff_id or "", send_now=False)
+
+        await self._change(change)
+
+    async def _change(self, call) -> None:
+        self.error = None
+        try:
+            await off_loop(call)
+        except (DeviceError, KeyError, ValueError) as problem:
+            self.error = problem
+        await self.refresh()
+
+    async def follow_sync(self, every: float = 2.0) -> None:
+        """While on screen: read the list at once, then again after each sync round (a task the centre made
+        arrives)."""
+        await self.refresh()
+        seen = None
+        while True:
+            state = await off_loop(self.device.sync_state)
+            if seen is not None and state.last_sync_at != seen:
+                await self.refresh()
+            seen = state.last_sync_at
+            await asyncio.sleep(every)
+
+
+@ft.observable
+@dataclass(eq=False)
+class ClientBook:
+    """My customers: those I served on this device or follow, with their open and due follow-ups."""
+
+    device: Device
+    staff_id: str | None = None
+    entries: list[ClientBookEntry] | None = None
+
+    async def refresh(self) -> None:
+        self.entries = await off_loop(self.device.client_book, self.staff_id or "") if self.staff_id else []
+
+    async def follow(self, customer_id: str, following: bool) -> None:
+        if self.staff_id:
+            await off_loop(lambda: self.device.follow(customer_id, staff=self.staff_id or "", following=following))
+        await self.refresh()

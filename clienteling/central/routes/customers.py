@@ -1,5 +1,5 @@
-"""Customers: enrolment, look-up, search, the profile and its history, notes, consent and its log, the log of who
-viewed a profile."""
+"""Customers: enrolment, look-up, search, the profile and its history, notes, consent and its log, follow-up tasks,
+the log of who viewed a profile."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ from clienteling.contract import (
     CustomerNote,
     CustomerSummary,
     EnrolCommand,
+    FollowUp,
+    FollowUpCommand,
+    FollowUpStateChange,
+    FollowUpStateCommand,
     Order,
     ProfileView,
     ProfileViewCommand,
@@ -224,6 +228,68 @@ def change_consent(
     restoring: Restoring = None,
 ) -> Response:
     return _command_answer(store.change_consent(customer_id, command, key, from_store, restoring=restoring))
+
+
+@router.get(
+    "/v1/customers/{customer_id}/follow-ups",
+    response_model=list[FollowUp],
+    tags=["customers"],
+    responses=_problems(401, 404, 422, 429),
+    summary="The customer's follow-up tasks, every store's, by the day due",
+)
+def get_follow_ups(store: Storage, _: ProfileReader, customer_id: CustomerIdPath) -> Response:
+    _customer_or_404(store, customer_id)
+    return _list(store.follow_ups(customer_id))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/follow-ups",
+    response_model=FollowUp,
+    status_code=201,
+    tags=["customers"],
+    responses=_problems(400, 401, 404, 422),
+    summary="Make a follow-up task about the customer",
+    description=(
+        "A task for an associate of the device's store (`assignee`) or for the store's list (no assignee), due on a "
+        "day, about an item (`sku`) or not. Its `id` is made by the device, so that a later change can name it before "
+        "this answer arrived; the same id sent again for the same customer is answered with the task as it is. "
+        "Published as `follow_up.created`. Refused: a `staff_id` or `assignee` not of the device's store "
+        "(`unknown_staff`), an unknown SKU (`unknown_sku`), an id another customer's task has (`follow_up_id_taken`), "
+        "an unknown customer (`customer_not_found`)."
+    ),
+)
+def create_follow_up(
+    store: Storage,
+    from_store: DeviceStore,
+    customer_id: CustomerIdPath,
+    command: FollowUpCommand,
+    key: IdempotencyKey,
+) -> Response:
+    return _command_answer(store.create_follow_up(customer_id, command, key, from_store))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/follow-ups/state",
+    response_model=FollowUpStateChange,
+    status_code=201,
+    tags=["customers"],
+    responses=_problems(400, 401, 404, 422),
+    summary="Mark a follow-up done, snooze it to a day, or open it again",
+    description=(
+        "The change made last (`changed_at`) wins: a change made before the task's current state (sent late by a "
+        "device that was offline) is answered with `superseded: true` and changes nothing. Done is published as "
+        "`follow_up.done`. Refused: an unknown task of this customer (`follow_up_not_found`), a `staff_id` not of "
+        "the device's store (`unknown_staff`)."
+    ),
+)
+def change_follow_up_state(
+    store: Storage,
+    from_store: DeviceStore,
+    customer_id: CustomerIdPath,
+    command: FollowUpStateCommand,
+    key: IdempotencyKey,
+) -> Response:
+    return _command_answer(store.change_follow_up_state(customer_id, command, key, from_store))
 
 
 @router.get(

@@ -24,6 +24,7 @@ from clienteling.contract import (
     Conversation,
     Customer,
     CustomerNote,
+    FollowUp,
     Order,
     Product,
     Promotion,
@@ -91,6 +92,7 @@ for collection, model in (
     ("orders", Order),
     ("conversations", Conversation),
     ("notes", CustomerNote),
+    ("follow_ups", FollowUp),
 ):
     router.add_api_route(
         f"/v1/sync/{collection}",

@@ -11,8 +11,9 @@ from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
 from clienteling.ui import i18n
 from clienteling.ui.i18n import error_text, local, money, refusal_text, status
+from clienteling.ui.screens.follow_ups import follow_ups_card, tell_her_button
 from clienteling.ui.session import go, use_session
-from clienteling.ui.state import PROFILE_TABS, CustomerProfile
+from clienteling.ui.state import PROFILE_TABS, CustomerProfile, FollowUpForm
 from clienteling.ui.widgets import (
     TOUCH,
     big_button,
@@ -69,7 +70,7 @@ def stock_button(session, sku: str, identifier: str) -> ft.Control:
     )
 
 
-def wishlist_tab(session, picture) -> list[ft.Control]:
+def wishlist_tab(session, picture, form: FollowUpForm | None = None) -> list[ft.Control]:
     if not picture.wishlist:
         return [ft.Text(session.t("empty_wishlist"))]
     rows = []
@@ -115,6 +116,8 @@ def wishlist_tab(session, picture) -> list[ft.Control]:
                 f"wish-{sku}",
             )
         )
+        if form is not None:  # a follow-up about it: "tell her when it is back"
+            rows.append(tell_her_button(session, form, picture.customer.id, sku, name, variant.size if variant else ""))
     return rows
 
 
@@ -811,6 +814,7 @@ def CustomerScreen():
     profile, _ = ft.use_state(lambda: CustomerProfile(session.device, session.staff_id))
     note_text, set_note_text = ft.use_state("")
     consent_editing, set_consent_editing = ft.use_state(None)
+    follow_up_form, _ = ft.use_state(lambda: FollowUpForm(session.device, session.staff_id))
     use_task(profile.follow_sync)
     # Read once per customer opened, not on every tab switch (see CustomerProfile.open).
     ft.use_effect(lambda: asyncio.create_task(profile.open(customer_id)).cancel, [customer_id])
@@ -972,6 +976,7 @@ def CustomerScreen():
     glance = at_a_glance(session, customer, picture.glance, consent) if picture.glance else None
     suggestions = suggestions_card(session, picture, profile)
     composer = composer_card(session, picture, profile)
+    tasks = follow_ups_card(session, picture, follow_up_form, profile)
     tabs = ft.Row(
         [
             tagged(
@@ -989,9 +994,11 @@ def CustomerScreen():
         body = orders_tab(session, picture, returns)
     elif tab == "notes":
         body = notes_tab(session, picture, profile, note_text, set_note_text)
+    elif tab == "wishlist":
+        body = wishlist_tab(session, picture, follow_up_form)
     else:
-        body = {"wishlist": wishlist_tab, "chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
-    side = [c for c in (composer, glance, suggestions) if c is not None]
+        body = {"chats": chats_tab, "timeline": timeline_tab}[tab](session, picture)
+    side = [c for c in (composer, glance, suggestions, tasks) if c is not None]
     main = [tabs, tagged("customer-body", ft.ListView(body, spacing=8, expand=True))]
     if (ft.context.page.width or 1280) >= SIDE_BY_SIDE:  # a landscape tablet or a desk: what to know beside the tabs
         return ft.Column(

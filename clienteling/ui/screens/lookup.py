@@ -1,5 +1,6 @@
-"""Look up: one field for a scanner or typing; names give results as you type; the customers served lately; "Enrol a
-customer", offered with the email filled in when a typed email finds nobody."""
+"""Look up: one field for a scanner or typing; names give results as you type; today's follow-ups (and the way to
+"My customers"); the customers served lately; "Enrol a customer", offered with the email filled in when a typed email
+finds nobody."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import flet as ft
 from clienteling.device import DeviceError
 from clienteling.ui.offloop import use_loaded
 from clienteling.ui.screens.camera import camera_available, camera_button
+from clienteling.ui.screens.follow_ups import TodaysFollowUps
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import CustomerLookup, enrol_offer
 from clienteling.ui.widgets import big_button, card, code_field, heading, message, tagged, typed
@@ -126,6 +128,8 @@ def LookupScreen():
             results.append(tagged("no-matches", ft.Text(session.t("no_matches", text=query))))
         results += [customer_row(session, m, f"match-{m.id}", m.id in elsewhere) for m in found]
     else:
+        if session.staff_id:
+            results.append(TodaysFollowUps())
         results.append(ft.Text(session.t("recent"), size=16, weight=ft.FontWeight.W_600))
         if recent_loaded.ready and not recent:
             results.append(ft.Text(session.t("no_recent"), color=ft.Colors.GREY_700))
