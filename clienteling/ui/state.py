@@ -1122,6 +1122,8 @@ def enrolment_status(enrolment) -> tuple[str, dict[str, Any]]:
     return "card_refused", {"reason": enrolment.reason or ""}
 
 
+@ft.observable
+@dataclass(eq=False)
 class FollowUpForm:
     """A follow-up being written, from her profile or from a wishlist item ("tell her when it is back"): the words,
     the day (a quick choice or a day picked), and whether it is for the store's list rather than mine."""
@@ -1260,6 +1262,8 @@ class CardView:
             self.error = problem
 
 
+@ft.observable
+@dataclass(eq=False)
 class FollowUpList:
     """Follow-ups on screen: today's (due today or overdue, mine and the store's list) on the look-up screen, or the
     ones of the customer on screen; done and snooze keep the change at once (offline too) and read the list again."""
