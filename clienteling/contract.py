@@ -790,7 +790,16 @@ class FollowUp(Contract):
     store: StoreCode = Field(description="The store whose list the task is on")
     assignee: StaffId | None = Field(default=None, description="Whose task it is; None: anyone of the store")
     text: str | None = Field(default=None, max_length=500, description="Staff's words (origin staff)")
-    reason: str | None = Field(default=None, description="Why the centre made it (origin centre): `back_in_stock`")
+    reason: str | None = Field(
+        default=None,
+        description="Why the centre made it (origin centre): `back_in_stock`; `service_recovery_feedback` (she rated "
+        "a touchpoint low and said why), `service_recovery_chat` (a message of hers read as negative)",
+    )
+    about: dict[str, str | int] = Field(
+        default_factory=dict,
+        description="What a task the centre made is about, for its words: `touchpoint`, `score`, `channel`, `quote` "
+        "(her own words)",
+    )
     origin: Literal["staff", "centre"] = "staff"
     due: date = Field(description="The day it is due, in the store's calendar")
     sku: Sku | None = Field(default=None, description="The item it concerns, if any")

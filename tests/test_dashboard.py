@@ -148,3 +148,21 @@ def test_sales_are_what_was_kept_without_shipping() -> None:
     )
     assert rules.net_sales_cents(order) == 149_95
     assert rules.net_sales_cents(order.model_copy(update={"status": "cancelled"})) == 0
+
+
+def test_a_follow_up_lotte_does_counts_for_her(centre, tmp_path) -> None:
+    board = dashboard(centre)
+    before, ruben_before = line_of(board, "S0001").weeks[-1], line_of(board, "S0002").weeks[-1]
+    with open_device(tmp_path / "ams", centre.url) as device:
+        assert device.sync_now().ok
+        customer = centre.rows(
+            "SELECT customer_id FROM customer_scope WHERE store = 'AMS01' ORDER BY customer_id DESC LIMIT 1 OFFSET 3"
+        )[0][0]
+        made = device.add_follow_up(customer, "Call her about the alterations", device.today(), staff="S0001")
+        assert device.sync_now().ok
+        done = device.follow_up_done(made.body["id"], staff="S0001")
+        assert device.sync_now().ok and device.command(done.command_id).state == "sent"
+    board = dashboard(centre)
+    assert line_of(board, "S0001").weeks[-1].follow_ups_done == before.follow_ups_done + 1
+    assert line_of(board, "S0002").weeks[-1].follow_ups_done == ruben_before.follow_ups_done  # only the one who did it
+    assert board.store_total.weeks[-1].follow_ups_done >= 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -195,3 +196,65 @@ def test_a_manager_s_device_keeps_the_report_for_when_the_centre_is_away(centre,
     with open_device(folder, f"http://127.0.0.1:{free_port()}") as cut_off:
         kept = cut_off.experience()
     assert kept.offline == "centre_unreachable" and kept.dashboard == fetched.dashboard
+
+
+# ------------------------------------------------------------------ service recovery (issue 15)
+
+
+def recovery_tasks(centre: Central, customer: str, reason: str) -> list[dict]:
+    docs = [json.loads(d) for (d,) in centre.rows("SELECT doc FROM follow_ups WHERE customer_id = ?", (customer,))]
+    return [d for d in docs if d.get("reason") == reason]
+
+
+def test_a_low_rating_that_says_why_puts_her_on_the_store_s_list(centre) -> None:
+    assert recovery_tasks(centre, "C0000011", "service_recovery_feedback") == []
+    quiet = touchpoint(centre, "C0000011", "consult", staff="S0001")
+    assert answer(centre, f"/r/{quiet}", score="1", comment="").status_code == 200  # low, but says nothing: no task
+    assert recovery_tasks(centre, "C0000011", "service_recovery_feedback") == []
+    said = touchpoint(centre, "C0000011", "return", staff="S0002")
+    assert answer(centre, f"/r/{said}", score="2", comment="Nobody at the desk for ages").status_code == 200
+    (task,) = recovery_tasks(centre, "C0000011", "service_recovery_feedback")
+    assert (task["store"], task["assignee"], task["origin"], task["state"]) == ("AMS01", None, "centre", "open")
+    assert task["about"] == {"touchpoint": "return", "score": 2, "quote": "Nobody at the desk for ages"}
+    again = touchpoint(centre, "C0000011", "consult", staff="S0001")
+    assert answer(centre, f"/r/{again}", score="1", comment="Still cross").status_code == 200
+    assert len(recovery_tasks(centre, "C0000011", "service_recovery_feedback")) == 1  # she is on the list already
+
+
+def test_a_negative_chat_from_a_known_customer_is_a_follow_up_for_her_home_store(centre) -> None:
+    made = clienteling("central", "add-integration", "--name", "care", "--may", "conversations", "--db", str(centre.db))
+    assert made.returncode == 0, made.stderr
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def chat(cid: str, texts: list[str]) -> dict:
+        return {
+            "id": cid,
+            "customer_id": "C0000002",  # Daan: Utrecht's
+            "channel": "social",
+            "subject": "DM",
+            "status": "open",
+            "messages": [
+                {"author": "customer", "text": t, "at": (now + timedelta(seconds=i)).isoformat()}
+                for i, t in enumerate(texts)
+            ],
+            "started_at": now.isoformat(),
+            "updated_at": (now + timedelta(seconds=len(texts))).isoformat(),
+        }
+
+    with centre.client(made.stdout.strip()) as care:
+
+        def send(doc: dict, version: int) -> None:
+            sent = care.post("/v1/ingest/conversations", json=[{"version": version, "data": doc}])
+            assert sent.status_code == 200 and sent.json()["accepted"] == 1, sent.text
+
+        send(chat("CV0900000001", ["Hoe laat gaat de winkel in Utrecht zaterdag open?"]), 1)
+        assert recovery_tasks(centre, "C0000002", "service_recovery_chat") == []  # a question is not a complaint
+        angry = "Drie weken gewacht en nog steeds geen geld terug. Echt waardeloze service."
+        send(chat("CV0900000001", ["Hoe laat gaat de winkel in Utrecht zaterdag open?", angry]), 2)
+        (task,) = recovery_tasks(centre, "C0000002", "service_recovery_chat")
+        assert task["store"] == "UTR01" and task["about"] == {"channel": "social", "quote": angry}
+        send(chat("CV0900000001", ["Hoe laat gaat de winkel in Utrecht zaterdag open?", angry]), 3)  # sent again
+        assert len(recovery_tasks(centre, "C0000002", "service_recovery_chat")) == 1
+    with centre.client("demo-UTR01") as utrecht:
+        feed = utrecht.get("/v1/sync/follow_ups", params={"after": "0", "limit": 1000}).json()["items"]
+    assert task["id"] in {item["id"] for item in feed}  # Utrecht's devices get it

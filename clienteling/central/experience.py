@@ -202,7 +202,17 @@ class Feedbacks(StoreBase):
         return feedback
 
     def _after_feedback(self, conn: Conn, feedback: Feedback) -> None:
-        """What an answer sets going in its transaction (a service-recovery follow-up, where the store has them)."""
+        """A low rating that says why asks the store to get back to her: a follow-up on its list, in the answer's
+        transaction (`rules.needs_recovery`)."""
+        if rules.needs_recovery(feedback.score, feedback.comment):
+            self._service_recovery(  # type: ignore[attr-defined]
+                conn,
+                feedback.customer_id,
+                feedback.store,
+                "service_recovery_feedback",
+                {"touchpoint": feedback.type, "score": feedback.score, "quote": (feedback.comment or "")[:200]},
+                feedback.answered_at,
+            )
 
     # ------------------------------------------------------------------ the staff pulse
 

@@ -187,6 +187,35 @@ class FollowUps(Events):
             self.record_event(conn, "follow_up.created", f"customer:{task.customer_id}", doc, now)
         return len(tasks)
 
+    def _service_recovery(
+        self, conn: Conn, customer_id: str, store: str, reason: str, about: dict, now: datetime
+    ) -> FollowUp | None:
+        """A follow-up on `store`'s list, due today, to get back to a customer who was unhappy (issue 15): a low
+        rating that says why, or a message of hers read as negative. None (nothing made) while an earlier one of the
+        same kind is still open: she is on the list already."""
+        for (doc,) in conn.execute(
+            "SELECT doc FROM follow_ups WHERE customer_id = ? AND state <> 'done'", (customer_id,)
+        ).fetchall():
+            if json.loads(doc).get("reason") == reason:
+                return None
+        task = FollowUp(
+            id=str(uuid.uuid4()),
+            customer_id=customer_id,
+            store=store,
+            reason=reason,
+            about=about,
+            origin="centre",
+            due=follow_ups.store_day(now),
+            state_changed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        doc = task.model_dump_json()
+        self._insert_follow_up(conn, task, doc)
+        self._add_to_scope(conn, customer_id, store, "follow_up")  # type: ignore[attr-defined]
+        self.record_event(conn, "follow_up.created", f"customer:{customer_id}", doc, now)
+        return task
+
     @staticmethod
     def _available(conn: Conn, store: str, sku: str) -> int:
         """What can be sold of `sku` at `store` now (none where the centre has no figure)."""

@@ -25,7 +25,9 @@ another writer's, in any process.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,6 +56,8 @@ from clienteling.contract import (
     UtcDatetime,
     WishlistItem,
 )
+
+log = logging.getLogger("clienteling.central.ingest")
 
 CHUNK = 500
 """Records per transaction: long enough to amortise a commit, short enough that commands wait at most a few tens of
@@ -597,6 +601,8 @@ class Ingest(StoreBase):
 
     def _save_conversation(self, conn: Conn, conversation: Conversation, source: str, new: bool) -> None:
         _known_customer(conn, conversation.customer_id)
+        before = conn.execute("SELECT doc FROM conversations WHERE id = ?", (conversation.id,)).fetchone()
+        self._listen(conn, conversation, json.loads(before[0])["messages"] if before else [])
         conn.execute(
             "INSERT INTO conversations VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq,"
             " customer_id = excluded.customer_id, updated_at = excluded.updated_at, doc = excluded.doc",
@@ -608,6 +614,43 @@ class Ingest(StoreBase):
                 conversation.model_dump_json(),
             ),
         )
+
+    def _listen(self, conn: Conn, conversation: Conversation, known: list[dict]) -> None:
+        """Social listening (issue 15): her messages this conversation did not hold before are read for sentiment
+        (clienteling.sentiment, offline, Dutch or English); a negative one puts a service-recovery follow-up on her
+        home store's list, so that the next associate who opens her knows before she speaks. Where the `sentiment`
+        extra is not installed, nothing is read (and the centre's log says so once)."""
+        seen = {(m.get("author"), m.get("text"), m.get("at")) for m in known}
+        new = [
+            m for m in conversation.messages if m.author == "customer" and ("customer", m.text, iso(m.at)) not in seen
+        ]
+        if not new or not _sentiment_available():
+            return
+        from clienteling import sentiment
+
+        unhappy = next((m for m in new if sentiment.score(m.text).label == "negative"), None)
+        if unhappy is None:
+            return
+        home = conn.execute("SELECT doc->>'home_store' FROM customers WHERE id = ?", (conversation.customer_id,))
+        store = home.fetchone()[0]
+        self._service_recovery(  # type: ignore[attr-defined]
+            conn,
+            conversation.customer_id,
+            store,
+            "service_recovery_chat",
+            {"channel": conversation.channel, "quote": unhappy.text[:200]},
+            self.clock(),
+        )
+
+
+@functools.cache
+def _sentiment_available() -> bool:
+    from clienteling import sentiment
+
+    if not sentiment.available():
+        log.warning("conversations are not read for sentiment: install clienteling[sentiment] on the centre")
+        return False
+    return True
 
 
 SAVERS: dict[str, Callable[[Ingest, Conn, Any, str, bool], None]] = {

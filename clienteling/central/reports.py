@@ -94,6 +94,14 @@ class Reports(StoreBase):
             (store, since),
         ):
             count(staff_id if staff_id in staff else None, sent_at, customer_id)
+        for (doc,) in self.query("SELECT doc FROM follow_ups WHERE store = ? AND state = 'done'", (store,)):
+            task = json.loads(doc)
+            if task.get("done_at") and task["done_at"] >= since:
+                who = task.get("done_by") if task.get("done_by") in staff else None
+                week = count(who, task["done_at"], task["customer_id"])
+                if week is not None:
+                    for key in {who, None}:
+                        tallies[key].follow_ups[week] += 1
         for staff_id, customer_id, viewed_at in self.query(
             "SELECT staff_id, customer_id, viewed_at FROM profile_views WHERE store = ? AND viewed_at >= ?",
             (store, since),

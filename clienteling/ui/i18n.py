@@ -512,6 +512,9 @@ STRINGS: dict[str, dict[str, str]] = {
         # follow-ups and my customers (issue 14)
         "why_follow_up_due": "Follow-up due today",
         "follow_up_reason_back_in_stock": "{item} is back in her size ({size}): tell her",
+        "follow_up_reason_service_recovery_feedback": "She rated her {touchpoint} {score}/5: “{quote}”. Get back to her",
+        "follow_up_reason_service_recovery_chat": "Unhappy in a {channel} message: “{quote}”. Get back to her first",
+        "service_recovery": "Service first: she was unhappy",
         "follow_up_done_state": "Done",
         "follow_up_snoozed_until": "Snoozed until {date}",
         "follow_up_due_today": "Due today",
@@ -1041,6 +1044,9 @@ STRINGS: dict[str, dict[str, str]] = {
         # follow-ups and my customers (issue 14)
         "why_follow_up_due": "Opvolging staat vandaag gepland",
         "follow_up_reason_back_in_stock": "{item} is terug in haar maat ({size}): laat het haar weten",
+        "follow_up_reason_service_recovery_feedback": "Ze gaf haar {touchpoint} een {score}/5: “{quote}”. Neem contact met haar op",
+        "follow_up_reason_service_recovery_chat": "Ontevreden in een {channel}-bericht: “{quote}”. Neem eerst contact met haar op",
+        "service_recovery": "Eerst service: ze was ontevreden",
         "follow_up_done_state": "Gedaan",
         "follow_up_snoozed_until": "Uitgesteld tot {date}",
         "follow_up_due_today": "Vandaag",

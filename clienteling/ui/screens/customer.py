@@ -574,6 +574,12 @@ def suggestions_card(session, picture, profile) -> ft.Control | None:
     )
 
 
+def unhappy(picture) -> bool:
+    """Whether a service-recovery follow-up about her is open (a low rating that said why, a message of hers read as
+    negative): the next associate who opens her knows before she speaks."""
+    return any((shown.task.reason or "").startswith("service_recovery") for shown in picture.follow_ups)
+
+
 def ask_button(session, profile) -> ft.Control:
     """ "How did it go?": this consult as a touchpoint she may rate from her phone (its QR code under her name)."""
 
@@ -896,6 +902,18 @@ def CustomerScreen():
                                 )
                             ]
                             if customer.sources
+                            else []
+                        ),
+                        *(
+                            [
+                                chip(
+                                    session.t("service_recovery"),
+                                    ft.Colors.DEEP_ORANGE_700,
+                                    "service-recovery",
+                                    ft.Icons.SUPPORT_AGENT,
+                                )
+                            ]
+                            if unhappy(picture)
                             else []
                         ),
                         ft.Row(

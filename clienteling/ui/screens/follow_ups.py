@@ -23,7 +23,18 @@ def follow_up_words(session, shown) -> str:
         return task.text
     item = shown.product_name or task.sku or ""
     size = (task.sku or "").rsplit("-", 1)[-1] if task.sku else ""
-    return session.t(f"follow_up_reason_{task.reason}", item=item, size=size, name=shown.customer_name)
+    about = dict(task.about)
+    if "touchpoint" in about:
+        about["touchpoint"] = session.t(f"touchpoint_{about['touchpoint']}").lower()
+    if "channel" in about:
+        about["channel"] = i18n.chat_channel(session.lang, str(about["channel"]))
+    return session.t(
+        f"follow_up_reason_{task.reason}",
+        **{"quote": "", "score": "", **about},
+        item=item,
+        size=size,
+        name=shown.customer_name,
+    )
 
 
 def due_words(session, shown, today: date) -> str:
