@@ -40,6 +40,7 @@ CUSTOMER_SCOPED = {
     "orders": "customer_id",
     "conversations": "customer_id",
     "notes": "customer_id",
+    "activities": "customer_id",
 }
 
 # Collections whose rows belong to one store: a device gets only its own store's.
@@ -157,7 +158,7 @@ class StoreBase:
             "INSERT INTO customer_scope VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (customer_id, store, reason)
         ).rowcount:
             self._touch(conn, "customers", customer_id)
-            for collection in ("wishlists", "orders", "conversations", "notes"):
+            for collection in ("wishlists", "orders", "conversations", "notes", "activities"):
                 for (row_id,) in conn.execute(
                     f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
                 ).fetchall():

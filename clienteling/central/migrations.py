@@ -16,6 +16,9 @@ Versions:
 6. notes are a synced collection (`notes.seq`: every store sees them), and the log of consent changes made at a
    counter (issue 14).
 
+7: what customers did online (issue 15): `activities`, a customer-scoped synced collection the retailer's systems
+   ingest, kept 90 days (rules.ACTIVITY_RETENTION).
+
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
 """
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 from clienteling.central.db import Conn, Database, SqliteDatabase
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A command's idempotency key belongs to the store whose device sent it (schema version 2). `customer_id` names the
 # customer the command was about (version 3), so that erasing them erases their stored answers (which hold their
@@ -77,6 +80,17 @@ CREATE TABLE IF NOT EXISTS consent_log (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, staff_id TEXT, store TEXT NOT NULL, changed_at TEXT NOT NULL,
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS consent_log_customer ON consent_log(customer_id, changed_at);
+"""
+
+# Version 7 (issue 15): `activities`, what a customer did in an online channel (a product viewed, a question to the
+# chatbot), from the retailer's systems (ingest.py); synced to the stores serving her; `at` is when she did it, by
+# which it is pruned. The same text on both backends (the document is kept as text, as the feed sends it).
+ACTIVITY_TABLES = """
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS activities_seq ON activities(seq);
+CREATE INDEX IF NOT EXISTS activities_customer ON activities(customer_id, at);
+CREATE INDEX IF NOT EXISTS activities_at ON activities(at);
 """
 
 SCHEMA = (
@@ -131,6 +145,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + ";\n"
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + ACTIVITY_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -202,6 +217,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
 """
     + INTEGRATION_TABLES
     + CUSTOMER_TABLES
+    + ACTIVITY_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -347,4 +363,6 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
         steps.append("5: integrations, field owners, source versions, the outbox of events")
     if int(_meta(conn, "schema_version") or 1) < 6:
         steps.append("6: notes in the feed, the consent log")
+    if int(_meta(conn, "schema_version") or 1) < 7:
+        steps.append("7: what customers did online (activities)")
     return steps

@@ -157,6 +157,14 @@ MIGRATIONS: list[str] = [
         customer_id TEXT NOT NULL, item TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (customer_id, item));
     CREATE INDEX stock_store ON stock(store, available);
     """,
+    # 10: what customers did online (issue 15): synced for the customers of this store, kept 90 days from `at`
+    """
+    CREATE TABLE activities (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, at TEXT NOT NULL, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX activities_customer ON activities(customer_id, at);
+    CREATE INDEX activities_at ON activities(at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
@@ -232,6 +240,12 @@ _UPSERTS: dict[str, str] = {
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, created_at = excluded.created_at,
             doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "activities": f"""
+        INSERT INTO activities (id, customer_id, at, doc, origin, gen)
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("at")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at,
+            doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
     "conversations": f"""
         INSERT INTO conversations (id, customer_id, updated_at, doc, origin, gen)
         SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, item.value, :origin, :gen
@@ -251,7 +265,17 @@ _ROW_UPSERTS: dict[str, str] = {
     .replace("item.value", ":doc")
     .replace("SELECT ", "VALUES (", 1)
     .replace("FROM json_each(:page, :path) AS item WHERE true", ")")
-    for collection in ("staff", "promotions", "stock", "customers", "wishlists", "orders", "conversations", "notes")
+    for collection in (
+        "staff",
+        "promotions",
+        "stock",
+        "customers",
+        "wishlists",
+        "orders",
+        "conversations",
+        "notes",
+        "activities",
+    )
 }
 # The search index entries of the customers a page brings (their ids in temp.page_ids).
 _SEARCH_OUT = """
@@ -441,7 +465,7 @@ class _CustomerSearch:
 
 
 # Rows that belong to a customer; when the customer goes, they go too.
-CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes")
+CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes", "activities")
 
 
 def _heals(*, retry: bool = True) -> Callable:
@@ -1005,6 +1029,18 @@ class Cache:
             self.query(f"SELECT id, json_extract(doc, '$.category') FROM products WHERE id IN ({marks})", styles)
         )
 
+    def product_facts(self, styles: list[str]) -> dict[str, tuple[str, str]]:
+        """The name and category of each style the cached catalogue knows."""
+        if not styles:
+            return {}
+        marks = ", ".join("?" for _ in styles)
+        rows = self.query(
+            f"SELECT id, json_extract(doc, '$.name'), json_extract(doc, '$.category') FROM products"
+            f" WHERE id IN ({marks})",
+            styles,
+        )
+        return {style: (name, category) for style, name, category in rows}
+
     def declined(self, customer_id: str) -> set[str]:
         return {r[0] for r in self.query("SELECT item FROM declined WHERE customer_id = ?", (customer_id,))}
 
@@ -1099,6 +1135,13 @@ class Cache:
                     )
                 conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
         return len(ids)
+
+    @_heals()
+    def prune_activities(self, before: str) -> int:
+        """Drop what customers did online before `before` (UTC ISO 8601): past its retention
+        (rules.ACTIVITY_RETENTION), whether or not the centre's tombstone has arrived yet."""
+        with self.write() as conn:
+            return conn.execute("DELETE FROM activities WHERE at < ?", (before,)).rowcount
 
 
 def _inode(path: Path) -> int | None:

@@ -29,9 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from clienteling import codes, pins, rules, suggest
+from clienteling import codes, journey, pins, rules, suggest
 from clienteling.config import Settings
 from clienteling.contract import (
+    Activity,
     AddNoteCommand,
     Address,
     Consent,
@@ -421,6 +422,9 @@ class Device:
         )
         pictures = self.pictures([line.sku for order in orders for line in order.lines])
         consent, pending = self._consent_of(customer)
+        now = utc_now()
+        activities = self.activities(customer_id, now)
+        her_journey = self.journey_of(activities, [entry.item for entry in wishlist], orders, chats, now)
         return CustomerPicture(
             customer,
             wishlist,
@@ -435,17 +439,53 @@ class Device:
                 for d in self.cache.docs_of("notes", customer_id, "created_at DESC, id DESC")
             ],
             store_names,
-            self.suggestions(customer, wishlist, orders),
+            self.suggestions(customer, wishlist, orders, now, service_first=her_journey.service_first),
             consent,
             pending is not None and pending.state == "waiting",
+            activities,
+            her_journey,
         )
+
+    def activities(self, customer_id: str, now: datetime | None = None) -> list[Activity]:
+        """What she did online, newest first: only what is within its retention (rules.ACTIVITY_RETENTION), also when
+        the centre's tombstones for older ones have not arrived yet."""
+        cutoff = rules.activity_cutoff(now or utc_now())
+        found = []
+        for doc in self.cache.docs_of("activities", customer_id, "at DESC, id DESC"):
+            activity = Activity.model_validate_json(doc)
+            if activity.at < cutoff:
+                break
+            found.append(activity)
+        return found
+
+    def journey_of(
+        self,
+        activities: list[Activity],
+        wishlist: list[WishlistItem],
+        orders: list[Order],
+        conversations: list[Conversation],
+        now: datetime | None = None,
+    ) -> journey.Journey:
+        """Her last action in any channel and the stage of her journey (clienteling.journey), from the cache."""
+        facts = self.cache.product_facts(journey.styles_of(activities, wishlist))
+        products = {style: journey.Product(name, category) for style, (name, category) in facts.items()}
+        return journey.journey(activities, wishlist, orders, conversations, products, now or utc_now())
 
     # ------------------------------------------------------------------ products and stock
 
     def suggestions(
-        self, customer: Customer, wishlist: list[WishlistEntry], orders: list[Order], now: datetime | None = None
+        self,
+        customer: Customer,
+        wishlist: list[WishlistEntry],
+        orders: list[Order],
+        now: datetime | None = None,
+        *,
+        service_first: bool = False,
     ) -> list[suggest.Suggestion]:
-        """Up to three things to show her now, each with its reason (clienteling.suggest), from the cache."""
+        """Up to three things to show her now, each with its reason (clienteling.suggest), from the cache; none while
+        her journey is at the service stage (`service_first`)."""
+        if service_first:
+            return []
         wished = []
         for entry in wishlist:
             if entry.product is None:
@@ -862,7 +902,9 @@ class Device:
 
     def purge(self) -> int:
         """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
-        return self.cache.purge(self.settings.purge_days, keep=self.journal.waiting_customers())
+        purged = self.cache.purge(self.settings.purge_days, keep=self.journal.waiting_customers())
+        self.cache.prune_activities(rules.activity_cutoff(utc_now()).isoformat())
+        return purged
 
     # ------------------------------------------------------------------ the store's figures
 

@@ -20,6 +20,7 @@ from clienteling.central.routes.common import (
 )
 from clienteling.contract import (
     CURSOR_PATTERN,
+    Activity,
     CentreInfo,
     Conversation,
     Customer,
@@ -91,6 +92,7 @@ for collection, model in (
     ("orders", Order),
     ("conversations", Conversation),
     ("notes", CustomerNote),
+    ("activities", Activity),
 ):
     router.add_api_route(
         f"/v1/sync/{collection}",
