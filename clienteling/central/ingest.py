@@ -613,11 +613,11 @@ class Ingest(StoreBase):
             if activity.style is not None and activity.style != style:
                 raise Refused("invalid_record", f"{activity.sku} is a SKU of {style}, not of {activity.style}", "style")
             activity.style = style
-        elif activity.style is not None:
-            if conn.execute("SELECT 1 FROM products WHERE id = ?", (activity.style,)).fetchone() is None:
-                raise Refused(
-                    "unknown_style", f"there is no product {activity.style!r}: send the product first", "style"
-                )
+        elif (
+            activity.style is not None
+            and conn.execute("SELECT 1 FROM products WHERE id = ?", (activity.style,)).fetchone() is None
+        ):
+            raise Refused("unknown_style", f"there is no product {activity.style!r}: send the product first", "style")
         refusal = rules.implausible_activity_time(activity.at, self.clock())
         if refusal is not None:
             earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
