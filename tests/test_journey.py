@@ -313,3 +313,31 @@ def test_suggestions_yield_to_service_and_never_show_what_was_returned_this_mont
     assert suggest.suggest(_customer(), wished, returned, {}, {}, set(), NOW) == []
     long_ago = [order("CT02", 80 * DAY, returned=45 * DAY)]
     assert len(suggest.suggest(_customer(), wished, long_ago, {}, {}, set(), NOW)) == 1
+
+
+# ------------------------------------------------------------------ the screen's controls (no browser)
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_customer_screen_shows_the_last_action_and_the_stage_and_service_first(lang) -> None:
+    from types import SimpleNamespace
+
+    from test_ui_logic import identifiers
+
+    from clienteling.ui import i18n
+    from clienteling.ui.screens import customer
+
+    session = SimpleNamespace(lang=lang, t=lambda key, **values: i18n.tr(lang, key, **values))
+    question = act("chatbot_question", timedelta(minutes=5), channel="chatbot", text="Does it run small?")
+    her = journey.journey([question], [], [], [], PRODUCTS, datetime.now(UTC))
+    picture = SimpleNamespace(journey=her, store_names={}, suggestions=[])
+    shown = identifiers([customer.journey_row(session, picture)])
+    today = i18n.tr(lang, "journey_today")
+    assert today in shown["journey-last"].value and "Does it run small?" in shown["journey-last"].value
+    assert set(shown) == {"journey-last", "journey-stage"}
+    assert customer.suggestions_card(session, picture, None) is None  # nothing to suggest, no service waiting
+    picture.journey = journey.journey([question], [], [], [chat("open", DAY)], PRODUCTS, datetime.now(UTC))
+    card = customer.suggestions_card(session, picture, None)
+    said = identifiers([card])["suggestions-service-first"].value
+    assert said == journey_words.service_first(lang, picture.journey.stage, datetime.now(UTC))
+    assert customer.journey_row(session, SimpleNamespace(journey=None)) is None
