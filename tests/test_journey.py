@@ -341,3 +341,9 @@ def test_the_customer_screen_shows_the_last_action_and_the_stage_and_service_fir
     said = identifiers([card])["suggestions-service-first"].value
     assert said == journey_words.service_first(lang, picture.journey.stage, datetime.now(UTC))
     assert customer.journey_row(session, SimpleNamespace(journey=None)) is None
+
+
+def test_a_long_question_is_cut_to_fit_one_line() -> None:
+    long = act("chatbot_question", DAY, channel="chatbot", text="Is it warm enough " * 20)
+    line = journey_words.last_line("en", journey.last_action([long], [], [], [], PRODUCTS), NOW)
+    assert line.endswith("…”") and len(line) < 160

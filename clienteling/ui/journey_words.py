@@ -38,6 +38,15 @@ def where(lang: str, channel: str | None) -> str:
     return i18n.tr(lang, "journey_channel_other", channel=i18n.chat_channel(lang, channel))
 
 
+QUOTED = 120
+"""The most of her own words (a question, a search, a chat's subject) the one line quotes; longer is cut with "…"."""
+
+
+def _quoted(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= QUOTED else text[: QUOTED - 1].rstrip() + "…"
+
+
 def _tidy(text: str) -> str:
     return " ".join(text.split()).replace(" :", ":")
 
@@ -49,7 +58,7 @@ def last_line(lang: str, last: LastAction, now: datetime, store_names: dict[str,
         "when": when(lang, last.at, now),
         "where": where(lang, last.channel),
         "product": product,
-        "text": last.text or "",
+        "text": _quoted(last.text),
     }
     kind = last.kind if last.known else "other"
     if kind == "ordered" and last.channel == "store":
