@@ -1029,6 +1029,16 @@ class Cache:
             self.query(f"SELECT id, json_extract(doc, '$.category') FROM products WHERE id IN ({marks})", styles)
         )
 
+    def activity_docs(self, customer_id: str, since: str, limit: int) -> list[str]:
+        """What a customer did online from `since` (UTC ISO 8601) on, newest first, at most `limit`."""
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM activities WHERE customer_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?",
+                (customer_id, since, limit),
+            )
+        ]
+
     def product_facts(self, styles: list[str]) -> dict[str, tuple[str, str]]:
         """The name and category of each style the cached catalogue knows."""
         if not styles:

@@ -446,17 +446,12 @@ class Device:
             her_journey,
         )
 
-    def activities(self, customer_id: str, now: datetime | None = None) -> list[Activity]:
-        """What she did online, newest first: only what is within its retention (rules.ACTIVITY_RETENTION), also when
-        the centre's tombstones for older ones have not arrived yet."""
-        cutoff = rules.activity_cutoff(now or utc_now())
-        found = []
-        for doc in self.cache.docs_of("activities", customer_id, "at DESC, id DESC"):
-            activity = Activity.model_validate_json(doc)
-            if activity.at < cutoff:
-                break
-            found.append(activity)
-        return found
+    def activities(self, customer_id: str, now: datetime | None = None, limit: int = 500) -> list[Activity]:
+        """What she did online, newest first, at most `limit` (a busy clickstream: the latest are what the journey
+        reads): only what is within its retention (rules.ACTIVITY_RETENTION), also when the centre's tombstones for
+        older ones have not arrived yet."""
+        since = rules.activity_cutoff(now or utc_now()).isoformat()
+        return [Activity.model_validate_json(d) for d in self.cache.activity_docs(customer_id, since, limit)]
 
     def journey_of(
         self,
