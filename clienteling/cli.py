@@ -83,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
 
     prune_expired = admin.add_parser(
         "prune",
-        help="drop profile views older than a year, stored idempotency answers and delivered events older than 30 days",
+        help="drop profile views older than a year, stored idempotency answers and delivered events older than 30 days,"
+        " what customers did online older than 90 days",
     )
     prune_expired.add_argument(
         "--now", type=_utc_moment, help="the moment to count ages from, ISO 8601 with an offset (default: now)"

@@ -579,6 +579,55 @@ class ProfileView(Contract):
     recorded_at: UtcDatetime = Field(description="When the centre received the record")
 
 
+# --------------------------------------------------------------------------- activities (issue 15)
+
+ACTIVITY_KINDS = (
+    "product_view",
+    "wishlist_add",
+    "wishlist_remove",
+    "cart_add",
+    "cart_remove",
+    "search",
+    "chatbot_question",
+    "review",
+    "social_share",
+    "email_click",
+)
+"""The kinds of online activity the app knows how to word and weigh (clienteling.journey). `Activity.kind` is not a
+closed list: a system may send a kind that is not here yet, and the centre keeps and syncs it, so that the webshop need
+not wait for the stores' app. A device that does not know a kind still reads the record (it is a well-formed string,
+not a value a Literal would refuse), words it as "was active online" and gives it no weight in the journey stage."""
+ACTIVITY_CHANNELS = ("web", "app", "chatbot", "social", "email")
+"""The channels the app names in words; like the kinds, any other well-formed name is kept and shown as it is."""
+ActivityWord = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["product_view", "chatbot"])]
+"""A kind or a channel of activity: lower-case letters, digits and `_` (a constrained string, not a Literal, so that
+a value this version does not know is read, never refused)."""
+
+
+class Activity(Contract):
+    """One thing a customer did in an online channel (issue 15), sent by the retailer's systems through
+    `POST /v1/ingest/activities` and synced to the devices of the stores serving her. Kept `rules.ACTIVITY_RETENTION`
+    (90 days) from `at`: older ones are refused at ingest and pruned at the centre and on the device."""
+
+    id: str = Field(
+        min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", description="The source's own id"
+    )
+    customer_id: CustomerId
+    channel: ActivityWord = Field(description="Where: web, app, chatbot, social, email (ACTIVITY_CHANNELS) or another")
+    kind: ActivityWord = Field(
+        description="What: product_view, wishlist_add, wishlist_remove, cart_add, cart_remove, search, "
+        "chatbot_question, review, social_share, email_click (ACTIVITY_KINDS) or another, which the app words as "
+        "online activity"
+    )
+    sku: Sku | None = None
+    style: str | None = Field(default=None, max_length=40, description="The product's style; set from `sku` if absent")
+    text: str | None = Field(
+        default=None, max_length=500, description="What she searched for, asked the chatbot, or wrote in a review"
+    )
+    at: UtcDatetime = Field(description="When she did it")
+    sources: Sources = Field(default_factory=dict, description=SOURCES_DESCRIPTION)
+
+
 CONSENT_CHANNELS = ("email", "sms", "whatsapp")
 """The channels a customer agrees to one by one (`Consent`, `ConsentCommand`)."""
 CONSENT_NUMBER = rf"CS-(?:{SERIES}-)?[0-9]{{8,}}"
@@ -873,6 +922,7 @@ SYNC_COLLECTIONS = (
     "conversations",
     "notes",
     "follow_ups",
+    "activities",
 )
 
 

@@ -378,6 +378,24 @@ def implausible_consent_time(agreed_at: datetime, now: datetime) -> Refusal | No
     return _outside(agreed_at, *consent_window(now))
 
 
+ACTIVITY_RETENTION = timedelta(days=90)
+"""What a customer did online is kept 90 days from when she did it (issue 15): long enough to see where she is in a
+purchase (a coat is looked at for weeks), short enough that the clickstream never grows into a profile of her. The
+centre refuses older activity at ingest and prunes it (`prune_expired`, with tombstones, so devices drop it too);
+a device also drops and ignores what has aged past it while offline (`activity_cutoff`)."""
+
+
+def activity_cutoff(now: datetime) -> datetime:
+    """The oldest moment of an activity still kept at `now`."""
+    return now - ACTIVITY_RETENTION
+
+
+def implausible_activity_time(at: datetime, now: datetime) -> Refusal | None:
+    """Why an activity at `at` is not taken at `now`, or None: `in_the_future`, `too_long_ago` (past its retention),
+    each with `earliest` and `latest`."""
+    return _outside(at, activity_cutoff(now), now + CLOCK_SKEW)
+
+
 def _outside(moment: datetime, earliest: datetime, latest: datetime) -> Refusal | None:
     if moment > latest:
         return Refusal("in_the_future", {"earliest": earliest, "latest": latest})

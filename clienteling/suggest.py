@@ -8,7 +8,11 @@ In order of how strong the reason is:
    bought in October");
 3. on her wishlist, in her size, in another store (it can be shipped to her home).
 
-Never: a style she bought or returned in the last 30 days, or an item she declined.
+Never: a style she bought or returned in the last 30 days (a return counts from when it was made, however old the
+order), or an item she declined.
+
+Service first (issue 15): while her journey is at the service stage (an open conversation with customer service, a
+return this week: clienteling.journey), nothing is suggested; the screen says why instead.
 """
 
 from __future__ import annotations
@@ -89,13 +93,20 @@ def fits(customer: Customer, product: Product, sku: str) -> bool:
 
 
 def recent_styles(orders: Iterable[Order], now: datetime) -> set[str]:
-    """The styles of what she bought (or returned) in the last `RECENT`: an order line's SKU starts with its style."""
-    return {
-        style_of(line.sku)
-        for order in orders
-        if order.status != "cancelled" and now - order.created_at <= RECENT
-        for line in order.lines
-    }
+    """The styles of what she bought (or returned) in the last `RECENT`: an order line's SKU starts with its style.
+    A line returned in the last `RECENT` counts however long ago it was bought."""
+    recent = set()
+    for order in orders:
+        if order.status == "cancelled":
+            continue
+        if now - order.created_at <= RECENT:
+            recent.update(style_of(line.sku) for line in order.lines)
+        elif order.status in ("returned", "partially_returned") and any(
+            change.status in ("returned", "partially_returned") and now - change.at <= RECENT
+            for change in order.status_history
+        ):
+            recent.update(style_of(line.sku) for line in order.lines if line.returned_quantity > 0)
+    return recent
 
 
 def suggest(
@@ -109,10 +120,14 @@ def suggest(
     *,
     limit: int = MAX_SUGGESTIONS,
     due: Iterable[DueItem] = (),
+    service_first: bool = False,
 ) -> list[Suggestion]:
     """Up to `limit` suggestions for `customer` (see the module's docstring). `in_stock` holds, by category, what this
     store has; `categories` the category of each style she bought; `declined` the SKUs and styles she said no to;
-    `due` the items of her follow-ups due today or overdue (shown first, unless she declined them)."""
+    `due` the items of her follow-ups due today or overdue (shown first, unless she declined them); `service_first`
+    (her journey is at the service stage) leaves none."""
+    if service_first:
+        return []
     recent = recent_styles(orders, now)
     chosen: list[Suggestion] = []
     seen: set[str] = set()

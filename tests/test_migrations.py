@@ -74,3 +74,27 @@ def test_migrating_twice_changes_nothing_the_second_time(database) -> None:
         db.close()
     assert first.steps == ["made the schema"] and (first.before, first.after) == (0, SCHEMA_VERSION)
     assert second.steps == [] and second.before == SCHEMA_VERSION
+
+
+def test_a_version_6_database_gains_the_activities_and_keeps_its_data(database) -> None:
+    store = CentralStore(database)
+    token = store.add_admin("kept")
+    store.close()
+    db = open_database(database)
+    try:
+        with db.write() as conn:
+            conn.execute("DROP TABLE activities")
+            conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    finally:
+        db.close()
+
+    result = clienteling("central", "migrate", "--db", str(database))
+
+    assert result.returncode == 0, result.stderr
+    assert _rows(database, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert _rows(database, "SELECT count(*) FROM activities") == [(0,)]
+    again = CentralStore(database)
+    try:
+        assert again.is_admin(token)
+    finally:
+        again.close()

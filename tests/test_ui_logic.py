@@ -83,6 +83,9 @@ def test_every_word_is_there_in_dutch_and_english():
         "chat_channel_whatsapp",
         "message_from",  # only the associate's name and the store
         "message_link",  # "link" is Dutch too
+        "journey_stage_planning",  # Dutch says planning and service too
+        "journey_stage_service",
+        "journey_channel_other",  # "via" and the channel's name
     }
     assert set(untranslated) <= same_in_both
     assert i18n.tr("nl", "in_this_store", n=3) == "3 in deze winkel"

@@ -41,6 +41,7 @@ CUSTOMER_SCOPED = {
     "conversations": "customer_id",
     "notes": "customer_id",
     "follow_ups": "customer_id",
+    "activities": "customer_id",
 }
 
 # Collections whose rows belong to one store: a device gets only its own store's.
@@ -158,7 +159,7 @@ class StoreBase:
             "INSERT INTO customer_scope VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (customer_id, store, reason)
         ).rowcount:
             self._touch(conn, "customers", customer_id)
-            for collection in ("wishlists", "orders", "conversations", "notes", "follow_ups"):
+            for collection in ("wishlists", "orders", "conversations", "notes", "follow_ups", "activities"):
                 for (row_id,) in conn.execute(
                     f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
                 ).fetchall():

@@ -118,7 +118,7 @@ class Customers(Events):
     def forget_customer(self, customer_id: str) -> bool:
         """Erase a customer and everything personal about them (a GDPR erasure), with tombstones.
 
-        Besides their synced rows (follow-ups among them): the notes staff made about them, the returns of their orders, the log of who
+        Besides their synced rows (follow-ups and what they did online among them): the notes staff made about them, the returns of their orders, the log of who
         viewed their profile, the log of their consent changes, every stored idempotency answer about them (an order's answer holds the address), and
         the outbox's events about them or their orders, with their deliveries (sent or not).
         A device that sends one of their commands again afterwards gets it judged afresh: refused, as they are gone.
@@ -153,7 +153,7 @@ class Customers(Events):
         )
         for table in ("profile_views", "idempotency", "consent_log", "outreach_messages", "touchpoints", "feedback"):
             conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
-        for collection in ("wishlists", "orders", "conversations", "notes", "follow_ups"):
+        for collection in ("wishlists", "orders", "conversations", "notes", "follow_ups", "activities"):
             for (row_id,) in conn.execute(
                 f"SELECT id FROM {collection} WHERE customer_id = ?", (customer_id,)
             ).fetchall():
@@ -176,7 +176,31 @@ class Customers(Events):
             answers = conn.execute(
                 "DELETE FROM idempotency WHERE created_at < ?", (iso(now - IDEMPOTENCY_RETENTION),)
             ).rowcount
+        self.prune_activities()
         return views, answers
+
+    def prune_activities(self) -> int:
+        """Drop what customers did online longer ago than `rules.ACTIVITY_RETENTION` at the centre's clock (run by
+        `prune_expired`), each with a tombstone so that the devices drop it too, and its sources' versions (an
+        older record is refused at ingest anyway). Returns how many were dropped."""
+        cutoff = iso(rules.activity_cutoff(self.clock()))
+        dropped = 0
+        while True:  # in chunks, so that a backlog never holds the feed for long
+            with self.write() as conn:
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM activities WHERE at < ? ORDER BY at LIMIT 500", (cutoff,)
+                    ).fetchall()
+                ]
+                for activity_id in ids:
+                    self.delete(conn, "activities", activity_id)
+                    conn.execute(
+                        "DELETE FROM source_versions WHERE collection = 'activities' AND id = ?", (activity_id,)
+                    )
+            dropped += len(ids)
+            if len(ids) < 500:
+                return dropped
 
     def add_note(
         self, customer_id: str, command: AddNoteCommand, key: str, device_store: str, *, restoring: str | None = None

@@ -220,6 +220,7 @@ class ChainBuilder:
         for start in range(1, self.customers + 1, 10_000):
             self.build_customers(start, min(start + 10_000, self.customers + 1))
         self.build_follow_ups()
+        self.build_activities()
         self.conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [
@@ -327,6 +328,39 @@ class ChainBuilder:
             return matches[nth]
 
         return pick("CT", "M", 0), pick("KN", "M", 2), pick("SN", "39", 1)
+
+    def build_activities(self) -> None:
+        """What Sanne did online in the last days (issue 15), at fixed moments before the anchor and with no draws of
+        `self.rng`, so that every other customer is the same as before: she looked at the Harbour coat of her
+        wishlist on the webshop and in the app, searched for a wool coat, and asked the chatbot yesterday whether it
+        runs small. Her screen shows that question as her last action and her journey at the information stage."""
+        if self.customers < SANNE.number:
+            return
+        coat, _, _ = self.sanne_wishlist_skus()
+        style = coat.split("-")[0]
+        day = timedelta(days=1)
+        plan = [  # (id, channel, kind, sku, text, moment)
+            ("WEB-0000001", "web", "search", None, "wool coat", self.anchor - 5 * day + timedelta(hours=19, minutes=40)),
+            ("WEB-0000002", "web", "product_view", coat, None, self.anchor - 3 * day + timedelta(hours=20, minutes=15)),
+            ("APP-0000001", "app", "product_view", coat, None, self.anchor - day + timedelta(hours=19, minutes=5)),
+            ("BOT-0000001", "chatbot", "chatbot_question", coat, "Does the Harbour coat run small?",
+             self.anchor - day + timedelta(hours=19, minutes=12)),
+        ]  # fmt: skip
+        rows = []
+        for activity_id, channel, kind, sku, text, moment in plan:
+            doc = {
+                "id": activity_id,
+                "customer_id": "C0000001",
+                "channel": channel,
+                "kind": kind,
+                "sku": sku,
+                "style": style if sku else None,
+                "text": text,
+                "at": iso(moment),
+                "sources": {"webshop": iso(moment)},
+            }
+            rows.append((activity_id, self.next_seq(), "C0000001", iso(moment), dumps(doc)))
+        self.write("activities", "INSERT INTO activities (id, seq, customer_id, at, doc) VALUES (?, ?, ?, ?, ?)", rows)
 
     # ------------------------------------------------------------------ customers
 

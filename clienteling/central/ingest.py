@@ -42,6 +42,7 @@ from clienteling.central.db import Conn
 from clienteling.central.problems import ProblemError
 from clienteling.contract import (
     INGEST_COLLECTIONS,
+    Activity,
     Conversation,
     Customer,
     FieldOwner,
@@ -114,6 +115,7 @@ KINDS: dict[str, Kind] = {
     "wishlists": Kind(WishlistItem, "id", "wishlists"),
     "orders": Kind(Order, "number", "orders"),
     "conversations": Kind(Conversation, "id", "conversations"),
+    "activities": Kind(Activity, "id", "activities"),
 }
 assert tuple(KINDS) == INGEST_COLLECTIONS
 
@@ -642,6 +644,38 @@ class Ingest(StoreBase):
             self.clock(),
         )
 
+    def _save_activity(self, conn: Conn, activity: Activity, source: str, new: bool) -> None:
+        """What a customer did online (issue 15): of a known customer, about a known product if it names one, at a
+        moment within its retention (`rules.implausible_activity_time`). Any well-formed kind and channel is taken
+        (see `contract.ACTIVITY_KINDS`); the style is set from the SKU."""
+        _known_customer(conn, activity.customer_id)
+        if activity.sku is not None:
+            style = _known_sku(conn, activity.sku)
+            if activity.style is not None and activity.style != style:
+                raise Refused("invalid_record", f"{activity.sku} is a SKU of {style}, not of {activity.style}", "style")
+            activity.style = style
+        elif (
+            activity.style is not None
+            and conn.execute("SELECT 1 FROM products WHERE id = ?", (activity.style,)).fetchone() is None
+        ):
+            raise Refused("unknown_style", f"there is no product {activity.style!r}: send the product first", "style")
+        refusal = rules.implausible_activity_time(activity.at, self.clock())
+        if refusal is not None:
+            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
+            raise Refused(
+                refusal.code,
+                f"at {iso(activity.at)} is outside what the centre keeps: from {earliest} to {latest}",
+                "at",
+            )
+        held = conn.execute("SELECT customer_id FROM activities WHERE id = ?", (activity.id,)).fetchone()
+        if held is not None and held[0] != activity.customer_id:
+            raise Refused("in_use", f"activity {activity.id} belongs to another customer", "customer_id")
+        conn.execute(
+            "INSERT INTO activities (id, seq, customer_id, at, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            " SET seq = excluded.seq, customer_id = excluded.customer_id, at = excluded.at, doc = excluded.doc",
+            (activity.id, self.next_seq(conn), activity.customer_id, iso(activity.at), activity.model_dump_json()),
+        )
+
 
 @functools.cache
 def _sentiment_available() -> bool:
@@ -662,6 +696,7 @@ SAVERS: dict[str, Callable[[Ingest, Conn, Any, str, bool], None]] = {
     "wishlists": Ingest._save_wishlist_item,
     "orders": Ingest._save_order,
     "conversations": Ingest._save_conversation,
+    "activities": Ingest._save_activity,
 }
 
 

@@ -23,6 +23,9 @@ Versions:
 7: follow-up tasks, a synced collection scoped to the customer like notes (`follow_ups`), and an index of wishlists
    by style, for the tasks the centre makes when a wishlisted item comes back in stock (issue 14).
 
+7: what customers did online (issue 15): `activities`, a customer-scoped synced collection the retailer's systems
+   ingest, kept 90 days (rules.ACTIVITY_RETENTION).
+
 A PostgreSQL database made by an older centre gets the tables and indexes it lacks (every statement of its schema is
 `IF NOT EXISTS`); no step so far changes a PostgreSQL table that exists.
 """
@@ -132,6 +135,17 @@ FOLLOWUP_INDEXES = """
 CREATE INDEX IF NOT EXISTS wishlists_style ON wishlists((doc->>'style'));
 """
 
+# Version 7 (issue 15): `activities`, what a customer did in an online channel (a product viewed, a question to the
+# chatbot), from the retailer's systems (ingest.py); synced to the stores serving her; `at` is when she did it, by
+# which it is pruned. The same text on both backends (the document is kept as text, as the feed sends it).
+ACTIVITY_TABLES = """
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, customer_id TEXT NOT NULL, at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS activities_seq ON activities(seq);
+CREATE INDEX IF NOT EXISTS activities_customer ON activities(customer_id, at);
+CREATE INDEX IF NOT EXISTS activities_at ON activities(at);
+"""
+
 SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -187,6 +201,7 @@ CREATE TABLE IF NOT EXISTS tombstones (
     + EXPERIENCE_TABLES
     + OUTREACH_TABLES
     + FOLLOWUP_TABLES
+    + ACTIVITY_TABLES
 )
 
 # Made after a bulk load, so that loading does not pay for them row by row.
@@ -264,6 +279,7 @@ ALTER TABLE stock ADD COLUMN IF NOT EXISTS source TEXT;
     + EXPERIENCE_TABLES
     + OUTREACH_TABLES
     + FOLLOWUP_TABLES
+    + ACTIVITY_TABLES
 )
 
 POSTGRES_TABLES = tuple(
@@ -413,4 +429,5 @@ def _upgrade_sqlite(conn: Conn) -> list[str]:
         steps.append("7: outreach messages and the local sink; touchpoints, their ratings, the staff pulse")
     if int(_meta(conn, "schema_version") or 1) < 7:  # made with the schema and the indexes (IF NOT EXISTS)
         steps.append("7: follow-ups, wishlists by style")
+        steps.append("7: what customers did online (activities)")
     return steps

@@ -168,6 +168,14 @@ MIGRATIONS: list[str] = [
     CREATE TABLE follows (
         staff_id TEXT NOT NULL, customer_id TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (staff_id, customer_id));
     """,
+    # 11: what customers did online (issue 15): synced for the customers of this store, kept 90 days from `at`
+    """
+    CREATE TABLE activities (
+        id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, at TEXT NOT NULL, doc TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'sync', gen INTEGER NOT NULL);
+    CREATE INDEX activities_customer ON activities(customer_id, at);
+    CREATE INDEX activities_at ON activities(at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _HAND_OVER = 5  # the migration before which the commands leave for the journal
@@ -250,6 +258,12 @@ _UPSERTS: dict[str, str] = {
         FROM json_each(:page, :path) AS item WHERE true
         ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, store = excluded.store,
             assignee = excluded.assignee, doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
+    "activities": f"""
+        INSERT INTO activities (id, customer_id, at, doc, origin, gen)
+        SELECT {_field("id")}, {_field("customer_id")}, {_field("at")}, item.value, :origin, :gen
+        FROM json_each(:page, :path) AS item WHERE true
+        ON CONFLICT(id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at,
+            doc = excluded.doc, origin = max(origin, excluded.origin), gen = excluded.gen""",
     "conversations": f"""
         INSERT INTO conversations (id, customer_id, updated_at, doc, origin, gen)
         SELECT {_field("id")}, {_field("customer_id")}, {_field("updated_at")}, item.value, :origin, :gen
@@ -279,6 +293,7 @@ _ROW_UPSERTS: dict[str, str] = {
         "conversations",
         "notes",
         "follow_ups",
+        "activities",
     )
 }
 # The search index entries of the customers a page brings (their ids in temp.page_ids).
@@ -470,6 +485,7 @@ class _CustomerSearch:
 
 # Rows that belong to a customer; when the customer goes, they go too.
 CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes", "follow_ups")
+CUSTOMER_ROWS = ("wishlists", "orders", "conversations", "notes", "activities")
 
 
 def _heals(*, retry: bool = True) -> Callable:
@@ -1033,6 +1049,28 @@ class Cache:
             self.query(f"SELECT id, json_extract(doc, '$.category') FROM products WHERE id IN ({marks})", styles)
         )
 
+    def activity_docs(self, customer_id: str, since: str, limit: int) -> list[str]:
+        """What a customer did online from `since` (UTC ISO 8601) on, newest first, at most `limit`."""
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT doc FROM activities WHERE customer_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?",
+                (customer_id, since, limit),
+            )
+        ]
+
+    def product_facts(self, styles: list[str]) -> dict[str, tuple[str, str]]:
+        """The name and category of each style the cached catalogue knows."""
+        if not styles:
+            return {}
+        marks = ", ".join("?" for _ in styles)
+        rows = self.query(
+            f"SELECT id, json_extract(doc, '$.name'), json_extract(doc, '$.category') FROM products"
+            f" WHERE id IN ({marks})",
+            styles,
+        )
+        return {style: (name, category) for style, name, category in rows}
+
     def declined(self, customer_id: str) -> set[str]:
         return {r[0] for r in self.query("SELECT item FROM declined WHERE customer_id = ?", (customer_id,))}
 
@@ -1149,6 +1187,13 @@ class Cache:
                     )
                 conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
         return len(ids)
+
+    @_heals()
+    def prune_activities(self, before: str) -> int:
+        """Drop what customers did online before `before` (UTC ISO 8601): past its retention
+        (rules.ACTIVITY_RETENTION), whether or not the centre's tombstone has arrived yet."""
+        with self.write() as conn:
+            return conn.execute("DELETE FROM activities WHERE at < ?", (before,)).rowcount
 
 
 def _inode(path: Path) -> int | None:

@@ -55,9 +55,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from clienteling import codes, follow_ups, outreach, pins, rules, suggest
+from clienteling import codes, follow_ups, journey, outreach, pins, rules, suggest
 from clienteling.config import Settings
 from clienteling.contract import (
+    Activity,
     AddNoteCommand,
     Address,
     Consent,
@@ -651,6 +652,9 @@ class Device:
         pictures = self.pictures([line.sku for order in orders for line in order.lines])
         consent, pending = self._consent_of(customer)
         tasks = self.follow_ups(customer_id=customer_id)
+        now = utc_now()
+        activities = self.activities(customer_id, now)
+        her_journey = self.journey_of(activities, [entry.item for entry in wishlist], orders, chats, now)
         return CustomerPicture(
             customer,
             wishlist,
@@ -665,11 +669,35 @@ class Device:
                 for d in self.cache.docs_of("notes", customer_id, "created_at DESC, id DESC")
             ],
             store_names,
-            self.suggestions(customer, wishlist, orders, due=[t.task for t in tasks]),
+            self.suggestions(
+                customer, wishlist, orders, now, due=[t.task for t in tasks], service_first=her_journey.service_first
+            ),
             consent,
             pending is not None and pending.state == "waiting",
             tasks,
+            activities,
+            her_journey,
         )
+
+    def activities(self, customer_id: str, now: datetime | None = None, limit: int = 500) -> list[Activity]:
+        """What she did online, newest first, at most `limit` (a busy clickstream: the latest are what the journey
+        reads): only what is within its retention (rules.ACTIVITY_RETENTION), also when the centre's tombstones for
+        older ones have not arrived yet."""
+        since = rules.activity_cutoff(now or utc_now()).isoformat()
+        return [Activity.model_validate_json(d) for d in self.cache.activity_docs(customer_id, since, limit)]
+
+    def journey_of(
+        self,
+        activities: list[Activity],
+        wishlist: list[WishlistItem],
+        orders: list[Order],
+        conversations: list[Conversation],
+        now: datetime | None = None,
+    ) -> journey.Journey:
+        """Her last action in any channel and the stage of her journey (clienteling.journey), from the cache."""
+        facts = self.cache.product_facts(journey.styles_of(activities, wishlist))
+        products = {style: journey.Product(name, category) for style, (name, category) in facts.items()}
+        return journey.journey(activities, wishlist, orders, conversations, products, now or utc_now())
 
     # ------------------------------------------------------------------ products and stock
 
@@ -681,9 +709,13 @@ class Device:
         now: datetime | None = None,
         *,
         due: list[FollowUp] = (),  # type: ignore[assignment]
+        service_first: bool = False,
     ) -> list[suggest.Suggestion]:
         """Up to three things to show her now, each with its reason (clienteling.suggest), from the cache; `due`:
-        her follow-ups (those due today or overdue about an item come first, "follow-up due today")."""
+        her follow-ups (those due today or overdue about an item come first, "follow-up due today"); none while her
+        journey is at the service stage (`service_first`)."""
+        if service_first:
+            return []
         today = follow_ups.store_day(now or utc_now())
         due_items = []
         for task in due:
@@ -1423,7 +1455,9 @@ class Device:
 
     def purge(self) -> int:
         """Forget customers kept from online lookups and unused for `purge_days`, unless a waiting command needs them."""
-        return self.cache.purge(self.settings.purge_days, keep=self.journal.waiting_customers())
+        purged = self.cache.purge(self.settings.purge_days, keep=self.journal.waiting_customers())
+        self.cache.prune_activities(rules.activity_cutoff(utc_now()).isoformat())
+        return purged
 
     # ------------------------------------------------------------------ the store's figures
 

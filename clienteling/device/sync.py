@@ -45,6 +45,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from clienteling import rules
 from clienteling.contract import (
     CURSOR_PATTERN,
     LONG_POLL,
@@ -242,6 +243,8 @@ class Syncer:
         self.online, self.last_error, self.trouble = True, None, None
         self.backoff.succeeded()
         self.cache.set_meta("last_sync_at", utc_now().isoformat())
+        # what customers did online is kept 90 days here too, whether or not the centre's tombstones came (issue 15)
+        self.cache.prune_activities(rules.activity_cutoff(utc_now()).isoformat())
 
     def _unreached(self, message: str, trouble: str | None) -> str:
         self.online, self.last_error, self.trouble = False, message, trouble

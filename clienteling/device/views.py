@@ -9,6 +9,7 @@ from typing import Any
 
 from clienteling import rules
 from clienteling.contract import (
+    Activity,
     Consent,
     Conversation,
     Customer,
@@ -25,6 +26,7 @@ from clienteling.contract import (
     Variant,
     WishlistItem,
 )
+from clienteling.journey import Journey
 from clienteling.suggest import Suggestion
 
 
@@ -258,6 +260,8 @@ class CustomerPicture:
     consent: Consent | None = None  # as the screen shows it: a change made here overlays the cached one
     consent_waiting: bool = False  # that change has not reached the centre yet
     follow_ups: list[ShownFollowUp] = field(default_factory=list)  # her tasks not done, every store's, by day due
+    activities: list[Activity] = field(default_factory=list)  # what she did online, kept 90 days, newest first
+    journey: Journey | None = None  # her last action in any channel and her journey's stage (clienteling.journey)
 
     @property
     def tags(self) -> list[str]:

@@ -20,6 +20,7 @@ from clienteling.central.routes.common import (
 )
 from clienteling.contract import (
     CURSOR_PATTERN,
+    Activity,
     CentreInfo,
     Conversation,
     Customer,
@@ -93,6 +94,7 @@ for collection, model in (
     ("conversations", Conversation),
     ("notes", CustomerNote),
     ("follow_ups", FollowUp),
+    ("activities", Activity),
 ):
     router.add_api_route(
         f"/v1/sync/{collection}",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import flet as ft
 
 from clienteling import outreach
 from clienteling.device.views import timeline
 from clienteling.rules import ReturnEligibility
-from clienteling.ui import i18n
+from clienteling.ui import i18n, journey_words
 from clienteling.ui.i18n import error_text, local, money, refusal_text, status
 from clienteling.ui.screens.follow_ups import follow_ups_card, tell_her_button
 from clienteling.ui.session import go, use_session
@@ -498,8 +499,61 @@ def consent_row(session, picture, profile, editing: dict | None, set_editing) ->
     )
 
 
+STAGE_COLOURS = {
+    "inspiration": ft.Colors.PURPLE_400,
+    "information": ft.Colors.BLUE_600,
+    "planning": ft.Colors.CYAN_700,
+    "buying": ft.Colors.GREEN_700,
+    "service": ft.Colors.DEEP_ORANGE_700,
+    "sharing": ft.Colors.PINK_400,
+}
+
+
+def journey_row(session, picture) -> ft.Control | None:
+    """Under her name: the last thing she did in any channel, and her journey's stage with its reason (issue 15)."""
+    her = picture.journey
+    if her is None:
+        return None
+    now = datetime.now(UTC)
+    parts = []
+    if her.last is not None:
+        parts.append(
+            tagged(
+                "journey-last",
+                ft.Text(journey_words.last_line(session.lang, her.last, now, picture.store_names), size=15),
+            )
+        )
+    parts.append(
+        chip(
+            journey_words.stage_line(session.lang, her.stage, now),
+            STAGE_COLOURS.get(her.stage.stage, ft.Colors.BLUE_GREY_400),
+            "journey-stage",
+            ft.Icons.ROUTE,
+        )
+    )
+    return ft.Row(parts, wrap=True, spacing=10, vertical_alignment=ft.CrossAxisAlignment.CENTER)
+
+
 def suggestions_card(session, picture, profile) -> ft.Control | None:
-    """Up to three things to show her now, each with its reason in words; "Not interested" puts one away for good."""
+    """Up to three things to show her now, each with its reason in words; "Not interested" puts one away for good.
+    While her journey is at the service stage, one line says that service comes first instead (issue 15)."""
+    if picture.journey is not None and picture.journey.service_first:
+        return card(
+            ft.Column(
+                [
+                    ft.Text(session.t("suggestions_title"), size=18, weight=ft.FontWeight.BOLD),
+                    tagged(
+                        "suggestions-service-first",
+                        ft.Text(
+                            journey_words.service_first(session.lang, picture.journey.stage, datetime.now(UTC)),
+                            color=ft.Colors.DEEP_ORANGE_900,
+                        ),
+                    ),
+                ],
+                spacing=8,
+            ),
+            "customer-suggestions",
+        )
     if not picture.suggestions:
         return None
     lang = session.lang
@@ -846,6 +900,7 @@ def CustomerScreen():
     async def write_to_her(_):
         await profile.open_composer(None, session.lang)
 
+    journey = journey_row(session, picture)
     header = card(
         ft.Row(
             [
@@ -871,6 +926,7 @@ def CustomerScreen():
                             alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
                             wrap=True,
                         ),
+                        *([journey] if journey is not None else []),
                         tagged(
                             "customer-contact",
                             ft.Text(
