@@ -125,6 +125,21 @@ class Screen:
         box.wait_for(timeout=15000)
         return box
 
+    def reach(self, identifier: str, within: str = "customer-body"):
+        """The element, scrolled into the viewport by turning the mouse wheel over the list it is in (Flutter draws a
+        list's rows, and lets them be clicked, only where they show)."""
+        target = self.see(identifier)
+        height = self.page.viewport_size["height"]
+        for _ in range(40):
+            box = target.bounding_box()
+            if box and box["y"] >= 0 and box["y"] + box["height"] <= height:
+                return target
+            area = self.see(within).bounding_box()
+            self.page.mouse.move(area["x"] + area["width"] / 2, area["y"] + min(area["height"] / 2, 150))
+            self.page.mouse.wheel(0, 200 if not box or box["y"] > 0 else -200)
+            self.page.wait_for_timeout(120)
+        return target
+
     def text_of(self, identifier: str) -> str:
         return self.see(identifier).inner_text()
 
@@ -316,7 +331,7 @@ def test_a_return_at_the_service_desk(app, centre, browser):
     screen.see("tab-orders").click()
     assert "return window closed" in screen.text_of(f"order-no-return-{too_late['number']}")
     assert screen.tag(f"order-return-{too_late['number']}").count() == 0
-    screen.see(f"order-return-{delivered['number']}").click()
+    screen.reach(f"order-return-{delivered['number']}").click()
     screen.shot("return-find")
     screen.see("return-order")
     screen.see("return-more-1").click()

@@ -34,7 +34,7 @@ def test_a_return_is_rated_from_a_phone_and_the_manager_reads_it(centre, browser
         screen.sign_in("Ruben Smit", "223344")
         screen.scan(SANNE_CARD)
         screen.see("tab-orders").click()
-        screen.see(f"order-return-{delivered['number']}").click()
+        screen.reach(f"order-return-{delivered['number']}").click()
         screen.see("return-more-1").click()
         wait_until(lambda: screen.text_of("return-qty-1") == "1", what="one item chosen")
         screen.see("confirm-return").click()

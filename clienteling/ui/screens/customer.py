@@ -117,7 +117,7 @@ def wishlist_tab(session, picture, form: FollowUpForm | None = None) -> list[ft.
                 f"wish-{sku}",
             )
         )
-        if form is not None:  # a follow-up about it: "tell her when it is back"
+        if form is not None and where != "here":  # not here: a follow-up, "tell her when it is back"
             rows.append(tell_her_button(session, form, picture.customer.id, sku, name, variant.size if variant else ""))
     return rows
 
@@ -721,7 +721,8 @@ def composer_card(session, picture, profile) -> ft.Control | None:
         kind = ft.FilledButton if language == composer.lang else ft.OutlinedButton
         language_buttons.append(
             tagged(
-                f"message-lang-{language}", kind(content=session.t(f"lang_{language}"), height=TOUCH, on_click=speak)
+                f"message-lang-{language}",
+                kind(content=session.t(f"message_lang_{language}"), height=TOUCH, on_click=speak),
             )
         )
 
