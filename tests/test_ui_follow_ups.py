@@ -147,9 +147,12 @@ def test_the_customer_screen_carries_the_keys_a_browser_journey_uses(device, lan
     for task in picture.follow_ups:
         assert {f"profile-follow-up-{task.id}", f"profile-follow-up-done-{task.id}"} <= set(shown)
     wishes = identifiers(customer.wishlist_tab(screen, picture, form))
-    sku = picture.wishlist[0].item.sku
-    assert f"wish-follow-up-{sku}" in wishes
-    form.start(SANNE, sku=sku, text="x")
+    here = {e.item.sku for e in picture.wishlist if e.stock.here and e.stock.here.available > 0}
+    away = [e.item.sku for e in picture.wishlist if e.item.sku not in here]
+    assert here and away  # Sanne's wishlist: the coat here, the knit only elsewhere
+    assert all(f"wish-follow-up-{sku}" in wishes for sku in away)  # "tell her when it is back": what is not here
+    assert not any(f"wish-follow-up-{sku}" in wishes for sku in here)
+    form.start(SANNE, sku=away[0], text="x")
     with_form = identifiers([follow_ups_card(screen, picture, form, profile)])
     assert {"follow-up-form", "follow-up-text", "follow-up-due-today", "follow-up-pick-date", "follow-up-save"} <= set(
         with_form
