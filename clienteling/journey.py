@@ -18,8 +18,9 @@ and its subject). Ties go to the activity (the more specific). An activity of a 
 
 Stages, in the order of a purchase: inspiration, information, planning, buying, service, sharing.
 
-1. **Service comes first**, whatever else she did: an open conversation with customer service
-   (`open_conversation`: its subject and channel; the most recently updated one), or a return in the last 7 days
+1. **Service comes first**, whatever else she did: an open conversation with customer service in which she wrote
+   (`open_conversation`: its subject and channel; the most recently updated one; a store's message to her that she
+   has not answered is not one), or a return in the last 7 days
    (`returned`: the product).
 2. Otherwise every rule below that holds gives a candidate with the moment of its latest touchpoint; **the latest
    candidate wins** (a tie goes to the later stage). Inspiration is only the fallback, so one stray product view does
@@ -185,7 +186,7 @@ def stage(
     activities = sorted(activities, key=lambda a: a.at)
     orders = list(orders)
     # 1. service first
-    open_chats = [c for c in conversations if c.status == "open"]
+    open_chats = [c for c in conversations if c.status == "open" and _she_spoke(c)]
     if open_chats:
         chat = max(open_chats, key=lambda c: c.updated_at)
         return Stage(
@@ -292,3 +293,9 @@ def styles_of(activities: Iterable[Activity], wishlist: Iterable[WishlistItem]) 
     """The styles whose names and categories the journey needs (orders carry their own names)."""
     found = {_activity_style(a) for a in activities} | {item.style for item in wishlist}
     return sorted(s for s in found if s)
+
+
+def _she_spoke(conversation: Conversation) -> bool:
+    """Whether she wrote in a conversation: one a store began with a message to her (issue 14's outreach) and she has
+    not answered is not a question of hers waiting for service."""
+    return any(m.author == "customer" for m in conversation.messages)

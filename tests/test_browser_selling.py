@@ -36,7 +36,7 @@ def test_lotte_enrols_a_new_customer_and_shows_her_card(centre, browser, tmp_pat
         screen.see("enrol-with-email").click()
         screen.see("enrol-email")  # filled in with the email typed (the centre's record says so at the end)
         screen.see("enrol-submit").click()  # without her names: each field says what is missing
-        screen.see("enrol-error")
+        screen.page.get_by_text("Fill this in.").first.wait_for(timeout=15000)
         fill(screen, "First name", "Noor")
         fill(screen, "Last name", "Nieuwenhuis")
         fill(screen, "Phone (optional)", "06 12345678")
@@ -76,7 +76,7 @@ def test_lotte_sends_sanne_a_whatsapp_template_from_a_suggestion(centre, browser
         link = screen.text_of("message-link")
         assert "/p/" in link and "sku=" in link
         screen.shot("message-composer-nl")
-        screen.see("message-send").click()
+        screen.reach("message-send", within="message-composer").click()
         screen.see("message-sent", timeout=30000)
         screen.see("tab-chats").click()
         lines = screen.page.locator("[flt-semantics-identifier^='chat-CV']")

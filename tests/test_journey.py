@@ -347,3 +347,27 @@ def test_a_long_question_is_cut_to_fit_one_line() -> None:
     long = act("chatbot_question", DAY, channel="chatbot", text="Is it warm enough " * 20)
     line = journey_words.last_line("en", journey.last_action([long], [], [], [], PRODUCTS), NOW)
     assert line.endswith("…”") and len(line) < 160
+
+
+def test_a_store_s_message_she_has_not_answered_is_not_service() -> None:
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    def chat(*authors: str) -> Conversation:
+        return Conversation.model_validate(
+            {
+                "id": "CV8000000001",
+                "customer_id": "C0000001",
+                "channel": "whatsapp",
+                "subject": "Back in your size",
+                "status": "open",
+                "messages": [
+                    {"author": a, "text": "…", "at": (now - timedelta(hours=3 - i)).isoformat()}
+                    for i, a in enumerate(authors)
+                ],
+                "started_at": (now - timedelta(hours=3)).isoformat(),
+                "updated_at": (now - timedelta(hours=1)).isoformat(),
+            }
+        )
+
+    assert not journey.journey([], [], [], [chat("agent")], {}, now).service_first  # our message, unanswered
+    assert journey.journey([], [], [], [chat("agent", "customer")], {}, now).service_first  # she answered: service

@@ -876,6 +876,14 @@ class CustomerProfile:
                 # only a picture that changed is shown again: the same one would redraw the screen under a tap
                 if picture is not None and self.customer_id == customer_id and picture != self.picture:
                     self.picture, self.returns = picture, returns
+            composer = self.composer
+            if composer is not None and composer.sent is not None and composer.sent.state == "waiting":
+                try:  # a message on its way: the composer says so until the centre has it
+                    latest = await off_loop(self.device.command, composer.sent.command_id)
+                except (KeyError, DeviceError):
+                    latest = composer.sent
+                if latest != composer.sent and self.composer is composer:
+                    self.composer = replace(composer, sent=latest)
             seen = state.last_sync_at
             await asyncio.sleep(every)
 

@@ -165,8 +165,7 @@ def CardScreen():
                 session.t("card_number", number=codes.grouped(customer.card_number)),
                 size=22,
                 weight=ft.FontWeight.W_600,
-                selectable=True,
-            ),
+            ),  # not selectable: a selectable text gives screen readers (and the browser journeys) no label
         )
     else:
         code = tagged(
