@@ -15,25 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
 from clienteling import rules, suggest
 from clienteling.contract import Customer, FollowUp, FollowUpCommand, FollowUpStateCommand, Product
 
-STORE_TIME_ZONE = "Europe/Amsterdam"
-"""The chain's stores' calendar: a task is due on a day as the store counts days."""
 SNOOZE_CHOICES = {"tomorrow": 1, "next_week": 7}
 """The quick snooze (and due) choices a screen offers, in days from today."""
 
 
 def store_day(moment: datetime) -> date:
-    """The day `moment` falls on in the store's calendar (UTC's where this machine has no time zone data)."""
-    try:
-        zone = ZoneInfo(STORE_TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
-    return moment.astimezone(zone).date()
+    """The day `moment` falls on in the store's calendar: a task is due on a day as the store counts days."""
+    return rules.store_day(moment)
 
 
 def day_after(today: date, choice: str) -> date:

@@ -31,7 +31,7 @@ from clienteling.central.base import IDEMPOTENCY_RETENTION, PROFILE_VIEW_RETENTI
 from clienteling.central.db import Conn
 from clienteling.central.epochs import NUMBERED_ORDER
 from clienteling.central.events import Events
-from clienteling.central.problems import ProblemError
+from clienteling.central.problems import ProblemError, implausible_time
 from clienteling.contract import (
     AddNoteCommand,
     ChannelConsent,
@@ -274,16 +274,8 @@ class Customers(Events):
         self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
         now = self.clock()
         refusal = rules.implausible_consent_time(command.agreed_at, now)
-        if refusal is not None:
-            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
-            why = "is in the future" if refusal.code == "in_the_future" else "was too long ago"
-            raise ProblemError(
-                "implausible_time",
-                f"agreed_at {iso(command.agreed_at)} {why}: the centre takes consent agreed from {earliest} to "
-                f"{latest}",
-                earliest=earliest,
-                latest=latest,
-            )
+        if problem := implausible_time(refusal, "agreed_at", command.agreed_at, "consent agreed"):
+            raise problem
         customer = Customer.model_validate_json(row[0])
         held = customer.consent
         before = ChannelConsent(email=held.email, sms=held.sms, whatsapp=held.whatsapp)
@@ -346,14 +338,8 @@ class Customers(Events):
         self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
         now = self.clock()
         refusal = rules.implausible_consent_time(command.agreed_at, now)
-        if refusal is not None:
-            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
-            raise ProblemError(
-                "implausible_time",
-                f"agreed_at {iso(command.agreed_at)} lies outside {earliest} to {latest}",
-                earliest=earliest,
-                latest=latest,
-            )
+        if problem := implausible_time(refusal, "agreed_at", command.agreed_at, "enrolments agreed"):
+            raise problem
         email = command.email.lower()
         self.db.lock(conn, f"enrol\n{email}")  # two devices enrolling her at once: one of them is told she is known
         known = conn.execute(
@@ -478,15 +464,8 @@ class Customers(Events):
         self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
         now = self.clock()
         refusal = rules.implausible_view_time(command.viewed_at, now)
-        if refusal is not None:
-            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
-            why = "is in the future" if refusal.code == "in_the_future" else "was too long ago"
-            raise ProblemError(
-                "implausible_time",
-                f"viewed_at {iso(command.viewed_at)} {why}: the centre records views from {earliest} to {latest}",
-                earliest=earliest,
-                latest=latest,
-            )
+        if problem := implausible_time(refusal, "viewed_at", command.viewed_at, "views"):
+            raise problem
         view = ProfileView(
             id=self._number(conn, "V", "view_number", restoring),
             customer_id=customer_id,

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from clienteling import rules
 from clienteling.central.base import StoreBase, iso
 from clienteling.central.db import Conn
-from clienteling.central.problems import ProblemError
+from clienteling.central.problems import ProblemError, implausible_time
 from clienteling.contract import (
     TOUCHPOINT_TYPES,
     Experience,
@@ -110,14 +110,8 @@ class Feedbacks(StoreBase):
         self._staff_of_store(conn, device_store, "staff_id", command.staff_id)
         now = self.clock()
         refusal = rules.implausible_view_time(command.at, now)  # a touchpoint is sent as late as a profile view
-        if refusal is not None:
-            earliest, latest = (iso(refusal.params[end]) for end in ("earliest", "latest"))
-            raise ProblemError(
-                "implausible_time",
-                f"at {iso(command.at)} cannot be right: the centre records touchpoints from {earliest} to {latest}",
-                earliest=earliest,
-                latest=latest,
-            )
+        if problem := implausible_time(refusal, "at", command.at, "touchpoints"):
+            raise problem
         if conn.execute("SELECT 1 FROM touchpoints WHERE token = ?", (command.token,)).fetchone() is not None:
             raise ProblemError("token_taken", "this token already names another touchpoint; make a new one")
         touchpoint = Touchpoint(

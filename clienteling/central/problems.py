@@ -98,3 +98,18 @@ class ProblemError(Exception):
 
     def to_json(self) -> str:
         return json.dumps(self.document(), ensure_ascii=False)
+
+
+def implausible_time(refusal, field: str, moment, what: str) -> ProblemError | None:
+    """The 422 problem for a moment a device sent that cannot be right (`rules.implausible_view_time` and its kin gave
+    `refusal`, or None: then None), saying which field, why, and the window the centre takes `what` from."""
+    if refusal is None:
+        return None
+    earliest, latest = (refusal.params[end].isoformat(timespec="seconds") for end in ("earliest", "latest"))
+    why = "is in the future" if refusal.code == "in_the_future" else "was too long ago"
+    return ProblemError(
+        "implausible_time",
+        f"{field} {moment.isoformat(timespec='seconds')} {why}: the centre takes {what} from {earliest} to {latest}",
+        earliest=earliest,
+        latest=latest,
+    )

@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+from clienteling import rules
+
+LOCAL_TIME = rules.store_zone()  # the stores' time zone (Europe/Amsterdam), as the rules keep it
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}  # the chain's two languages, as Babel names their locales
 log = logging.getLogger(__name__)
 
