@@ -11,6 +11,7 @@ from conftest import start_central
 from test_browser import SANNE_CARD, App, Screen, browser, wait_until  # noqa: F401 - browser is a fixture
 
 from clienteling import codes
+from clienteling.ui.i18n import STRINGS
 
 
 @pytest.fixture(scope="module")
@@ -26,38 +27,54 @@ def fill(screen: Screen, name: str, text: str) -> None:
     wait_until(lambda: box.fill(text) or screen.page.wait_for_timeout(150) or box.input_value() == text, 15, name)
 
 
-def test_lotte_enrols_a_new_customer_and_shows_her_card(centre, browser, tmp_path):  # noqa: F811
-    app = App(tmp_path / "data", centre.url)
+@pytest.mark.parametrize(
+    ("lang", "viewport", "email"),
+    [("en", "1280x800", "noor.nieuw@example.nl"), ("nl", "800x1280", "fleur.visser@example.nl")],
+    ids=["english-landscape", "dutch-portrait"],
+)
+def test_lotte_enrols_a_new_customer_and_shows_her_card(centre, browser, tmp_path, monkeypatch, lang, viewport, email):  # noqa: F811
+    monkeypatch.setenv("CLIENTELING_VIEWPORT", viewport)
+    words = STRINGS[lang]
+    first, last = email.split("@")[0].split(".")
+    first, last = first.capitalize(), {"nieuw": "Nieuwenhuis", "visser": "Visser"}[last]
+    app = App(tmp_path / "data", centre.url, lang=lang)
     try:
         screen = Screen(browser, app.url)
         screen.sign_in("Lotte Visser", "112233")
-        screen.scan("noor.nieuw@example.nl")
+        screen.type_into(words["scan_label"], email)
         screen.see("enrol-offer")  # nobody has this email: enrol her with it?
         screen.see("enrol-with-email").click()
         screen.see("enrol-email")  # filled in with the email typed (the centre's record says so at the end)
         screen.see("enrol-submit").click()  # without her names: each field says what is missing
-        screen.page.get_by_text("Fill this in.").first.wait_for(timeout=15000)
-        fill(screen, "First name", "Noor")
-        fill(screen, "Last name", "Nieuwenhuis")
-        fill(screen, "Phone (optional)", "06 12345678")
+        screen.page.get_by_text(words["enrol_problem_required"]).first.wait_for(timeout=15000)
+        fill(screen, words["enrol_first_name"], first)
+        fill(screen, words["enrol_last_name"], last)
+        fill(screen, words["enrol_phone"], "06 12345678")
         screen.see("enrol-consent-whatsapp").click()
-        screen.shot("enrol")
-        screen.see("enrol-submit").click()
+        screen.shot(f"enrol-{lang}")
+        screen.reach("enrol-submit", within="enrol-title").click()
         screen.see("card-status-enrolled", timeout=30000)  # the centre answered: her card is issued
         number = re.sub(r"\D", "", screen.text_of("card-number"))
         assert codes.parse_card_number(number) == number  # a valid card number, check digit and all
         screen.see("card-qr")
-        screen.shot("enrol-card")
-        screen.see("card-open-profile").click()
-        assert screen.text_of("customer-name") == "Noor Nieuwenhuis"
+        screen.see("survey")  # and how did joining go: the QR code of her enrolment
+        screen.shot(f"enrol-card-{lang}")
+        screen.reach("card-open-profile", within="card").click()
+        assert screen.text_of("customer-name") == f"{first} {last}"
         screen.close()
     finally:
         app.stop()
     with centre.client() as client:
-        found = client.get("/v1/customers/lookup", params={"email": "noor.nieuw@example.nl"}).json()
+        found = client.get("/v1/customers/lookup", params={"email": email}).json()
     assert found["card_number"] == number and found["home_store"] == "AMS01" and found["tier"] == "basic"
     assert found["consent"]["whatsapp"] is True and found["consent"]["sms"] is False
     assert found["phone"] == "+31612345678"
+    touchpoints = centre.rows("SELECT type FROM touchpoints WHERE customer_id = ?", (found["id"],))
+    wait_until(
+        lambda: centre.rows("SELECT type FROM touchpoints WHERE customer_id = ?", (found["id"],)) == [("enrolment",)],
+        30,
+        f"the enrolment's touchpoint at the centre under her real id (had {touchpoints})",
+    )
 
 
 def test_lotte_sends_sanne_a_whatsapp_template_from_a_suggestion(centre, browser, tmp_path):  # noqa: F811

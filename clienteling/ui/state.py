@@ -1064,6 +1064,7 @@ class EnrolForm:
     known: dict[str, Any] | None = None
     error: Exception | None = None
     busy: bool = False
+    survey: Any = None  # the `SurveyLink` of this enrolment, for her card screen (how did joining go?)
 
     def set(self, name: str, value: Any) -> None:
         """A field changed: its problem goes (it is checked again on `submit`), and so does a member found."""
@@ -1109,6 +1110,7 @@ class EnrolForm:
             return None
         finally:
             self.busy = False
+        self.survey = await ask_how_it_went(self.device, made.customer_id, "enrolment", self.staff_id)
         return f"/card/{made.customer_id}"
 
 

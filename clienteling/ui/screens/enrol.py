@@ -18,7 +18,7 @@ from clienteling.contract import CONSENT_CHANNELS
 from clienteling.ui import i18n
 from clienteling.ui.session import go, use_session
 from clienteling.ui.state import CardView, EnrolForm, enrolment_status
-from clienteling.ui.widgets import big_button, card, heading, loading, message, tagged, use_task
+from clienteling.ui.widgets import big_button, card, heading, how_did_it_go, loading, message, tagged, use_task
 
 CARD_SIZE = 320  # px on screen: a QR code of a 13-digit payload, readable by a phone held at arm's length
 
@@ -47,6 +47,7 @@ def EnrolScreen():
     async def submit(_=None):
         route = await form.submit()
         if route:
+            session.extra["enrol_survey"] = (route, form.survey)  # her card screen asks how joining went
             go(route)
 
     known = []
@@ -148,6 +149,8 @@ def CardScreen():
             ]
         )
     customer = view.customer
+    asked_on, survey = session.extra.get("enrol_survey") or (None, None)
+    survey = survey if asked_on == f"/card/{customer_id}" else None  # only on the card of the one just enrolled
     key, values = enrolment_status(view.enrolment)
     if "since" in values and values["since"] is not None:
         values["since"] = i18n.local(values["since"], lang=session.lang, with_time=False)
@@ -199,6 +202,7 @@ def CardScreen():
                 "card",
             ),
             message(said, f"card-status-{state}", error=state == "refused"),
+            how_did_it_go(session, survey),
             message(session.t("card_saved", path=str(view.saved)) if view.saved else None, "card-saved", error=False),
             message(session.explain(view.error) if view.error else None, "card-error"),
             ft.Row(
