@@ -32,8 +32,6 @@ from pathlib import Path
 
 import tomli_w
 
-from clienteling.outreach import DEFAULT_SHOP_URL
-
 SETTINGS_FILE = "settings.toml"
 
 
@@ -98,7 +96,7 @@ class Settings:
     purge_days: int = 30
     require_setup: bool = False
     survey_url: str | None = None
-    shop_url: str = DEFAULT_SHOP_URL
+    shop_url: str | None = None  # None: clienteling.outreach.DEFAULT_SHOP_URL
     # the in-process demo centre's URL when that is the centre this device talks to: its port is new on every
     # start, so it is never saved (nor read from the environment or a file)
     embedded_centre: str | None = None

@@ -91,7 +91,7 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-def product_link(shop_url: str, style: str, sku: str | None = None) -> str:
+def product_link(shop_url: str | None, style: str, sku: str | None = None) -> str:
     """The one rule for a product's web address: `<shop>/p/<style>`, with `?sku=<sku>` for the exact variant."""
     base = (shop_url or DEFAULT_SHOP_URL).rstrip("/")
     link = f"{base}/p/{quote(style, safe='')}"
