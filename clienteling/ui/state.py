@@ -88,7 +88,7 @@ async def ask_how_it_went(device: Device, customer_id: str, kind: str, staff_id:
     """A touchpoint she may rate, queued, with the link her phone opens; None when it could not be made (what she
     came for is done all the same: a rating is never worth an error on screen)."""
     try:
-        return await off_loop(device.ask_how_it_went, customer_id, kind, staff=staff_id)
+        return await off_loop(device.ask_how_it_went, customer_id, kind, staff=staff_id, send_now=False)
     except (DeviceError, ValueError):
         return None
 
