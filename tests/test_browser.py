@@ -423,8 +423,15 @@ def test_nothing_leaves_the_machine_and_no_asset_of_the_app_is_missing(app, cent
     screen.see("nav-stock").click()
     screen.see("nav-lookup").click()
     # customers' chats and names hold emoji and letters beyond Latin: the fonts for them come from here, too
-    box, other_scripts = screen.field("Scan card or enter email"), "Zoë Çelik 😀 ✓ Ελένη Йосиф"
-    wait_until(lambda: box.fill(other_scripts) or page.wait_for_timeout(150) or box.input_value() == other_scripts)
+    other_scripts = "Zoë Çelik 😀 ✓ Ελένη Йосиф"
+
+    def typed() -> bool:  # the field is found again each time: the screen may draw it anew as the results change
+        box = screen.field("Scan card or enter email")
+        box.fill(other_scripts)
+        page.wait_for_timeout(150)
+        return screen.field("Scan card or enter email").input_value() == other_scripts
+
+    wait_until(typed, 60, "the letters in the look-up field")
     screen.see("no-matches")  # the letters are drawn twice: in the field and in the sentence under it
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)  # fonts and lazily loaded scripts are asked for after the frame that needs them
