@@ -647,7 +647,7 @@ class Device:
             orders,
             store_names,
             {m.id: m.name for m in self.staff_list()},
-            _store_today(),
+            self.today(),
         )
         pictures = self.pictures([line.sku for order in orders for line in order.lines])
         consent, pending = self._consent_of(customer)
@@ -1167,8 +1167,8 @@ class Device:
     # ------------------------------------------------------------------ follow-ups and the client book
 
     def today(self) -> date:
-        """Today in the store's calendar: the day follow-ups are due on."""
-        return follow_ups.store_day(utc_now())
+        """Today in the store's calendar: the day follow-ups are due on, a glance's "in N days", a shift's day."""
+        return rules.store_day(utc_now())
 
     def add_follow_up(
         self,
@@ -1522,7 +1522,7 @@ class Device:
     def rate_shift(self, score: int, *, send_now: bool = True) -> LocalCommand:
         """How the shift went (1–5), from whoever signs out: sent without their name (the centre keeps the store and
         the day only), never kept here with it either."""
-        command = PulseCommand(score=score, day=_store_today())
+        command = PulseCommand(score=score, day=self.today())
         return self._queue("pulse", command.model_dump(mode="json"), None, None, send_now)
 
 
@@ -1576,11 +1576,6 @@ def _product_of(doc: str) -> Product:
     """A catalogue document as a `Product`, read once per version of it (the catalogue changes seldom, and the
     suggestions look at every product in stock here each time a customer is opened). Never changed by a caller."""
     return Product.model_validate_json(doc)
-
-
-def _store_today() -> date:
-    """Today as the store's calendar has it."""
-    return rules.store_day(datetime.now(UTC))
 
 
 def _store_time(moment: datetime) -> str:

@@ -111,23 +111,7 @@ def tiles(session, week: DashboardWeek) -> ft.Control:
         ("served", "figures_served", number(week.customers_served, session.lang), ft.Colors.PURPLE_400),
     )
     return ft.Row(
-        [
-            ft.Container(
-                card(
-                    ft.Column(
-                        [
-                            ft.Row([ft.Container(width=12, height=12, bgcolor=colour, border_radius=6)]),
-                            ft.Text(session.t(key), color=ft.Colors.GREY_700),
-                            tagged(f"figures-{name}", ft.Text(value, size=22, weight=ft.FontWeight.BOLD)),
-                        ],
-                        spacing=4,
-                    )
-                ),
-                width=200,
-            )
-            for name, key, value, colour in figures
-        ],
-        wrap=True,
+        [tile(f"figures-{name}", session.t(key), value, colour) for name, key, value, colour in figures], wrap=True
     )
 
 
@@ -267,7 +251,7 @@ def experience_section(session, figures: Figures) -> list[ft.Control]:
                 ft.Colors.TEAL_700,
                 session.t("experience_answers", n=now.answers),
             ),
-            tile("experience-low", session.t("experience_low"), number(now.low, session.lang), ft.Colors.RED_400, ""),
+            tile("experience-low", session.t("experience_low"), number(now.low, session.lang), ft.Colors.RED_400),
             tile(
                 "experience-pulse",
                 session.t("experience_pulse"),
@@ -437,7 +421,8 @@ def experience_section(session, figures: Figures) -> list[ft.Control]:
     ]
 
 
-def tile(identifier: str, label: str, value: str, colour, note: str) -> ft.Control:
+def tile(identifier: str, label: str, value: str, colour, note: str = "") -> ft.Control:
+    """One figure in a card: its colour (as in the chart), what it is, the value, and a note under it if any."""
     return ft.Container(
         card(
             ft.Column(
